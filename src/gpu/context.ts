@@ -1,0 +1,122 @@
+/**
+ * The GPU context every op runs in: the device, its buffer pool, pipeline cache, the open command
+ * recorder (ops append dispatches; `flush()` submits them together) and the optional profiler.
+ */
+import { requestGpuDevice, type DeviceOptions, type GpuDeviceHandle } from './device';
+import { BufferPool } from './buffer-pool';
+import { PipelineCache } from './pipeline-cache';
+import { Recorder, UniformArena, type DispatchArgs } from './recorder';
+import { TimestampProfiler } from './profiler';
+import { FeatureMissingError } from './errors';
+import { toF16Array, fromF16Array } from './f16';
+import { byteSize, numel, type DType, type Tensor } from './tensor';
+import type { KernelDescriptor } from './kernel';
+import type { CompiledKernel } from './pipeline-cache';
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly profiler: TimestampProfiler | null;
+  private readonly arena: UniformArena;
+  private recorder: Recorder;
+  private readonly owned = new WeakSet<GPUBuffer>();
+
+  constructor(readonly handle: GpuDeviceHandle) {
+    this.device = handle.device;
+    this.pool = new BufferPool(this.device);
+    this.pipelines = new PipelineCache(this.device);
+    this.profiler = handle.hasTimestamps ? new TimestampProfiler(this.device) : null;
+    this.arena = new UniformArena(this.device, this.device.limits.minUniformBufferOffsetAlignment);
+    this.recorder = new Recorder(this.device, this.arena, this.profiler);
+  }
+
+  static async create(gpu: GPU | undefined, options?: DeviceOptions): Promise<GpuContext> {
+    return new GpuContext(await requestGpuDevice(gpu, options));
+  }
+
+  get hasF16(): boolean {
+    return this.handle.hasF16;
+  }
+
+  /** Compiles (once) and returns a kernel variant. */
+  kernel<V>(desc: KernelDescriptor<V>, variant: V): Promise<CompiledKernel> {
+    return this.pipelines.get(desc, variant);
+  }
+
+  dispatch(kernel: CompiledKernel, args: DispatchArgs): void {
+    this.recorder.dispatch(kernel, args);
+  }
+
+  copyTensor(src: Tensor, dst: Tensor): void {
+    const bytes = byteSize(src.shape, src.dtype);
+    this.recorder.copy(src.buffer, src.offset, dst.buffer, dst.offset, Math.ceil(bytes / 4) * 4);
+  }
+
+  /** Submits everything recorded so far; resolves when the GPU has finished it. */
+  flush(): Promise<void> {
+    return this.recorder.submit();
+  }
+
+  /** A new uninitialised tensor from the pool. */
+  empty(shape: readonly number[], dtype: DType, label: string): Tensor {
+    if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
+    const buffer = this.pool.acquire(Math.max(4, byteSize(shape, dtype)), label);
+    this.owned.add(buffer);
+    return { shape: [...shape], dtype, buffer, offset: 0 };
+  }
+
+  /** A tensor holding `data` (given in f32; stored as f16 when dtype is f16). */
+  upload(data: ArrayLike<number>, shape: readonly number[], dtype: DType, label: string): Tensor {
+    if (data.length !== numel(shape)) {
+      throw new RangeError(`${label}: ${data.length} values for shape [${shape.join(', ')}]`);
+    }
+    const t = this.empty(shape, dtype, label);
+    const bytes = dtype === 'f16' ? toF16Array(data) : Float32Array.from(data);
+    // writeBuffer needs a multiple of 4 bytes; an odd f16 count is padded with one zero.
+    const padded = bytes.byteLength % 4 ? padTo4(bytes) : bytes;
+    this.device.queue.writeBuffer(t.buffer, t.offset, padded.buffer, padded.byteOffset, padded.byteLength);
+    return t;
+  }
+
+  /** Returns a tensor's buffer to the pool. */
+  release(...tensors: Tensor[]): void {
+    for (const t of tensors) {
+      if (this.owned.has(t.buffer)) {
+        this.owned.delete(t.buffer);
+        this.pool.release(t.buffer);
+      }
+    }
+  }
+
+  /** Submits pending work and reads a tensor back as f32 values. */
+  async read(t: Tensor): Promise<Float32Array> {
+    const bytes = byteSize(t.shape, t.dtype);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({
+      label: `readback ${t.buffer.label}`,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.recorder.copy(t.buffer, t.offset, staging, 0, size);
+    await this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    const n = numel(t.shape);
+    return t.dtype === 'f16' ? fromF16Array(new Uint16Array(raw, 0, n)) : new Float32Array(raw, 0, n);
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.profiler?.destroy();
+    this.device.destroy();
+  }
+}
+
+function padTo4(bytes: Uint16Array | Float32Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+  out.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return out;
+}

@@ -1,0 +1,11 @@
+export * from './errors';
+export * from './device';
+export * from './tensor';
+export * from './kernel';
+export * from './context';
+export * from './error-scope';
+export { PipelineCache, type CompiledKernel } from './pipeline-cache';
+export { BufferPool, sizeClass } from './buffer-pool';
+export { preprocess, PreprocessError, type Defines } from './preprocess';
+export { reflectUniformStruct, packUniforms } from './uniforms';
+export { TimestampProfiler, type KernelTiming } from './profiler';

@@ -1,0 +1,134 @@
+/**
+ * Records dispatches into one command encoder and submits them together. Uniforms of all dispatches
+ * share 64 KiB chunks (256-byte aligned slots) that are written once at submit and recycled when the
+ * GPU is done with them, so a UNet step does not create a buffer per dispatch.
+ */
+import type { CompiledKernel } from './pipeline-cache';
+import { packUniforms, type UniformValues } from './uniforms';
+import type { TimestampProfiler } from './profiler';
+
+const CHUNK_BYTES = 64 * 1024;
+
+interface UniformChunk {
+  buffer: GPUBuffer;
+  staging: Uint8Array<ArrayBuffer>;
+  used: number;
+}
+
+export interface DispatchArgs {
+  uniforms: UniformValues;
+  /** Storage bindings 1..n, in the order the shader declares them. */
+  bindings: GPUBufferBinding[];
+  workgroups: readonly [number, number?, number?];
+}
+
+export class UniformArena {
+  private readonly idle: GPUBuffer[] = [];
+  constructor(private readonly device: GPUDevice, private readonly align: number) {}
+
+  take(): UniformChunk {
+    const buffer =
+      this.idle.pop() ??
+      this.device.createBuffer({
+        label: 'uniform-arena',
+        size: CHUNK_BYTES,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+    return { buffer, staging: new Uint8Array(CHUNK_BYTES), used: 0 };
+  }
+
+  giveBack(buffers: GPUBuffer[]): void {
+    this.idle.push(...buffers);
+  }
+
+  slot(chunk: UniformChunk, bytes: number): number | null {
+    const at = Math.ceil(chunk.used / this.align) * this.align;
+    if (at + bytes > CHUNK_BYTES) return null;
+    chunk.used = at + bytes;
+    return at;
+  }
+}
+
+export class Recorder {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private chunks: UniformChunk[] = [];
+  dispatches = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly arena: UniformArena,
+    private readonly profiler: TimestampProfiler | null,
+  ) {}
+
+  get pending(): boolean {
+    return this.encoder !== null;
+  }
+
+  private enc(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'cidm-commands' });
+    return this.encoder;
+  }
+
+  private uniformSlot(bytes: number): { chunk: UniformChunk; offset: number } {
+    let chunk = this.chunks[this.chunks.length - 1];
+    let offset = chunk ? this.arena.slot(chunk, bytes) : null;
+    if (!chunk || offset === null) {
+      chunk = this.arena.take();
+      this.chunks.push(chunk);
+      offset = this.arena.slot(chunk, bytes)!;
+    }
+    return { chunk, offset };
+  }
+
+  dispatch(kernel: CompiledKernel, args: DispatchArgs): void {
+    const data = new Uint8Array(packUniforms(kernel.uniforms, args.uniforms));
+    const { chunk, offset } = this.uniformSlot(data.byteLength);
+    chunk.staging.set(data, offset);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: chunk.buffer, offset, size: data.byteLength } },
+      ...args.bindings.map((resource, i) => ({ binding: i + 1, resource })),
+    ];
+    const bindGroup = this.device.createBindGroup({
+      label: kernel.name,
+      layout: kernel.pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    const timed = this.profiler?.enabled ? this.profiler.passTimestamps(kernel.name) : undefined;
+    if (timed || !this.pass) {
+      this.endPass();
+      this.pass = this.enc().beginComputePass(
+        timed ? { label: kernel.name, timestampWrites: timed } : { label: 'cidm-pass' },
+      );
+    }
+    const [x, y = 1, z = 1] = args.workgroups;
+    this.pass.setPipeline(kernel.pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+    if (timed) this.endPass();
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.enc().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Writes the uniforms, submits everything recorded, and recycles the uniform chunks afterwards. */
+  submit(): Promise<void> {
+    if (!this.encoder) return Promise.resolve();
+    this.endPass();
+    this.profiler?.resolve(this.encoder);
+    for (const c of this.chunks) this.device.queue.writeBuffer(c.buffer, 0, c.staging, 0, c.used);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    const used = this.chunks.map((c) => c.buffer);
+    this.chunks = [];
+    return this.device.queue.onSubmittedWorkDone().then(() => this.arena.giveBack(used));
+  }
+}
