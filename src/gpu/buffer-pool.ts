@@ -4,7 +4,8 @@
  * class and usage; `trim()` destroys what is idle. Every buffer is labelled for validation messages.
  */
 
-const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Read lazily: GPUBufferUsage only exists once WebGPU is present (not in the unit tier). */
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function sizeClass(bytes: number): number {
   const min = 256;
@@ -23,7 +24,7 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
-  acquire(bytes: number, label: string, usage: number = STORAGE_USAGE): GPUBuffer {
+  acquire(bytes: number, label: string, usage: number = storageUsage()): GPUBuffer {
     const size = sizeClass(bytes);
     const key = `${usage}:${size}`;
     const reused = this.free.get(key)?.pop();

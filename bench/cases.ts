@@ -1,0 +1,30 @@
+/**
+ * What the bench measures: each case is one ONNX peer model (shared/onnx) and our implementation of
+ * the same work, given the same input tensors by name. `variants` are our kernel variants to time.
+ */
+import type { GpuContext } from '../src/gpu/context';
+import type { Tensor } from '../src/gpu/tensor';
+import { matmul } from '../src/ops/matmul';
+
+export interface BenchCase {
+  /** ONNX model name without the `_small` suffix. */
+  model: string;
+  op: string;
+  /** Our side: the same computation from the same named inputs. */
+  variants: Record<string, (ctx: GpuContext, inputs: Record<string, Tensor>) => Promise<Tensor>>;
+}
+
+const matmulCase = (shape: string): BenchCase => ({
+  model: `matmul_${shape}`,
+  op: 'matmul',
+  variants: {
+    naive: (ctx, t) => matmul(ctx, t.a!, t.b!, { variant: 'naive' }),
+    tiled: (ctx, t) => matmul(ctx, t.a!, t.b!, { variant: 'tiled' }),
+  },
+});
+
+export const MATMUL_CASES: BenchCase[] = ['4096x640x640', '4096x640x5120', '1024x1280x1280', '77x2048x640'].map(matmulCase);
+
+export const ALL_CASES: Record<string, BenchCase[]> = {
+  matmul: MATMUL_CASES,
+};

@@ -1,0 +1,97 @@
+/**
+ * The bench page: runs each case's variants and the onnxruntime-web peer on one GPUDevice, one after
+ * the other (never overlapping), checks that both computed the same output, and returns one row per
+ * (case, variant). Driven by scripts/bench.mjs through Playwright.
+ */
+import { GpuContext, adapterLabel } from '../src/gpu';
+import { ALL_CASES } from './cases';
+import type { Sidecar } from './inputs';
+import { makeInput } from './inputs';
+import { createPeer } from './peer';
+import { maxAbsDiff, timeRuns } from './timing';
+
+export interface BenchRow {
+  op: string;
+  model: string;
+  shape: string;
+  variant: string;
+  oursMs: number;
+  peerMs: number;
+  gflops: number;
+  ratio: number;
+  maxAbsVsPeer: number;
+  outputScale: number;
+}
+
+export interface BenchOptions {
+  suites: string[];
+  size: 'small' | 'full';
+  maxRuns: number;
+  variants?: string[];
+}
+
+function shapeOf(meta: Sidecar): string {
+  return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
+}
+
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[] }> {
+  const ctx = await GpuContext.create(navigator.gpu);
+  const adapter = adapterLabel(ctx.handle.summary);
+  log(`adapter ${adapter}`);
+  const rows: BenchRow[] = [];
+  for (const suite of opts.suites) {
+    for (const c of ALL_CASES[suite] ?? []) {
+      const name = opts.size === 'small' && !c.model.startsWith('tiny_') ? `${c.model}_small` : c.model;
+      const meta = (await (await fetch(`/bench/models/${name}.json`)).json()) as Sidecar;
+      const data: Record<string, Float32Array> = {};
+      meta.inputs.forEach((input, i) => (data[input.name] = makeInput(input, 1234 + i)));
+
+      const peer = await createPeer(ctx.device, meta, data, `/bench/models/${name}.onnx`);
+      const peerTiming = await timeRuns(() => peer.run(), opts.maxRuns);
+      const peerOut = await peer.output();
+      await peer.dispose();
+      log(`${name} peer ${peerTiming.medianMs.toFixed(1)} ms`);
+
+      const tensors: Record<string, ReturnType<GpuContext['upload']>> = {};
+      for (const input of meta.inputs) tensors[input.name] = ctx.upload(data[input.name]!, input.shape, 'f32', input.name);
+      for (const [variant, impl] of Object.entries(c.variants)) {
+        if (opts.variants && !opts.variants.includes(variant)) continue;
+        let last: ReturnType<GpuContext['upload']> | null = null;
+        const timing = await timeRuns(async () => {
+          if (last) ctx.release(last);
+          last = await impl(ctx, tensors);
+          await ctx.flush();
+        }, opts.maxRuns);
+        const ours = await ctx.read(last!);
+        ctx.release(last!);
+        const diff = maxAbsDiff(ours, peerOut);
+        const row: BenchRow = {
+          op: c.op,
+          model: name,
+          shape: shapeOf(meta),
+          variant,
+          oursMs: timing.medianMs,
+          peerMs: peerTiming.medianMs,
+          gflops: meta.flops / timing.medianMs / 1e6,
+          ratio: peerTiming.medianMs / timing.medianMs,
+          maxAbsVsPeer: diff.maxAbs,
+          outputScale: diff.scale,
+        };
+        rows.push(row);
+        log(`${name} ${variant} ${row.oursMs.toFixed(1)} ms (${row.ratio.toFixed(2)}x peer) max|Δ|=${diff.maxAbs.toExponential(2)}`);
+      }
+      ctx.release(...Object.values(tensors));
+      ctx.pool.trim();
+    }
+  }
+  ctx.destroy();
+  return { adapter, rows };
+}
+
+const logEl = document.getElementById('log')!;
+const log = (s: string) => {
+  logEl.textContent += `\n${s}`;
+  console.log(`[bench] ${s}`);
+};
+logEl.textContent = 'ready';
+(window as unknown as { __bench: unknown }).__bench = { run: (o: BenchOptions) => runBench(o, log) };

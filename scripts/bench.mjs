@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// npm run bench [-- --suite matmul[,blocks]] [--full] [--runs N] [--variants naive,tiled] [--json FILE]
+// Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
+// SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
+// EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
+// Default sizes are the `_small` ones (1/4 of SDXL-1024's tokens) for CPU adapters; --full for a GPU.
+import { createServer } from 'vite';
+import { chromium } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const value = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : def;
+};
+const options = {
+  suites: value('suite', 'matmul').split(','),
+  size: flag('full') ? 'full' : 'small',
+  maxRuns: Number(value('runs', '5')),
+  variants: value('variants', '') ? value('variants', '').split(',') : undefined,
+};
+const jsonFile = value('json', '');
+
+const server = await createServer({
+  configFile: false,
+  root,
+  logLevel: 'warn',
+  server: { host: '127.0.0.1', port: 0 },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+});
+await server.listen();
+const url = server.resolvedUrls.local[0];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'],
+});
+let exitCode = 0;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => m.text().startsWith('[bench]') && console.error(m.text()));
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(`${url}bench/index.html`);
+  await page.waitForFunction(() => window.__bench, null, { timeout: 120_000 });
+  const result = await page.evaluate((o) => window.__bench.run(o), options);
+  printTable(result);
+  if (jsonFile) {
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows }, null, 2));
+    console.log(`wrote ${jsonFile}`);
+  }
+  if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
+    console.log('ERROR: some outputs differ from the peer (see max|Δ|)');
+    exitCode = 1;
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(exitCode);
+
+function printTable({ adapter, rows }) {
+  console.log(`\nadapter: ${adapter}   sizes: ${options.size}   (ratio = peer ms / ours ms; > 1 means we are faster)\n`);
+  const head = ['op', 'model', 'variant', 'ours ms', 'GFLOP/s', 'peer ms', 'ratio', 'max|Δ| vs peer'];
+  const body = rows.map((r) => [r.op, r.model, r.variant, r.oursMs.toFixed(1), r.gflops.toFixed(2), r.peerMs.toFixed(1), r.ratio.toFixed(2), r.maxAbsVsPeer.toExponential(1)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+  const byVariant = {};
+  for (const r of rows) (byVariant[`${r.op}/${r.variant}`] ??= []).push(r.ratio);
+  console.log('');
+  for (const [k, ratios] of Object.entries(byVariant)) {
+    const g = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+    console.log(`geomean ratio ${k}: ${g.toFixed(2)}x over ${ratios.length} shapes (min ${Math.min(...ratios).toFixed(2)}x)`);
+  }
+}
