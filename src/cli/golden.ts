@@ -1,0 +1,1 @@
+console.log('golden stub', process.argv.slice(2));

@@ -1,0 +1,37 @@
+/**
+ * npm run memory-plan [-- --size 1024x1024 --batch 2 --weights f16|f32 --activations f16|f32 --sd15]
+ * A dry run of one SDXL UNet step (CFG batch 2 by default) over the real SDXL-base config: no weights
+ * or GPU needed. The last line reads `peak <bytes> largest-binding <bytes>`; exit 1 if a target is missed.
+ */
+import { planUNetStep } from '../model/unet/memory-plan';
+import { SD15_UNET, SDXL_BASE_UNET } from '../model/unet/sdxl-configs';
+import type { DType } from '../gpu/tensor';
+
+const args = process.argv.slice(2);
+const value = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const [width, height] = value('size', '1024x1024').split('x').map(Number) as [number, number];
+const sd15 = args.includes('--sd15');
+const opts = {
+  width,
+  height,
+  batch: Number(value('batch', '2')),
+  weightDtype: value('weights', 'f16') as DType,
+  activationDtype: value('activations', 'f16') as DType,
+};
+const PEAK_TARGET = 7 * 2 ** 30;
+const BINDING_TARGET = 128 * 2 ** 20;
+
+const plan = planUNetStep(sd15 ? SD15_UNET : SDXL_BASE_UNET, opts);
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(3)} GiB`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+console.log(`${sd15 ? 'SD-1.5' : 'SDXL-base'} UNet step, ${width}×${height} (latent ${height / 8}×${width / 8}), batch ${opts.batch}, weights ${opts.weightDtype}, activations ${opts.activationDtype}`);
+console.log(`weights            ${gib(plan.weightBytes)} in ${plan.weightTensors} tensors (largest ${plan.largestWeight.name}: ${mib(plan.largestWeight.bytes)})`);
+console.log(`activations        live peak ${gib(plan.activationPeakBytes)}; pool footprint ${gib(plan.activationPoolBytes)} (size classes, reuse)`);
+console.log(`largest activation ${plan.largestActivation.label} [${plan.largestActivation.shape.join('×')}]: ${mib(plan.largestActivation.bytes)}`);
+console.log(`all in             ${gib(plan.peakBytes)} (target ≤ ${gib(PEAK_TARGET)}: ${plan.peakBytes <= PEAK_TARGET ? 'met' : 'MISSED'})`);
+console.log(`largest binding    ${mib(plan.largestBindingBytes)} (target ≤ ${mib(BINDING_TARGET)}: ${plan.largestBindingBytes <= BINDING_TARGET ? 'met' : 'MISSED'})`);
+console.log(`peak ${plan.peakBytes} largest-binding ${plan.largestBindingBytes}`);
+process.exit(plan.peakBytes <= PEAK_TARGET && plan.largestBindingBytes <= BINDING_TARGET ? 0 : 1);

@@ -1,0 +1,46 @@
+/**
+ * The operations the UNet forward is written in. Two executors implement it: the GPU backend (the WGSL
+ * kernels) and the planning backend (shapes and bytes only, for the memory plan). Because both run the
+ * same forward code, the memory plan is the real allocation trace of a UNet step, not an estimate.
+ *
+ * Layouts: images NCHW; token sequences [B, T, C]; weights in PyTorch layout. Every op returns a new
+ * tensor; the forward releases each tensor as soon as its last use is done.
+ */
+import type { DType } from '../../gpu/tensor';
+
+export interface TensorRef {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export interface UNetBackend<T extends TensorRef> {
+  /** A weight by diffusers name (already resident; never released by the forward). */
+  weight(name: string): T;
+  /** A weight by name if the checkpoint has it. */
+  hasWeight(name: string): boolean;
+  /** Sinusoidal timestep embedding [len, dim] (diffusers get_timestep_embedding), computed on the CPU. */
+  timestepEmbedding(timesteps: readonly number[], dim: number, flipSinToCos: boolean, shift: number): T;
+  conv2d(x: T, w: T, b: T | null, o: { stride: 1 | 2; padding: 0 | 1; residual?: T }): T;
+  groupNorm(x: T, gamma: T, beta: T, o: { groups: number; eps: number; silu: boolean }): T;
+  layerNorm(x: T, gamma: T, beta: T, eps: number): T;
+  /** y = x·Wᵀ + b (+ residual), W [out, in]. */
+  linear(x: T, w: T, b: T | null, residual?: T): T;
+  /** Multi-head attention on [B,Tq,H·D] × [B,Tk,H·D] → [B,Tq,H·D]. */
+  attention(q: T, k: T, v: T, heads: number): T;
+  geglu(h: T): T;
+  silu(x: T): T;
+  /** a + b with b broadcast numpy-style (e.g. [B,C,1,1] onto [B,C,H,W]). */
+  add(a: T, b: T): T;
+  /** Nearest-neighbour resize of NCHW to an explicit size (2× in a regular UNet). */
+  upsampleNearest(x: T, height: number, width: number): T;
+  /** cat([a, b], dim=1) for NCHW. */
+  concatChannels(a: T, b: T): T;
+  /** cat along the last axis of 2-D tensors [B, a] ‖ [B, b]. */
+  concatLast(a: T, b: T): T;
+  /** NCHW → [B, H·W, C] and back. */
+  toTokens(x: T): T;
+  fromTokens(t: T, height: number, width: number): T;
+  /** Reinterpret a tensor with a new shape of the same size (no copy). */
+  reshape(x: T, shape: readonly number[]): T;
+  release(...tensors: T[]): void;
+}

@@ -1,0 +1,73 @@
+/**
+ * Memory plan of one UNet step: runs the real forward (forward.ts) on the planning backend and adds
+ * the resident weights. "All in" = weight buffers + the activation pool's footprint (size classes and
+ * reuse as BufferPool does them) + the step's inputs. No weights are needed: shapes come from config.
+ */
+import { unetArch, type UNetConfigJson } from './arch';
+import { unetForward } from './forward';
+import { PlanBackend } from './plan-backend';
+import { unetWeightShapes } from './weight-shapes';
+import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
+
+export interface MemoryPlanOptions {
+  /** Image side in pixels (the latent is 1/8). */
+  height: number;
+  width: number;
+  /** 2 for classifier-free guidance (cond + uncond in one batch). */
+  batch: number;
+  weightDtype: DType;
+  activationDtype: DType;
+  /** Text tokens per prompt. */
+  tokens?: number;
+}
+
+export interface MemoryPlan {
+  weightBytes: number;
+  weightTensors: number;
+  largestWeight: { name: string; bytes: number };
+  activationPeakBytes: number;
+  activationPoolBytes: number;
+  largestActivation: { label: string; bytes: number; shape: number[] };
+  peakBytes: number;
+  largestBindingBytes: number;
+}
+
+export function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions): MemoryPlan {
+  const arch = unetArch(config);
+  const shapes = unetWeightShapes(arch);
+  let weightBytes = 0;
+  let largestWeight = { name: '', bytes: 0 };
+  for (const [name, shape] of shapes) {
+    const bytes = Math.ceil((numel(shape) * BYTES_PER_ELEMENT[o.weightDtype]) / 4) * 4;
+    weightBytes += bytes;
+    if (bytes > largestWeight.bytes) largestWeight = { name, bytes };
+  }
+  const be = new PlanBackend(shapes, o.activationDtype, o.weightDtype);
+  const h = o.height / 8;
+  const w = o.width / 8;
+  const tokens = o.tokens ?? 77;
+  const sample = be.input([o.batch, arch.inChannels, h, w], 'sample');
+  const ctx = be.input([o.batch, tokens, arch.crossDim], 'encoder_hidden_states');
+  const textEmbeds = arch.addition
+    ? be.input([o.batch, arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim], 'text_embeds')
+    : undefined;
+  const out = unetForward(be, arch, {
+    sample,
+    timesteps: Array(o.batch).fill(999),
+    encoderHiddenStates: ctx,
+    ...(textEmbeds ? { textEmbeds, timeIds: Array(o.batch * 6).fill(1024) } : {}),
+  });
+  be.release(out, sample, ctx, ...(textEmbeds ? [textEmbeds] : []));
+  if (be.liveTensors !== 0) throw new Error(`memory plan: the forward leaked ${be.liveTensors} tensors`);
+  const s = be.stats;
+  return {
+    weightBytes,
+    weightTensors: shapes.size,
+    largestWeight,
+    activationPeakBytes: s.peakActivationBytes,
+    activationPoolBytes: s.poolBytes,
+    largestActivation: s.largestActivation,
+    peakBytes: weightBytes + s.poolBytes,
+    largestBindingBytes: Math.max(largestWeight.bytes, s.largestActivation.bytes),
+  };
+}

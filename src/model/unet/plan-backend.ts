@@ -1,0 +1,131 @@
+/**
+ * The planning executor: runs the real UNet forward on shapes only, allocating and freeing bytes
+ * exactly where the GPU backend would, and records the peak of live activation bytes and the largest
+ * single tensor (= the largest binding, since every tensor is bound whole).
+ */
+import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
+import { sizeClass } from '../../gpu/buffer-pool';
+import type { TensorRef, UNetBackend } from './backend';
+
+export interface PlanTensor extends TensorRef {
+  readonly id: number;
+  readonly storage: { bytes: number; live: boolean; label: string };
+}
+
+export interface PlanStats {
+  /** Peak bytes of live activation tensors. */
+  peakActivationBytes: number;
+  /** Bytes of all buffers the pool creates (size classes, with reuse), i.e. its GPU footprint. */
+  poolBytes: number;
+  largestActivation: { bytes: number; label: string; shape: number[] };
+  allocations: number;
+  leaked: number;
+}
+
+export class PlanBackend implements UNetBackend<PlanTensor> {
+  private nextId = 0;
+  private live = 0;
+  private liveCount = 0;
+  /** Idle pooled buffers per size class, mirroring BufferPool's reuse. */
+  private readonly idle = new Map<number, number>();
+  readonly stats: PlanStats = { peakActivationBytes: 0, poolBytes: 0, largestActivation: { bytes: 0, label: '', shape: [] }, allocations: 0, leaked: 0 };
+
+  constructor(private readonly weights: Map<string, number[]>, readonly dtype: DType, private readonly weightDtype: DType) {}
+
+  private alloc(shape: readonly number[], label: string): PlanTensor {
+    const bytes = Math.ceil((numel(shape) * BYTES_PER_ELEMENT[this.dtype]) / 4) * 4;
+    this.live += bytes;
+    this.liveCount++;
+    const cls = sizeClass(bytes);
+    const free = this.idle.get(cls) ?? 0;
+    if (free > 0) this.idle.set(cls, free - 1);
+    else this.stats.poolBytes += cls;
+    this.stats.allocations++;
+    this.stats.peakActivationBytes = Math.max(this.stats.peakActivationBytes, this.live);
+    if (bytes > this.stats.largestActivation.bytes) this.stats.largestActivation = { bytes, label, shape: [...shape] };
+    return { id: this.nextId++, shape: [...shape], dtype: this.dtype, storage: { bytes, live: true, label } };
+  }
+
+  /** Inputs of the step (latents, text states) are activations too. */
+  input(shape: readonly number[], label: string): PlanTensor {
+    return this.alloc(shape, label);
+  }
+
+  weight(name: string): PlanTensor {
+    const shape = this.weights.get(name);
+    if (!shape) throw new Error(`plan: no weight ${name}`);
+    return { id: -1, shape, dtype: this.weightDtype, storage: { bytes: 0, live: true, label: name } };
+  }
+  hasWeight(name: string): boolean {
+    return this.weights.has(name);
+  }
+  timestepEmbedding(ts: readonly number[], dim: number): PlanTensor {
+    return this.alloc([ts.length, dim], 'timestep-embedding');
+  }
+  conv2d(x: PlanTensor, w: PlanTensor, _b: PlanTensor | null, o: { stride: 1 | 2; padding: 0 | 1 }): PlanTensor {
+    const [n, , h, wd] = x.shape as [number, number, number, number];
+    const k = w.shape[2]!;
+    const oh = Math.floor((h + 2 * o.padding - k) / o.stride) + 1;
+    const ow = Math.floor((wd + 2 * o.padding - k) / o.stride) + 1;
+    return this.alloc([n, w.shape[0]!, oh, ow], 'conv2d');
+  }
+  groupNorm(x: PlanTensor): PlanTensor {
+    return this.alloc(x.shape, 'group-norm');
+  }
+  layerNorm(x: PlanTensor): PlanTensor {
+    return this.alloc(x.shape, 'layer-norm');
+  }
+  linear(x: PlanTensor, w: PlanTensor): PlanTensor {
+    return this.alloc([...x.shape.slice(0, -1), w.shape[0]!], 'linear');
+  }
+  attention(q: PlanTensor): PlanTensor {
+    return this.alloc(q.shape, 'attention'); // flash attention: no score matrix
+  }
+  geglu(h: PlanTensor): PlanTensor {
+    return this.alloc([...h.shape.slice(0, -1), h.shape[h.shape.length - 1]! / 2], 'geglu');
+  }
+  silu(x: PlanTensor): PlanTensor {
+    return this.alloc(x.shape, 'silu');
+  }
+  add(a: PlanTensor): PlanTensor {
+    return this.alloc(a.shape, 'add');
+  }
+  upsampleNearest(x: PlanTensor, height: number, width: number): PlanTensor {
+    return this.alloc([x.shape[0]!, x.shape[1]!, height, width], 'upsample');
+  }
+  concatChannels(a: PlanTensor, b: PlanTensor): PlanTensor {
+    return this.alloc([a.shape[0]!, a.shape[1]! + b.shape[1]!, a.shape[2]!, a.shape[3]!], 'concat');
+  }
+  concatLast(a: PlanTensor, b: PlanTensor): PlanTensor {
+    return this.alloc([a.shape[0]!, a.shape[1]! + b.shape[1]!], 'concat');
+  }
+  toTokens(x: PlanTensor): PlanTensor {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    return this.alloc([n, h * w, c], 'to-tokens');
+  }
+  fromTokens(t: PlanTensor, height: number, width: number): PlanTensor {
+    return this.alloc([t.shape[0]!, t.shape[2]!, height, width], 'from-tokens');
+  }
+  reshape(x: PlanTensor, shape: readonly number[]): PlanTensor {
+    if (numel(shape) !== numel(x.shape)) throw new Error(`plan: reshape ${x.shape} -> ${shape}`);
+    return { ...x, shape: [...shape] };
+  }
+  release(...tensors: PlanTensor[]): void {
+    for (const t of tensors) {
+      if (t.id < 0) throw new Error(`plan: the forward released weight ${t.storage.label}`);
+      if (!t.storage.live) throw new Error(`plan: ${t.storage.label} released twice`);
+      t.storage.live = false;
+      this.live -= t.storage.bytes;
+      const cls = sizeClass(t.storage.bytes);
+      this.idle.set(cls, (this.idle.get(cls) ?? 0) + 1);
+      this.liveCount--;
+    }
+  }
+  /** Live tensors left besides the ones the caller still holds. */
+  get liveTensors(): number {
+    return this.liveCount;
+  }
+  get liveBytes(): number {
+    return this.live;
+  }
+}

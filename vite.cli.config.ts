@@ -1,0 +1,19 @@
+import { defineConfig } from 'vite';
+
+// Builds the Node command-line tools (golden runner, memory plan) from the same TypeScript sources the
+// studio uses, so WGSL `?raw` imports resolve exactly as in the app. Output: .cache/cli/*.js.
+export default defineConfig({
+  logLevel: 'warn',
+  publicDir: false,
+  build: {
+    ssr: true,
+    outDir: '.cache/cli',
+    emptyOutDir: true,
+    target: 'node20',
+    rollupOptions: {
+      input: { golden: 'src/cli/golden.ts', 'memory-plan': 'src/cli/memory-plan.ts' },
+      external: ['webgpu', /^node:/],
+      output: { format: 'es', entryFileNames: '[name].js' },
+    },
+  },
+});
