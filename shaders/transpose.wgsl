@@ -1,0 +1,39 @@
+// Batched 2-D transpose: out[b, c, r] = in[b, r, c] for in [B, R, C]. Turns NCHW ([B, C, H·W]) into
+// token sequences [B, H·W, C] and back. A 16×16 tile goes through workgroup memory (one column of
+// padding avoids bank conflicts) so both the read and the write are coalesced.
+#param DTYPE
+#if DTYPE == f16
+enable f16;
+#endif
+
+struct Params {
+  batch: u32,
+  rows: u32,
+  cols: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> src: array<{{DTYPE}}>;
+@group(0) @binding(2) var<storage, read_write> dst: array<{{DTYPE}}>;
+
+const TILE: u32 = 16u;
+var<workgroup> tile: array<array<{{DTYPE}}, 17>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let b = wg.z;
+  let base = b * params.rows * params.cols;
+  // read: rows r, columns c of the source tile
+  let r = wg.y * TILE + lid.y;
+  let c = wg.x * TILE + lid.x;
+  if (r < params.rows && c < params.cols) {
+    tile[lid.y][lid.x] = src[base + r * params.cols + c];
+  }
+  workgroupBarrier();
+  // write: the transposed tile; out row = source column
+  let orow = wg.x * TILE + lid.y;
+  let ocol = wg.y * TILE + lid.x;
+  if (orow < params.cols && ocol < params.rows) {
+    dst[base + orow * params.rows + ocol] = tile[lid.x][lid.y];
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { checked, testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
+import { randomArray } from '../../tests/numeric';
+import { imageToTokens, tokensToImage, transpose12, transposeReference } from './transpose';
+import { roundToF16 } from '../gpu/f16';
+
+describe(`transpose on ${TEST_ADAPTER}`, () => {
+  it('transposes odd shapes exactly and round-trips images through tokens', async () => {
+    const ctx = await testContext();
+    for (const [b, r, c] of [[1, 1, 1], [2, 17, 33], [3, 5, 40], [1, 64, 16]] as const) {
+      const data = randomArray(b * r * c, r * 7 + c);
+      const x = ctx.upload(data, [b, r, c], 'f32', 'x');
+      const got = await checked(ctx, `transpose ${b}×${r}×${c}`, async () => ctx.read(await transpose12(ctx, x, b, r, c, [b, c, r])));
+      expect(Array.from(got)).toEqual(Array.from(transposeReference(data, b, r, c)));
+      ctx.release(x);
+    }
+    const img = randomArray(2 * 5 * 7 * 3, 9);
+    const x = ctx.upload(img, [2, 5, 7, 3], 'f32', 'img');
+    const back = await checked(ctx, 'round trip', async () => {
+      const tok = await imageToTokens(ctx, x);
+      expect(tok.shape).toEqual([2, 21, 5]);
+      return ctx.read(await tokensToImage(ctx, tok, 7, 3));
+    });
+    expect(Array.from(back)).toEqual(Array.from(img));
+  });
+
+  it('moves f16 values unchanged on an f16 adapter', async () => {
+    const ctx = await testContext();
+    if (!ctx.hasF16) {
+      expect(TEST_ADAPTER).toBe('swiftshader');
+      expect(() => ctx.upload([1, 2], [1, 1, 2], 'f16', 'x')).toThrow(/shader-f16/);
+      return;
+    }
+    const data = roundToF16(randomArray(3 * 19 * 23, 4));
+    const x = ctx.upload(data, [3, 19, 23], 'f16', 'x');
+    const got = await checked(ctx, 'transpose f16', async () => ctx.read(await transpose12(ctx, x, 3, 19, 23, [3, 23, 19])));
+    expect(Array.from(got)).toEqual(Array.from(transposeReference(data, 3, 19, 23)));
+  });
+});
