@@ -24,7 +24,7 @@ const opts = {
 const PEAK_TARGET = 7 * 2 ** 30;
 const BINDING_TARGET = 128 * 2 ** 20;
 
-const plan = planUNetStep(sd15 ? SD15_UNET : SDXL_BASE_UNET, opts);
+const plan = await planUNetStep(sd15 ? SD15_UNET : SDXL_BASE_UNET, opts);
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(3)} GiB`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 console.log(`${sd15 ? 'SD-1.5' : 'SDXL-base'} UNet step, ${width}×${height} (latent ${height / 8}×${width / 8}), batch ${opts.batch}, weights ${opts.weightDtype}, activations ${opts.activationDtype}`);

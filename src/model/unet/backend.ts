@@ -13,33 +13,36 @@ export interface TensorRef {
   readonly dtype: DType;
 }
 
+/** Ops may compile a pipeline on first use, so the GPU backend returns promises; the planner need not. */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface UNetBackend<T extends TensorRef> {
   /** A weight by diffusers name (already resident; never released by the forward). */
   weight(name: string): T;
   /** A weight by name if the checkpoint has it. */
   hasWeight(name: string): boolean;
   /** Sinusoidal timestep embedding [len, dim] (diffusers get_timestep_embedding), computed on the CPU. */
-  timestepEmbedding(timesteps: readonly number[], dim: number, flipSinToCos: boolean, shift: number): T;
-  conv2d(x: T, w: T, b: T | null, o: { stride: 1 | 2; padding: 0 | 1; residual?: T }): T;
-  groupNorm(x: T, gamma: T, beta: T, o: { groups: number; eps: number; silu: boolean }): T;
-  layerNorm(x: T, gamma: T, beta: T, eps: number): T;
+  timestepEmbedding(timesteps: readonly number[], dim: number, flipSinToCos: boolean, shift: number): Awaitable<T>;
+  conv2d(x: T, w: T, b: T | null, o: { stride: 1 | 2; padding: 0 | 1; residual?: T }): Awaitable<T>;
+  groupNorm(x: T, gamma: T, beta: T, o: { groups: number; eps: number; silu: boolean }): Awaitable<T>;
+  layerNorm(x: T, gamma: T, beta: T, eps: number): Awaitable<T>;
   /** y = x·Wᵀ + b (+ residual), W [out, in]. */
-  linear(x: T, w: T, b: T | null, residual?: T): T;
+  linear(x: T, w: T, b: T | null, residual?: T): Awaitable<T>;
   /** Multi-head attention on [B,Tq,H·D] × [B,Tk,H·D] → [B,Tq,H·D]. */
-  attention(q: T, k: T, v: T, heads: number): T;
-  geglu(h: T): T;
-  silu(x: T): T;
+  attention(q: T, k: T, v: T, heads: number): Awaitable<T>;
+  geglu(h: T): Awaitable<T>;
+  silu(x: T): Awaitable<T>;
   /** a + b with b broadcast numpy-style (e.g. [B,C,1,1] onto [B,C,H,W]). */
-  add(a: T, b: T): T;
+  add(a: T, b: T): Awaitable<T>;
   /** Nearest-neighbour resize of NCHW to an explicit size (2× in a regular UNet). */
-  upsampleNearest(x: T, height: number, width: number): T;
+  upsampleNearest(x: T, height: number, width: number): Awaitable<T>;
   /** cat([a, b], dim=1) for NCHW. */
-  concatChannels(a: T, b: T): T;
+  concatChannels(a: T, b: T): Awaitable<T>;
   /** cat along the last axis of 2-D tensors [B, a] ‖ [B, b]. */
-  concatLast(a: T, b: T): T;
+  concatLast(a: T, b: T): Awaitable<T>;
   /** NCHW → [B, H·W, C] and back. */
-  toTokens(x: T): T;
-  fromTokens(t: T, height: number, width: number): T;
+  toTokens(x: T): Awaitable<T>;
+  fromTokens(t: T, height: number, width: number): Awaitable<T>;
   /** Reinterpret a tensor with a new shape of the same size (no copy). */
   reshape(x: T, shape: readonly number[]): T;
   release(...tensors: T[]): void;

@@ -21,86 +21,86 @@ export interface UNetInputs<T> {
 const TRANSFORMER_NORM_EPS = 1e-6;
 const LAYER_NORM_EPS = 1e-5;
 
-export function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, inp: UNetInputs<T>): T {
+export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, inp: UNetInputs<T>): Promise<T> {
   const B = inp.sample.shape[0]!;
   if (inp.timesteps.length !== B) throw new RangeError(`${inp.timesteps.length} timesteps for batch ${B}`);
   const w = (n: string) => be.weight(n);
 
   // 1. time embedding (+ SDXL text_time addition embedding), then SiLU once for every resnet.
-  const tProj = be.timestepEmbedding(inp.timesteps, arch.timeProjDim, arch.flipSinToCos, arch.freqShift);
-  let emb = mlp(be, 'time_embedding', tProj);
+  const tProj = await be.timestepEmbedding(inp.timesteps, arch.timeProjDim, arch.flipSinToCos, arch.freqShift);
+  let emb = await mlp(be, 'time_embedding', tProj);
   be.release(tProj);
   if (arch.addition) {
     if (!inp.textEmbeds || !inp.timeIds) throw new Error('SDXL UNet needs textEmbeds and timeIds');
-    const ids = be.timestepEmbedding(inp.timeIds, arch.addition.timeEmbedDim, arch.flipSinToCos, arch.freqShift);
+    const ids = await be.timestepEmbedding(inp.timeIds, arch.addition.timeEmbedDim, arch.flipSinToCos, arch.freqShift);
     const idsFlat = be.reshape(ids, [B, ids.shape[0]! / B * arch.addition.timeEmbedDim]);
-    const addIn = be.concatLast(inp.textEmbeds, idsFlat);
+    const addIn = await be.concatLast(inp.textEmbeds, idsFlat);
     be.release(ids);
-    const aug = mlp(be, 'add_embedding', addIn);
+    const aug = await mlp(be, 'add_embedding', addIn);
     be.release(addIn);
-    const sum = be.add(emb, aug);
+    const sum = await be.add(emb, aug);
     be.release(emb, aug);
     emb = sum;
   }
-  const embAct = be.silu(emb);
+  const embAct = await be.silu(emb);
   be.release(emb);
 
   // 2. down path; every resnet/attention output and every downsample output is a skip.
-  let h = be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
+  let h = await be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
   const skips: T[] = [h];
   for (const block of arch.down) {
-    block.resnets.forEach((r, j) => {
-      h = resnet(be, arch, r, h, embAct, false);
+    for (const [j, r] of block.resnets.entries()) {
+      h = await resnet(be, arch, r, h, embAct, false);
       const a = block.attentions[j];
-      if (a) h = transformer(be, arch, a, h, inp.encoderHiddenStates);
+      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates);
       skips.push(h);
-    });
+    }
     if (block.downsample) {
-      h = be.conv2d(h, w(`${block.downsample.prefix}.weight`), w(`${block.downsample.prefix}.bias`), { stride: 2, padding: 1 });
+      h = await be.conv2d(h, w(`${block.downsample.prefix}.weight`), w(`${block.downsample.prefix}.bias`), { stride: 2, padding: 1 });
       skips.push(h);
     }
   }
 
   // 3. mid block (its input is also the last skip, so the first resnet must not consume it)
-  h = resnet(be, arch, arch.mid.resnets[0], h, embAct, false);
-  if (arch.mid.attention) h = transformer(be, arch, arch.mid.attention, h, inp.encoderHiddenStates);
-  h = resnet(be, arch, arch.mid.resnets[1], h, embAct, true);
+  h = await resnet(be, arch, arch.mid.resnets[0], h, embAct, false);
+  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, inp.encoderHiddenStates);
+  h = await resnet(be, arch, arch.mid.resnets[1], h, embAct, true);
 
   // 4. up path: concat the matching skip before each resnet; upsample to the next skip's exact size
   //    (equals 2× for even sizes; diffusers passes upsample_size when a side is not divisible).
   for (const block of arch.up) {
-    block.resnets.forEach((r, j) => {
+    for (const [j, r] of block.resnets.entries()) {
       const skip = skips.pop()!;
-      const cat = be.concatChannels(h, skip);
+      const cat = await be.concatChannels(h, skip);
       be.release(h, skip);
-      h = resnet(be, arch, r, cat, embAct, true);
+      h = await resnet(be, arch, r, cat, embAct, true);
       const a = block.attentions[j];
-      if (a) h = transformer(be, arch, a, h, inp.encoderHiddenStates);
-    });
+      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates);
+    }
     if (block.upsample) {
       const next = skips[skips.length - 1]!;
-      const up = be.upsampleNearest(h, next.shape[2]!, next.shape[3]!);
+      const up = await be.upsampleNearest(h, next.shape[2]!, next.shape[3]!);
       be.release(h);
-      h = be.conv2d(up, w(`${block.upsample.prefix}.weight`), w(`${block.upsample.prefix}.bias`), { stride: 1, padding: 1 });
+      h = await be.conv2d(up, w(`${block.upsample.prefix}.weight`), w(`${block.upsample.prefix}.bias`), { stride: 1, padding: 1 });
       be.release(up);
     }
   }
   be.release(embAct);
 
   // 5. out
-  const n = be.groupNorm(h, w('conv_norm_out.weight'), w('conv_norm_out.bias'), { groups: arch.groups, eps: arch.eps, silu: true });
+  const n = await be.groupNorm(h, w('conv_norm_out.weight'), w('conv_norm_out.bias'), { groups: arch.groups, eps: arch.eps, silu: true });
   be.release(h);
-  const out = be.conv2d(n, w('conv_out.weight'), w('conv_out.bias'), { stride: 1, padding: 1 });
+  const out = await be.conv2d(n, w('conv_out.weight'), w('conv_out.bias'), { stride: 1, padding: 1 });
   be.release(n);
   return out;
 }
 
 /** TimestepEmbedding: linear_1 → SiLU → linear_2. */
-function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T): T {
-  const a = be.linear(x, be.weight(`${prefix}.linear_1.weight`), be.weight(`${prefix}.linear_1.bias`));
-  const s = be.silu(a);
+async function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T): Promise<T> {
+  const a = await be.linear(x, be.weight(`${prefix}.linear_1.weight`), be.weight(`${prefix}.linear_1.bias`));
+  const s = await be.silu(a);
   be.release(a);
-  const out = be.linear(s, be.weight(`${prefix}.linear_2.weight`), be.weight(`${prefix}.linear_2.bias`));
+  const out = await be.linear(s, be.weight(`${prefix}.linear_2.weight`), be.weight(`${prefix}.linear_2.bias`));
   be.release(s);
   return out;
 }
@@ -110,20 +110,20 @@ function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T): T {
  * out = shortcut(x) + conv2(silu(gn2(conv1(silu(gn1(x))) + time_emb_proj(silu(emb))[:, :, None, None])))
  * `consume` releases x (the forward owns it); otherwise x stays alive as a skip.
  */
-function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r: ResnetArch, x: T, embAct: T, consume: boolean): T {
+async function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r: ResnetArch, x: T, embAct: T, consume: boolean): Promise<T> {
   const w = (n: string) => be.weight(`${r.prefix}.${n}`);
   const g = { groups: arch.groups, eps: arch.eps, silu: true };
-  const a = be.groupNorm(x, w('norm1.weight'), w('norm1.bias'), g);
-  const c1 = be.conv2d(a, w('conv1.weight'), w('conv1.bias'), { stride: 1, padding: 1 });
+  const a = await be.groupNorm(x, w('norm1.weight'), w('norm1.bias'), g);
+  const c1 = await be.conv2d(a, w('conv1.weight'), w('conv1.bias'), { stride: 1, padding: 1 });
   be.release(a);
-  const t = be.linear(embAct, w('time_emb_proj.weight'), w('time_emb_proj.bias'));
+  const t = await be.linear(embAct, w('time_emb_proj.weight'), w('time_emb_proj.bias'));
   const t4 = be.reshape(t, [t.shape[0]!, t.shape[1]!, 1, 1]);
-  const c1t = be.add(c1, t4);
+  const c1t = await be.add(c1, t4);
   be.release(c1, t);
-  const b = be.groupNorm(c1t, w('norm2.weight'), w('norm2.bias'), g);
+  const b = await be.groupNorm(c1t, w('norm2.weight'), w('norm2.bias'), g);
   be.release(c1t);
-  const shortcut = r.shortcut ? be.conv2d(x, w('conv_shortcut.weight'), w('conv_shortcut.bias'), { stride: 1, padding: 0 }) : x;
-  const out = be.conv2d(b, w('conv2.weight'), w('conv2.bias'), { stride: 1, padding: 1, residual: shortcut });
+  const shortcut = r.shortcut ? await be.conv2d(x, w('conv_shortcut.weight'), w('conv_shortcut.bias'), { stride: 1, padding: 0 }) : x;
+  const out = await be.conv2d(b, w('conv2.weight'), w('conv2.bias'), { stride: 1, padding: 1, residual: shortcut });
   be.release(b);
   if (r.shortcut) be.release(shortcut);
   if (consume) be.release(x);
@@ -131,36 +131,36 @@ function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r: Resn
 }
 
 /** Transformer2DModel: GN → proj_in → BasicTransformerBlock × depth → proj_out → + x. Consumes x. */
-function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t: TransformerArch, x: T, ctx: T): T {
+async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t: TransformerArch, x: T, ctx: T): Promise<T> {
   const w = (n: string) => be.weight(`${t.prefix}.${n}`);
   const [, , H, W] = x.shape as [number, number, number, number];
-  const n = be.groupNorm(x, w('norm.weight'), w('norm.bias'), { groups: arch.groups, eps: TRANSFORMER_NORM_EPS, silu: false });
+  const n = await be.groupNorm(x, w('norm.weight'), w('norm.bias'), { groups: arch.groups, eps: TRANSFORMER_NORM_EPS, silu: false });
   let h: T;
   if (t.linearProjection) {
-    const tok = be.toTokens(n);
+    const tok = await be.toTokens(n);
     be.release(n);
-    h = be.linear(tok, w('proj_in.weight'), w('proj_in.bias'));
+    h = await be.linear(tok, w('proj_in.weight'), w('proj_in.bias'));
     be.release(tok);
   } else {
-    const p = be.conv2d(n, w('proj_in.weight'), w('proj_in.bias'), { stride: 1, padding: 0 });
+    const p = await be.conv2d(n, w('proj_in.weight'), w('proj_in.bias'), { stride: 1, padding: 0 });
     be.release(n);
-    h = be.toTokens(p);
+    h = await be.toTokens(p);
     be.release(p);
   }
-  for (let d = 0; d < t.depth; d++) h = basicBlock(be, `${t.prefix}.transformer_blocks.${d}`, t, h, ctx);
+  for (let d = 0; d < t.depth; d++) h = await basicBlock(be, `${t.prefix}.transformer_blocks.${d}`, t, h, ctx);
   let out: T;
   if (t.linearProjection) {
-    const p = be.linear(h, w('proj_out.weight'), w('proj_out.bias'));
+    const p = await be.linear(h, w('proj_out.weight'), w('proj_out.bias'));
     be.release(h);
-    out = be.fromTokens(p, H, W);
+    out = await be.fromTokens(p, H, W);
     be.release(p);
-    const sum = be.add(out, x);
+    const sum = await be.add(out, x);
     be.release(out);
     out = sum;
   } else {
-    const img = be.fromTokens(h, H, W);
+    const img = await be.fromTokens(h, H, W);
     be.release(h);
-    out = be.conv2d(img, w('proj_out.weight'), w('proj_out.bias'), { stride: 1, padding: 0, residual: x });
+    out = await be.conv2d(img, w('proj_out.weight'), w('proj_out.bias'), { stride: 1, padding: 0, residual: x });
     be.release(img);
   }
   be.release(x);
@@ -168,30 +168,30 @@ function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t:
 }
 
 /** BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h. */
-function basicBlock<T extends TensorRef>(be: UNetBackend<T>, p: string, t: TransformerArch, h: T, ctx: T): T {
+async function basicBlock<T extends TensorRef>(be: UNetBackend<T>, p: string, t: TransformerArch, h: T, ctx: T): Promise<T> {
   const w = (n: string) => be.weight(`${p}.${n}`);
-  const attn = (name: string, x: T, kv: T, residual: T): T => {
-    const q = be.linear(x, w(`${name}.to_q.weight`), null);
-    const k = be.linear(kv, w(`${name}.to_k.weight`), null);
-    const v = be.linear(kv, w(`${name}.to_v.weight`), null);
-    const a = be.attention(q, k, v, t.heads);
+  const attn = async (name: string, x: T, kv: T, residual: T): Promise<T> => {
+    const q = await be.linear(x, w(`${name}.to_q.weight`), null);
+    const k = await be.linear(kv, w(`${name}.to_k.weight`), null);
+    const v = await be.linear(kv, w(`${name}.to_v.weight`), null);
+    const a = await be.attention(q, k, v, t.heads);
     be.release(q, k, v);
-    const o = be.linear(a, w(`${name}.to_out.0.weight`), w(`${name}.to_out.0.bias`), residual);
+    const o = await be.linear(a, w(`${name}.to_out.0.weight`), w(`${name}.to_out.0.bias`), residual);
     be.release(a);
     return o;
   };
-  const n1 = be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
-  const h1 = attn('attn1', n1, n1, h);
+  const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
+  const h1 = await attn('attn1', n1, n1, h);
   be.release(n1, h);
-  const n2 = be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
-  const h2 = attn('attn2', n2, ctx, h1);
+  const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
+  const h2 = await attn('attn2', n2, ctx, h1);
   be.release(n2, h1);
-  const n3 = be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
-  const proj = be.linear(n3, w('ff.net.0.proj.weight'), w('ff.net.0.proj.bias'));
+  const n3 = await be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
+  const proj = await be.linear(n3, w('ff.net.0.proj.weight'), w('ff.net.0.proj.bias'));
   be.release(n3);
-  const g = be.geglu(proj);
+  const g = await be.geglu(proj);
   be.release(proj);
-  const out = be.linear(g, w('ff.net.2.weight'), w('ff.net.2.bias'), h2);
+  const out = await be.linear(g, w('ff.net.2.weight'), w('ff.net.2.bias'), h2);
   be.release(g, h2);
   return out;
 }

@@ -32,7 +32,7 @@ export interface MemoryPlan {
   largestBindingBytes: number;
 }
 
-export function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions): MemoryPlan {
+export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions): Promise<MemoryPlan> {
   const arch = unetArch(config);
   const shapes = unetWeightShapes(arch);
   let weightBytes = 0;
@@ -51,7 +51,7 @@ export function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions): Memo
   const textEmbeds = arch.addition
     ? be.input([o.batch, arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim], 'text_embeds')
     : undefined;
-  const out = unetForward(be, arch, {
+  const out = await unetForward(be, arch, {
     sample,
     timesteps: Array(o.batch).fill(999),
     encoderHiddenStates: ctx,
