@@ -53,6 +53,15 @@ export class GpuContext {
     this.recorder.copy(src.buffer, src.offset, dst.buffer, dst.offset, Math.ceil(bytes / 4) * 4);
   }
 
+  /**
+   * queue.writeBuffer runs before any command still being recorded, so writing into a pooled buffer
+   * that a recorded (unsubmitted) dispatch still reads would clobber it. Submitting first keeps queue
+   * order equal to program order; no wait is needed.
+   */
+  private submitPendingBeforeWrite(): void {
+    if (this.recorder.pending) void this.recorder.submit();
+  }
+
   /** Submits everything recorded so far; resolves when the GPU has finished it. */
   flush(): Promise<void> {
     return this.recorder.submit();
@@ -66,12 +75,47 @@ export class GpuContext {
     return { shape: [...shape], dtype, buffer, offset: 0 };
   }
 
+  /**
+   * A dedicated, exactly sized buffer outside the pool, for long-lived tensors such as weights (the
+   * pool's size classes would waste up to 12.5% of several GiB). Freed by `destroyTensor`.
+   */
+  persistent(shape: readonly number[], dtype: DType, label: string): Tensor {
+    if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
+    const size = Math.max(4, Math.ceil(byteSize(shape, dtype) / 4) * 4);
+    const buffer = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    return { shape: [...shape], dtype, buffer, offset: 0 };
+  }
+
+  destroyTensor(t: Tensor): void {
+    if (this.owned.has(t.buffer)) throw new Error(`"${t.buffer.label}" is pooled: release() it instead`);
+    t.buffer.destroy();
+  }
+
+  /**
+   * Writes raw element data (f32 values, or f16 bit patterns for an f16 tensor) at an element offset,
+   * for chunked uploads of weights straight from a file.
+   */
+  write(t: Tensor, data: Float32Array | Uint16Array, elementOffset = 0): void {
+    const expected = t.dtype === 'f16' ? Uint16Array : Float32Array;
+    if (!(data instanceof expected)) throw new TypeError(`write: ${t.dtype} tensor needs ${expected.name} data`);
+    if (elementOffset + data.length > numel(t.shape)) throw new RangeError(`write: ${data.length} values at ${elementOffset} overflow ${t.shape}`);
+    this.submitPendingBeforeWrite();
+    if ((elementOffset * data.BYTES_PER_ELEMENT) % 4) throw new RangeError('write: the byte offset must be a multiple of 4');
+    const bytes = data.byteLength % 4 ? padTo4(data) : data;
+    this.device.queue.writeBuffer(t.buffer, t.offset + elementOffset * data.BYTES_PER_ELEMENT, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
   /** A tensor holding `data` (given in f32; stored as f16 when dtype is f16). */
   upload(data: ArrayLike<number>, shape: readonly number[], dtype: DType, label: string): Tensor {
     if (data.length !== numel(shape)) {
       throw new RangeError(`${label}: ${data.length} values for shape [${shape.join(', ')}]`);
     }
     const t = this.empty(shape, dtype, label);
+    this.submitPendingBeforeWrite();
     const bytes = dtype === 'f16' ? toF16Array(data) : Float32Array.from(data);
     // writeBuffer needs a multiple of 4 bytes; an odd f16 count is padded with one zero.
     const padded = bytes.byteLength % 4 ? padTo4(bytes) : bytes;
