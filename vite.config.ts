@@ -1,11 +1,13 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync } from 'node:fs';
 
 // The app build. Vitest has its own vitest.config.ts (which Vitest prefers), so nothing here affects tests.
 // The service worker precaches the app shell only: model weights are far too big for the Cache API's
 // precache (they stream into OPFS, see DESIGN.md "Weights"), and the golden test data is never shipped.
 const THEME = '#0b0d12';
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
   plugins: [
@@ -16,7 +18,8 @@ export default defineConfig({
       registerType: 'autoUpdate',
       // main.tsx calls registerSW() from 'virtual:pwa-register' itself, so it can report "offline ready".
       injectRegister: false,
-      includeAssets: ['icon.svg', 'apple-touch-icon.png'],
+      // public/ is copied into dist and matched by globPatterns, so icons need no second listing.
+      includeManifestIcons: false,
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,png,wgsl,webmanifest}'],
         globIgnores: ['**/*.safetensors', '**/*.onnx', 'golden/**', '**/golden/**'],
@@ -49,6 +52,7 @@ export default defineConfig({
       },
     }),
   ],
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true },

@@ -50,7 +50,8 @@ const createGpuSlice: StateCreator<StudioState, [], [], GpuSlice> = (set) => ({
   gpuError: null,
   failureKind: null,
   handle: null,
-  setProbing: () => set({ gpuStatus: 'probing', gpuError: null, failureKind: null }),
+  // A retry keeps the last failure, so the explanation page stays up (showing "Checking…") meanwhile.
+  setProbing: () => set({ gpuStatus: 'probing' }),
   setGpuReady: (handle) =>
     set({
       gpuStatus: 'ready',

@@ -23,3 +23,8 @@ declare global {
     __studio?: StudioBridge;
   }
 }
+
+declare global {
+  /** package.json's version, defined by vite.config.ts. */
+  const __APP_VERSION__: string;
+}
