@@ -1,0 +1,99 @@
+/**
+ * LoRA linear layers (Hu et al. 2021, eq. 3): y = x·Wᵀ + b + Σᵢ sᵢ·(x·Dᵢᵀ)·Uᵢᵀ, for any number of
+ * adapters i with down Dᵢ [rᵢ, in], up Uᵢ [out, rᵢ] and scale sᵢ = strength·alpha/rank.
+ *
+ * Two equivalent ways, which must agree:
+ *  - fused: the adapters are packed once into D = [D₁; D₂; …] [R, in] and U = [s₁U₁ | s₂U₂ | …]
+ *    [out, R] (R = Σ rᵢ), then every call is y = linear(x, W, b) + (x·Dᵀ)·Uᵀ: two thin matmuls, the
+ *    same cost for one adapter or many of rank r;
+ *  - folded: W' = W + U·D once (one [out, R]×[R, in] matmul), after which the layer costs exactly a
+ *    plain linear. This is what elastic weight aggregation does per prompt (DESIGN, idea 2).
+ */
+import type { GpuContext } from '../gpu/context';
+import { describe, type Tensor } from '../gpu/tensor';
+import { concat } from './concat';
+import { add, scale as scaleOp } from './elementwise';
+import { linear } from './linear';
+import { matmul } from './matmul';
+
+export interface LoraAdapter {
+  /** [rank, in] */
+  down: Tensor;
+  /** [out, rank] */
+  up: Tensor;
+  /** strength × alpha / rank */
+  scale: number;
+}
+
+/** Adapters of one layer, packed for the fused path. */
+export interface PackedLora {
+  /** [R, in] */
+  down: Tensor;
+  /** [out, R], each adapter's columns already multiplied by its scale */
+  up: Tensor;
+  rank: number;
+}
+
+export async function packLora(ctx: GpuContext, weight: Tensor, adapters: readonly LoraAdapter[]): Promise<PackedLora> {
+  const [out, inF] = weight.shape as [number, number];
+  if (!adapters.length) throw new RangeError('packLora: no adapters');
+  for (const a of adapters) {
+    const r = a.down.shape[0]!;
+    if (a.down.shape[1] !== inF || a.up.shape[0] !== out || a.up.shape[1] !== r) {
+      throw new RangeError(`LoRA down ${describe(a.down)} / up ${describe(a.up)} do not fit weight ${describe(weight)}`);
+    }
+  }
+  const scaledUps = await Promise.all(adapters.map((a) => scaleOp(ctx, a.up, a.scale)));
+  const down = adapters.length === 1 ? await scaleOp(ctx, adapters[0]!.down, 1) : await concat(ctx, adapters.map((a) => a.down), 0);
+  const up = adapters.length === 1 ? scaledUps[0]! : await concat(ctx, scaledUps, 1);
+  if (adapters.length > 1) ctx.release(...scaledUps);
+  return { down, up, rank: down.shape[0]! };
+}
+
+export function releasePacked(ctx: GpuContext, p: PackedLora): void {
+  ctx.release(p.down, p.up);
+}
+
+/** Fused LoRA linear: y = x·Wᵀ + b + (x·Dᵀ)·Uᵀ. */
+export async function loraLinear(ctx: GpuContext, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora: PackedLora): Promise<Tensor> {
+  const base = await linear(ctx, x, weight, bias);
+  const t = await matmul(ctx, x, lora.down, { transB: true, label: 'lora-down' });
+  const delta = await matmul(ctx, t, lora.up, { transB: true, label: 'lora-up' });
+  ctx.release(t);
+  const y = await add(ctx, base, delta);
+  ctx.release(base, delta);
+  return y;
+}
+
+/** Folded weight W' = W + U·D, as a new persistent tensor (the caller owns it). */
+export async function foldLora(ctx: GpuContext, weight: Tensor, lora: PackedLora): Promise<Tensor> {
+  const delta = await matmul(ctx, lora.up, lora.down, { label: 'lora-fold' });
+  const folded = ctx.persistent(weight.shape, weight.dtype, `${weight.buffer.label} + lora`);
+  await add(ctx, weight, delta, { out: folded });
+  ctx.release(delta);
+  return folded;
+}
+
+/** Plain-TS reference of the fused formula, f64 accumulation. x [M, in], W [out, in]. */
+export function loraLinearReference(
+  x: ArrayLike<number>, M: number, w: ArrayLike<number>, out: number, inF: number, bias: ArrayLike<number> | null,
+  adapters: readonly { down: ArrayLike<number>; up: ArrayLike<number>; rank: number; scale: number }[],
+): Float32Array {
+  const y = new Float32Array(M * out);
+  for (let m = 0; m < M; m++) {
+    const ts = adapters.map((a) => {
+      const t = new Float64Array(a.rank);
+      for (let r = 0; r < a.rank; r++) for (let k = 0; k < inF; k++) t[r]! += x[m * inF + k]! * a.down[r * inF + k]!;
+      return t;
+    });
+    for (let o = 0; o < out; o++) {
+      let acc = bias ? bias[o]! : 0;
+      for (let k = 0; k < inF; k++) acc += x[m * inF + k]! * w[o * inF + k]!;
+      adapters.forEach((a, i) => {
+        for (let r = 0; r < a.rank; r++) acc += a.scale * ts[i]![r]! * a.up[o * a.rank + r]!;
+      });
+      y[m * out + o] = acc;
+    }
+  }
+  return y;
+}
