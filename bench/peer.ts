@@ -35,7 +35,7 @@ export async function createPeer(device: GPUDevice, meta: Sidecar, inputs: Recor
       size: Math.ceil(data.byteLength / 16) * 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    device.queue.writeBuffer(buffer, 0, data);
+    device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
     buffers.push(buffer);
     feeds[input.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: input.shape });
   }

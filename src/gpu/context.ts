@@ -20,7 +20,9 @@ export class GpuContext {
   readonly profiler: TimestampProfiler | null;
   private readonly arena: UniformArena;
   private recorder: Recorder;
-  private readonly owned = new WeakSet<GPUBuffer>();
+  /** Current lease of each pooled buffer handed out (see Tensor.lease). */
+  private readonly leases = new Map<GPUBuffer, number>();
+  private nextLease = 1;
 
   constructor(readonly handle: GpuDeviceHandle) {
     this.device = handle.device;
@@ -71,8 +73,9 @@ export class GpuContext {
   empty(shape: readonly number[], dtype: DType, label: string): Tensor {
     if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
     const buffer = this.pool.acquire(Math.max(4, byteSize(shape, dtype)), label);
-    this.owned.add(buffer);
-    return { shape: [...shape], dtype, buffer, offset: 0 };
+    const lease = this.nextLease++;
+    this.leases.set(buffer, lease);
+    return { shape: [...shape], dtype, buffer, offset: 0, lease };
   }
 
   /**
@@ -91,7 +94,7 @@ export class GpuContext {
   }
 
   destroyTensor(t: Tensor): void {
-    if (this.owned.has(t.buffer)) throw new Error(`"${t.buffer.label}" is pooled: release() it instead`);
+    if (t.lease !== undefined) throw new Error(`"${t.buffer.label}" is pooled: release() it instead`);
     t.buffer.destroy();
   }
 
@@ -123,14 +126,28 @@ export class GpuContext {
     return t;
   }
 
-  /** Returns a tensor's buffer to the pool. */
+  /** Whether a pooled tensor handle still owns its buffer (false once released). */
+  isLive(t: Tensor): boolean {
+    return t.lease !== undefined && this.leases.get(t.buffer) === t.lease;
+  }
+
+  /**
+   * Returns pooled tensors' buffers to the pool (views made by reshaping share the lease). Releasing a
+   * handle twice is a bug that would free the buffer's next owner, so it throws. Persistent tensors
+   * (weights) are not pooled and are ignored here.
+   */
   release(...tensors: Tensor[]): void {
     for (const t of tensors) {
-      if (this.owned.has(t.buffer)) {
-        this.owned.delete(t.buffer);
-        this.pool.release(t.buffer);
-      }
+      if (t.lease === undefined) continue;
+      if (!this.isLive(t)) throw new Error(`tensor "${t.buffer.label}" [${t.shape.join('×')}] was released twice`);
+      this.leases.delete(t.buffer);
+      this.pool.release(t.buffer);
     }
+  }
+
+  /** Releases the handles that are still live, for cleanup after code that may have released some. */
+  releaseLive(...tensors: Tensor[]): void {
+    for (const t of tensors) if (this.isLive(t)) this.release(t);
   }
 
   /** Submits pending work and reads a tensor back as f32 values. */

@@ -10,6 +10,11 @@ export interface Tensor {
   readonly buffer: GPUBuffer;
   /** Byte offset of element 0 in `buffer`; a multiple of 256 when the tensor is bound on its own. */
   readonly offset: number;
+  /**
+   * For pooled tensors: which acquisition of `buffer` this handle belongs to. A buffer goes back to the
+   * pool and is handed out again under a new lease, so a stale handle cannot free its new owner.
+   */
+  readonly lease?: number;
 }
 
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2 };

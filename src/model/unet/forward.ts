@@ -96,7 +96,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
 }
 
 /** TimestepEmbedding: linear_1 → SiLU → linear_2. */
-async function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T): Promise<T> {
+export async function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T): Promise<T> {
   const a = await be.linear(x, be.weight(`${prefix}.linear_1.weight`), be.weight(`${prefix}.linear_1.bias`));
   const s = await be.silu(a);
   be.release(a);
@@ -110,7 +110,7 @@ async function mlp<T extends TensorRef>(be: UNetBackend<T>, prefix: string, x: T
  * out = shortcut(x) + conv2(silu(gn2(conv1(silu(gn1(x))) + time_emb_proj(silu(emb))[:, :, None, None])))
  * `consume` releases x (the forward owns it); otherwise x stays alive as a skip.
  */
-async function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r: ResnetArch, x: T, embAct: T, consume: boolean): Promise<T> {
+export async function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r: ResnetArch, x: T, embAct: T, consume: boolean): Promise<T> {
   const w = (n: string) => be.weight(`${r.prefix}.${n}`);
   const g = { groups: arch.groups, eps: arch.eps, silu: true };
   const a = await be.groupNorm(x, w('norm1.weight'), w('norm1.bias'), g);
@@ -131,7 +131,7 @@ async function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, r
 }
 
 /** Transformer2DModel: GN → proj_in → BasicTransformerBlock × depth → proj_out → + x. Consumes x. */
-async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t: TransformerArch, x: T, ctx: T): Promise<T> {
+export async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t: TransformerArch, x: T, ctx: T): Promise<T> {
   const w = (n: string) => be.weight(`${t.prefix}.${n}`);
   const [, , H, W] = x.shape as [number, number, number, number];
   const n = await be.groupNorm(x, w('norm.weight'), w('norm.bias'), { groups: arch.groups, eps: TRANSFORMER_NORM_EPS, silu: false });
@@ -167,31 +167,40 @@ async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetAr
   return out;
 }
 
-/** BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h. */
-async function basicBlock<T extends TensorRef>(be: UNetBackend<T>, p: string, t: TransformerArch, h: T, ctx: T): Promise<T> {
+/** diffusers Attention: to_out.0(attention(to_q(x), to_k(kv), to_v(kv))) (+ residual). */
+export async function attentionModule<T extends TensorRef>(be: UNetBackend<T>, p: string, heads: number, x: T, kv: T, residual?: T): Promise<T> {
   const w = (n: string) => be.weight(`${p}.${n}`);
-  const attn = async (name: string, x: T, kv: T, residual: T): Promise<T> => {
-    const q = await be.linear(x, w(`${name}.to_q.weight`), null);
-    const k = await be.linear(kv, w(`${name}.to_k.weight`), null);
-    const v = await be.linear(kv, w(`${name}.to_v.weight`), null);
-    const a = await be.attention(q, k, v, t.heads);
-    be.release(q, k, v);
-    const o = await be.linear(a, w(`${name}.to_out.0.weight`), w(`${name}.to_out.0.bias`), residual);
-    be.release(a);
-    return o;
-  };
-  const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
-  const h1 = await attn('attn1', n1, n1, h);
-  be.release(n1, h);
-  const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
-  const h2 = await attn('attn2', n2, ctx, h1);
-  be.release(n2, h1);
-  const n3 = await be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
-  const proj = await be.linear(n3, w('ff.net.0.proj.weight'), w('ff.net.0.proj.bias'));
-  be.release(n3);
+  const q = await be.linear(x, w('to_q.weight'), null);
+  const k = await be.linear(kv, w('to_k.weight'), null);
+  const v = await be.linear(kv, w('to_v.weight'), null);
+  const a = await be.attention(q, k, v, heads);
+  be.release(q, k, v);
+  const o = await be.linear(a, w('to_out.0.weight'), w('to_out.0.bias'), residual);
+  be.release(a);
+  return o;
+}
+
+/** FeedForward with GEGLU: net.2(geglu(net.0.proj(x))) (+ residual). */
+export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T): Promise<T> {
+  const proj = await be.linear(x, be.weight(`${p}.net.0.proj.weight`), be.weight(`${p}.net.0.proj.bias`));
   const g = await be.geglu(proj);
   be.release(proj);
-  const out = await be.linear(g, w('ff.net.2.weight'), w('ff.net.2.bias'), h2);
-  be.release(g, h2);
+  const out = await be.linear(g, be.weight(`${p}.net.2.weight`), be.weight(`${p}.net.2.bias`), residual);
+  be.release(g);
+  return out;
+}
+
+/** BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h. */
+export async function basicBlock<T extends TensorRef>(be: UNetBackend<T>, p: string, t: Pick<TransformerArch, 'heads'>, h: T, ctx: T): Promise<T> {
+  const w = (n: string) => be.weight(`${p}.${n}`);
+  const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
+  const h1 = await attentionModule(be, `${p}.attn1`, t.heads, n1, n1, h);
+  be.release(n1, h);
+  const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
+  const h2 = await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
+  be.release(n2, h1);
+  const n3 = await be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
+  const out = await feedForward(be, `${p}.ff`, n3, h2);
+  be.release(n3, h2);
   return out;
 }

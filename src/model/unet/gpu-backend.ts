@@ -1,0 +1,97 @@
+/**
+ * The GPU executor of the UNet forward: each backend op is one of the WGSL kernels in src/ops.
+ * Activations come from the context's pool and are released by the forward; weights are resident.
+ */
+import type { GpuContext } from '../../gpu/context';
+import { numel, type DType, type Tensor } from '../../gpu/tensor';
+import { ModelFileError } from '../errors';
+import { attention } from '../../ops/attention';
+import { concat, concatChannels } from '../../ops/concat';
+import { conv2d } from '../../ops/conv2d';
+import { add, silu } from '../../ops/elementwise';
+import { geglu } from '../../ops/geglu';
+import { linear } from '../../ops/linear';
+import { groupNorm, layerNorm } from '../../ops/norm';
+import { timestepEmbedding } from '../../ops/timestep-embedding';
+import { imageToTokens, tokensToImage } from '../../ops/transpose';
+import { upsampleNearest } from '../../ops/upsample';
+import { loraLinear, type PackedLora } from '../../ops/lora';
+import type { UNetBackend } from './backend';
+
+export class GpuUNetBackend implements UNetBackend<Tensor> {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly weights: ReadonlyMap<string, Tensor>,
+    /** Activation dtype; weights must match it. */
+    readonly dtype: DType,
+    private readonly source = 'unet',
+    /** Fused LoRA adapters by the weight tensor they modify (see ops/lora.ts). */
+    private readonly lora: ReadonlyMap<Tensor, PackedLora> = new Map(),
+  ) {}
+
+  weight(name: string): Tensor {
+    const w = this.weights.get(name);
+    if (!w) throw new ModelFileError('missing-tensor', this.source, 'the UNet needs this weight', name);
+    return w;
+  }
+  hasWeight(name: string): boolean {
+    return this.weights.has(name);
+  }
+  timestepEmbedding(ts: readonly number[], dim: number, flipSinToCos: boolean, shift: number): Tensor {
+    // Computed on the CPU in f64 and uploaded: SwiftShader's WGSL sin/cos are only ~2e-4 accurate,
+    // which alone put a whole tiny-UNet forward 2.9e-4 off (DESIGN.md, "one numerical trap").
+    const data = timestepEmbedding(ts, dim, { flipSinToCos, downscaleFreqShift: shift });
+    return this.ctx.upload(data, [ts.length, dim], this.dtype, 'timestep-embedding');
+  }
+  conv2d(x: Tensor, w: Tensor, b: Tensor | null, o: { stride: 1 | 2; padding: 0 | 1; residual?: Tensor }): Promise<Tensor> {
+    return conv2d(this.ctx, x, w, { stride: o.stride, padding: o.padding, bias: b, residual: o.residual ?? null });
+  }
+  groupNorm(x: Tensor, gamma: Tensor, beta: Tensor, o: { groups: number; eps: number; silu: boolean }): Promise<Tensor> {
+    return groupNorm(this.ctx, x, gamma, beta, o);
+  }
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Promise<Tensor> {
+    return layerNorm(this.ctx, x, gamma, beta, { eps });
+  }
+  async linear(x: Tensor, w: Tensor, b: Tensor | null, residual?: Tensor): Promise<Tensor> {
+    const adapters = this.lora.get(w);
+    const y = adapters ? await loraLinear(this.ctx, x, w, b ?? undefined, adapters) : await linear(this.ctx, x, w, b ?? undefined);
+    if (!residual) return y;
+    const sum = await add(this.ctx, y, residual);
+    this.ctx.release(y);
+    return sum;
+  }
+  attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Promise<Tensor> {
+    return attention(this.ctx, q, k, v, { heads });
+  }
+  geglu(h: Tensor): Promise<Tensor> {
+    return geglu(this.ctx, h);
+  }
+  silu(x: Tensor): Promise<Tensor> {
+    return silu(this.ctx, x);
+  }
+  add(a: Tensor, b: Tensor): Promise<Tensor> {
+    return add(this.ctx, a, b);
+  }
+  upsampleNearest(x: Tensor, height: number, width: number): Promise<Tensor> {
+    return upsampleNearest(this.ctx, x, { outputSize: [height, width] });
+  }
+  concatChannels(a: Tensor, b: Tensor): Promise<Tensor> {
+    return concatChannels(this.ctx, a, b);
+  }
+  concatLast(a: Tensor, b: Tensor): Promise<Tensor> {
+    return concat(this.ctx, [a, b], a.shape.length - 1);
+  }
+  toTokens(x: Tensor): Promise<Tensor> {
+    return imageToTokens(this.ctx, x);
+  }
+  fromTokens(t: Tensor, height: number, width: number): Promise<Tensor> {
+    return tokensToImage(this.ctx, t, height, width);
+  }
+  reshape(x: Tensor, shape: readonly number[]): Tensor {
+    if (numel(shape) !== numel(x.shape)) throw new RangeError(`reshape [${x.shape}] to [${shape}]`);
+    return { ...x, shape: [...shape] };
+  }
+  release(...tensors: Tensor[]): void {
+    this.ctx.release(...tensors);
+  }
+}

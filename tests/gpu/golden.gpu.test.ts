@@ -1,0 +1,33 @@
+/**
+ * The golden runner (npm run golden) over the repository's copy of the golden set, in the test command:
+ * f32 on SwiftShader, f16 storage on lavapipe. Every UNet, UNet+LoRA and per-op case must PASS; cases
+ * of later issues (VAE, text encoders, schedulers, pipelines) must be reported as SKIP, never FAIL.
+ */
+import { describe, expect, it } from 'vitest';
+import { testContext, TEST_ADAPTER } from '../gpu-harness';
+import { runGolden } from '../../src/golden/runner';
+
+const MUST_PASS = [
+  'unet_forward', 'unet_forward_odd_size', 'unet_forward_per_sample_t', 'unet_lora',
+  'op_attention_cross', 'op_attention_self', 'op_basic_transformer_block', 'op_downsample', 'op_downsample_odd',
+  'op_feedforward_geglu', 'op_groupnorm_16ch', 'op_groupnorm_96ch', 'op_layernorm', 'op_mid_block',
+  'op_resnet_down0_res0', 'op_resnet_down1_res0_shortcut', 'op_resnet_up0_res0_shortcut', 'op_time_embedding',
+  'op_timestep_embedding', 'op_transformer2d_down1', 'op_transformer2d_mid', 'op_upsample', 'op_upsample_output_size',
+];
+
+describe(`golden cases on ${TEST_ADAPTER}`, () => {
+  it('passes every UNet, LoRA and per-op case of golden/', async () => {
+    const ctx = await testContext();
+    const dtype = ctx.hasF16 ? 'f16' : 'f32';
+    const results = await runGolden(ctx, 'golden', { dtype, onResult: (_r, line) => console.log(`[golden ${dtype}] ${line}`) });
+    const failed = results.filter((r) => r.status === 'FAIL');
+    expect(failed, failed.map((r) => `${r.name}: ${r.why ?? r.maxRel}`).join('\n')).toEqual([]);
+    for (const name of MUST_PASS) {
+      const mine = results.filter((r) => r.name === name || r.name.startsWith(`${name}[`));
+      expect(mine.length, `${name} was run`).toBeGreaterThan(0);
+      expect(mine.every((r) => r.status === 'PASS'), `${name} passed`).toBe(true);
+    }
+    // LoRA: all four file formats, fused and folded
+    expect(results.filter((r) => r.name.startsWith('unet_lora[') && r.status === 'PASS')).toHaveLength(13);
+  }, 900_000);
+});
