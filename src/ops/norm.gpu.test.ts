@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { checked, testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
+import { compare, describeComparison, randomArray } from '../../tests/numeric';
+import { FeatureMissingError } from '../gpu/errors';
+import { roundToF16 } from '../gpu/f16';
+import { numel, type DType, type Tensor } from '../gpu/tensor';
+import type { GpuContext } from '../gpu/context';
+import { groupNorm, layerNorm } from './norm';
+import { groupNormReference, layerNormReference } from './norm.reference';
+
+interface GnCase {
+  name: string;
+  shape: number[];
+  groups: number;
+  silu: boolean;
+  eps?: number;
+  /** Added to every input value: a large common mean breaks naive sum/sum-of-squares statistics. */
+  offset?: number;
+}
+
+const GN_CASES: GnCase[] = [
+  { name: 'G=4', shape: [2, 16, 5, 7], groups: 4, silu: false },
+  { name: 'G=4 + SiLU', shape: [2, 16, 5, 7], groups: 4, silu: true },
+  // 4·33·65 = 8580 elements per group: three 4096-element chunks, the last one partial
+  { name: 'G=2, 3 chunks per group + SiLU', shape: [1, 8, 33, 65], groups: 2, silu: true, eps: 1e-6 },
+  { name: 'G=3, mean 100 (stability)', shape: [2, 6, 37, 41], groups: 3, silu: false, offset: 100 },
+];
+
+interface LnCase {
+  name: string;
+  shape: number[];
+  offset?: number;
+}
+
+const LN_CASES: LnCase[] = [
+  { name: 'rows of 65', shape: [3, 77, 65] },
+  { name: 'rows of 1000 (longer than the workgroup)', shape: [5, 1000] },
+  { name: 'rows of 640, mean 100 (stability)', shape: [2, 3, 640], offset: 100 },
+];
+
+function upload(ctx: GpuContext, keep: Tensor[], data: Float32Array, shape: number[], dtype: DType, label: string): Tensor {
+  const t = ctx.upload(data, shape, dtype, label);
+  keep.push(t);
+  return t;
+}
+
+async function runGroupNorm(ctx: GpuContext, c: GnCase, dtype: DType, seed: number) {
+  const ch = c.shape[1]!;
+  const round = (a: Float32Array) => (dtype === 'f16' ? roundToF16(a) : a);
+  const x = round(randomArray(numel(c.shape), seed).map((v) => v * 2 + (c.offset ?? 0)));
+  const gamma = round(randomArray(ch, seed + 1, 0.5, 1.5));
+  const beta = round(randomArray(ch, seed + 2, -0.5, 0.5));
+  const expected = groupNormReference(x, c.shape, gamma, beta, { groups: c.groups, eps: c.eps, silu: c.silu });
+  const keep: Tensor[] = [];
+  const got = await checked(ctx, `groupnorm ${c.name}`, async () => {
+    const y = await groupNorm(ctx, upload(ctx, keep, x, c.shape, dtype, 'x'), upload(ctx, keep, gamma, [ch], dtype, 'gamma'),
+      upload(ctx, keep, beta, [ch], dtype, 'beta'), { groups: c.groups, eps: c.eps, silu: c.silu });
+    keep.push(y);
+    return ctx.read(y);
+  });
+  ctx.release(...keep);
+  return compare(got, expected);
+}
+
+async function runLayerNorm(ctx: GpuContext, c: LnCase, dtype: DType, seed: number) {
+  const d = c.shape[c.shape.length - 1]!;
+  const round = (a: Float32Array) => (dtype === 'f16' ? roundToF16(a) : a);
+  const x = round(randomArray(numel(c.shape), seed).map((v) => v * 2 + (c.offset ?? 0)));
+  const gamma = round(randomArray(d, seed + 1, 0.5, 1.5));
+  const beta = round(randomArray(d, seed + 2, -0.5, 0.5));
+  const expected = layerNormReference(x, c.shape, gamma, beta, 1e-5);
+  const keep: Tensor[] = [];
+  const got = await checked(ctx, `layernorm ${c.name}`, async () => {
+    const y = await layerNorm(ctx, upload(ctx, keep, x, c.shape, dtype, 'x'), upload(ctx, keep, gamma, [d], dtype, 'gamma'),
+      upload(ctx, keep, beta, [d], dtype, 'beta'));
+    keep.push(y);
+    return ctx.read(y);
+  });
+  ctx.release(...keep);
+  return compare(got, expected);
+}
+
+describe(`groupNorm and layerNorm on ${TEST_ADAPTER}`, () => {
+  it('groupNorm matches the reference in f32 (odd shapes, SiLU, multi-chunk groups, offset data)', async () => {
+    const ctx = await testContext();
+    let seed = 10;
+    for (const c of GN_CASES) {
+      const r = await runGroupNorm(ctx, c, 'f32', (seed += 10));
+      console.log(`groupnorm f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);
+      expect(r.maxRel, c.name).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('layerNorm matches the reference in f32 (odd row lengths, long rows, offset data)', async () => {
+    const ctx = await testContext();
+    let seed = 70;
+    for (const c of LN_CASES) {
+      const r = await runLayerNorm(ctx, c, 'f32', (seed += 10));
+      console.log(`layernorm f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);
+      expect(r.maxRel, c.name).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('groupNorm handles SDXL-sized groups and groups of more chunks than the workgroup has threads', async () => {
+    const ctx = await testContext();
+    const cases: GnCase[] = [
+      // the first SDXL level at 1024²: 10 channels × 128² per group, 40 chunks
+      { name: 'SDXL 320×128², G=32', shape: [1, 320, 128, 128], groups: 32, silu: true },
+      // 1,081,800 elements in one group: 265 chunks, so each apply thread merges two partials
+      { name: '265 chunks, G=1', shape: [1, 3, 600, 601], groups: 1, silu: false },
+    ];
+    for (const c of cases) {
+      const r = await runGroupNorm(ctx, c, 'f32', 900);
+      console.log(`groupnorm f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);
+      expect(r.maxRel, c.name).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('rejects a channel count that the groups do not divide', async () => {
+    const ctx = await testContext();
+    const x = ctx.upload(new Float32Array(2 * 10 * 3), [2, 10, 3], 'f32', 'x');
+    const g = ctx.upload(new Float32Array(10), [10], 'f32', 'g');
+    await expect(groupNorm(ctx, x, g, g, { groups: 4 })).rejects.toThrow(/10 channels cannot be split into 4 groups/);
+    ctx.release(x, g);
+  });
+
+  it('runs f16 storage where shader-f16 exists, and refuses it where not', async () => {
+    const ctx = await testContext();
+    if (TEST_ADAPTER === 'lavapipe') {
+      expect(ctx.hasF16).toBe(true);
+      let seed = 300;
+      for (const c of GN_CASES.filter((k) => !k.offset)) {
+        const r = await runGroupNorm(ctx, c, 'f16', (seed += 10));
+        console.log(`groupnorm f16 ${c.name}: ${describeComparison(r)}`);
+        expect(r.maxRel, c.name).toBeLessThanOrEqual(3e-3);
+      }
+      for (const c of LN_CASES.filter((k) => !k.offset)) {
+        const r = await runLayerNorm(ctx, c, 'f16', (seed += 10));
+        console.log(`layernorm f16 ${c.name}: ${describeComparison(r)}`);
+        expect(r.maxRel, c.name).toBeLessThanOrEqual(3e-3);
+      }
+    } else {
+      expect(ctx.hasF16).toBe(false);
+      expect(() => ctx.upload(new Float32Array(8), [1, 2, 4], 'f16', 'x16')).toThrow(FeatureMissingError);
+      const x = ctx.upload(new Float32Array(8), [1, 2, 4], 'f32', 'x');
+      const g2 = ctx.upload(new Float32Array(2), [2], 'f32', 'g2');
+      const g4 = ctx.upload(new Float32Array(4), [4], 'f32', 'g4');
+      const fake = (t: Tensor): Tensor => ({ ...t, dtype: 'f16' });
+      await expect(groupNorm(ctx, fake(x), fake(g2), fake(g2), { groups: 2 })).rejects.toThrow(FeatureMissingError);
+      await expect(layerNorm(ctx, fake(x), fake(g4), fake(g4))).rejects.toThrow(FeatureMissingError);
+      ctx.release(x, g2, g4);
+    }
+  });
+});
