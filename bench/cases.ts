@@ -5,11 +5,15 @@
 import type { GpuContext } from '../src/gpu/context';
 import type { Tensor } from '../src/gpu/tensor';
 import { matmul } from '../src/ops/matmul';
+import { BLOCK_CASES, UNET_CASES } from './block-cases';
+import type { Sidecar } from './inputs';
 
 export interface BenchCase {
   /** ONNX model name without the `_small` suffix. */
   model: string;
   op: string;
+  /** Input data by name; default: the sidecar's suggested random init. */
+  inputs?: (meta: Sidecar) => Record<string, Float32Array>;
   /** Our side: the same computation from the same named inputs. */
   variants: Record<string, (ctx: GpuContext, inputs: Record<string, Tensor>) => Promise<Tensor>>;
 }
@@ -27,4 +31,6 @@ export const MATMUL_CASES: BenchCase[] = ['4096x640x640', '4096x640x5120', '1024
 
 export const ALL_CASES: Record<string, BenchCase[]> = {
   matmul: MATMUL_CASES,
+  blocks: BLOCK_CASES,
+  unet: UNET_CASES,
 };

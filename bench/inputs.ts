@@ -2,7 +2,8 @@
 
 export interface SidecarInput {
   name: string;
-  shape: number[];
+  /** Symbolic dims (the tiny UNet's `batch`) are strings. */
+  shape: (number | string)[];
   role: 'activation' | 'weight';
   suggested_random_init?: string;
 }
@@ -35,14 +36,14 @@ function normals(n: number, seed: number, std: number, mean: number): Float32Arr
 
 /** Follows the sidecar's suggested init: N(0,1/fan_in) for ≥2-D weights, 1+0.1·N for norm scales, etc. */
 export function makeInput(input: SidecarInput, seed: number): Float32Array {
-  const n = input.shape.reduce((a, b) => a * b, 1);
+  const n = input.shape.reduce<number>((a, b) => a * (typeof b === 'number' ? b : 2), 1);
   const init = input.suggested_random_init ?? 'N(0,1)';
   const frac = /N\(0,\s*1\/(\d+)\)/.exec(init);
   if (frac) return normals(n, seed, Math.sqrt(1 / Number(frac[1])), 0);
   if (/^1\s*\+\s*0\.1/.test(init)) return normals(n, seed, 0.1, 1);
   if (/0\.1\s*[·*x]?\s*N/.test(init)) return normals(n, seed, 0.1, 0);
   if (input.role === 'weight' && input.shape.length >= 2) {
-    const fanIn = input.shape.slice(1).reduce((a, b) => a * b, 1);
+    const fanIn = input.shape.slice(1).reduce<number>((a, b) => a * (typeof b === 'number' ? b : 2), 1);
     return normals(n, seed, Math.sqrt(1 / fanIn), 0);
   }
   return normals(n, seed, 1, 0);

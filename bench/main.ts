@@ -43,8 +43,9 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     for (const c of ALL_CASES[suite] ?? []) {
       const name = opts.size === 'small' && !c.model.startsWith('tiny_') ? `${c.model}_small` : c.model;
       const meta = (await (await fetch(`/bench/models/${name}.json`)).json()) as Sidecar;
-      const data: Record<string, Float32Array> = {};
-      meta.inputs.forEach((input, i) => (data[input.name] = makeInput(input, 1234 + i)));
+      const data: Record<string, Float32Array> = c.inputs?.(meta) ?? {};
+      if (!c.inputs) meta.inputs.forEach((input, i) => (data[input.name] = makeInput(input, 1234 + i)));
+      const shapes = Object.fromEntries(meta.inputs.map((i) => [i.name, i.shape.map((d) => (typeof d === 'number' ? d : 2))]));
 
       const peer = await createPeer(ctx.device, meta, data, `/bench/models/${name}.onnx`);
       const peerTiming = await timeRuns(() => peer.run(), opts.maxRuns);
@@ -53,7 +54,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
       log(`${name} peer ${peerTiming.medianMs.toFixed(1)} ms`);
 
       const tensors: Record<string, ReturnType<GpuContext['upload']>> = {};
-      for (const input of meta.inputs) tensors[input.name] = ctx.upload(data[input.name]!, input.shape, 'f32', input.name);
+      for (const input of meta.inputs) tensors[input.name] = ctx.upload(data[input.name]!, shapes[input.name]!, 'f32', input.name);
       for (const [variant, impl] of Object.entries(c.variants)) {
         if (opts.variants && !opts.variants.includes(variant)) continue;
         let last: ReturnType<GpuContext['upload']> | null = null;

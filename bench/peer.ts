@@ -37,7 +37,8 @@ export async function createPeer(device: GPUDevice, meta: Sidecar, inputs: Recor
     });
     device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
     buffers.push(buffer);
-    feeds[input.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: input.shape });
+    const dims = input.shape.map((d) => (typeof d === 'number' ? d : 2)); // symbolic batch -> 2 (CFG)
+    feeds[input.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims });
   }
   const outName = session.outputNames[0]!;
   return {
