@@ -1,0 +1,279 @@
+/**
+ * matmul(ctx, a, b, opts): C = alpha · op(A) · op(B) + bias, batched over leading dimensions.
+ *
+ *   A: [...batch, M, K]  (or [...batch, K, M] with transA)
+ *   B: [...batch, K, N]  (or [...batch, N, K] with transB: a PyTorch Linear weight [out, in] used as
+ *      Bᵀ without a copy); a 2-D operand is broadcast over the other one's batch.
+ *   bias: [N], added after the alpha scale.  C: [...batch, M, N], in the inputs' dtype.
+ *
+ * Variants: `naive` (one output per invocation) and `tiled` (register-blocked, shaders/matmul_tiled.wgsl);
+ * `auto` takes tiled except for tiny products. f16 tensors need `shader-f16` (f16 storage, f32
+ * accumulation); without it the op refuses them with FeatureMissingError.
+ */
+import type { GpuContext } from '../gpu/context';
+import { FeatureMissingError } from '../gpu/errors';
+import { ceilDiv, type KernelDescriptor } from '../gpu/kernel';
+import { binding, describe, numel, type DType, type Tensor } from '../gpu/tensor';
+import { grid1d } from './grid';
+import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
+import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
+
+export type MatmulVariant = 'auto' | 'naive' | 'tiled';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** [N], same dtype as A and B; added after the alpha scale. */
+  bias?: Tensor;
+  /** Scale of the product (default 1). */
+  alpha?: number;
+  variant?: MatmulVariant;
+  /** Split-K slices for the tiled kernel: 'auto' (default) splits thin outputs with a long K. */
+  splitK?: number | 'auto';
+  /** Tile configuration for the tiled kernel (default: chooseTile by shape). */
+  tile?: TileConfig;
+  /** Write into this tensor (shape [...batch, M, N], the inputs' dtype) instead of a new one. */
+  out?: Tensor;
+  label?: string;
+}
+
+/** The problem a pair of shapes describes; throws a RangeError naming the mismatch. */
+export interface MatmulProblem {
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  /** Elements between batch matrices (0 = the operand is 2-D and broadcast). */
+  strideA: number;
+  strideB: number;
+  outShape: number[];
+}
+
+export function matmulProblem(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transA = false,
+  transB = false,
+): MatmulProblem {
+  const where = `matmul [${aShape.join(',')}]${transA ? 'ᵀ' : ''} · [${bShape.join(',')}]${transB ? 'ᵀ' : ''}`;
+  if (aShape.length < 2 || bShape.length < 2) throw new RangeError(`${where}: operands need at least 2 dims`);
+  const [ar, ac] = aShape.slice(-2) as [number, number];
+  const [br, bc] = bShape.slice(-2) as [number, number];
+  const [M, K] = transA ? [ac, ar] : [ar, ac];
+  const [Kb, N] = transB ? [bc, br] : [br, bc];
+  if (K !== Kb) throw new RangeError(`${where}: inner dimensions ${K} and ${Kb} differ`);
+  const batchA = aShape.slice(0, -2);
+  const batchB = bShape.slice(0, -2);
+  const batchShape = batchA.length ? batchA : batchB;
+  if (batchA.length && batchB.length && (batchA.length !== batchB.length || batchA.some((d, i) => d !== batchB[i]))) {
+    throw new RangeError(`${where}: batch dimensions differ (only a 2-D operand is broadcast)`);
+  }
+  return {
+    batch: numel(batchShape),
+    M,
+    K,
+    N,
+    strideA: batchA.length ? M * K : 0,
+    strideB: batchB.length ? K * N : 0,
+    outShape: [...batchShape, M, N],
+  };
+}
+
+interface NaiveVariant {
+  dtype: DType;
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+}
+
+export const matmulNaiveKernel: KernelDescriptor<NaiveVariant> = {
+  name: 'matmul_naive',
+  source: naiveSource,
+  defines: (v) => ({ DTYPE: v.dtype, TRANS_A: v.transA, TRANS_B: v.transB, BIAS: v.bias }),
+  constants: () => ({ WG_X: 16, WG_Y: 16 }),
+};
+
+/**
+ * A tile configuration: a workgroup of wgX × wgY threads, each holding rb×rb register blocks of 4×4
+ * outputs, so the workgroup tile is (4·rb·wgY) × (4·rb·wgX); K-step bk (a multiple of 4).
+ * Workgroup memory: 2 · bk · 4·rb·wg · 4 bytes.
+ */
+export interface TileConfig {
+  wgX: number;
+  wgY: number;
+  rb: 1 | 2;
+  bk: number;
+}
+
+/** 64×64 tile from 16×16 threads with 4×4 outputs each, BK 32: 16 KiB of workgroup memory. */
+export const TILE_64: TileConfig = { wgX: 16, wgY: 16, rb: 1, bk: 32 };
+/** 64×64 tile from 8×8 threads with 8×8 outputs each, BK 32: twice the FMAs per workgroup-memory load. */
+export const TILE_64X8: TileConfig = { wgX: 8, wgY: 8, rb: 2, bk: 32 };
+/** 128×128 tile from 16×16 threads with 8×8 outputs each, BK 16: 16 KiB. */
+export const TILE_128: TileConfig = { wgX: 16, wgY: 16, rb: 2, bk: 16 };
+
+export const tileRows = (t: TileConfig) => 4 * t.rb * t.wgY;
+export const tileCols = (t: TileConfig) => 4 * t.rb * t.wgX;
+
+export interface TiledVariant extends NaiveVariant {
+  tile: TileConfig;
+  vecA: boolean;
+  vecB: boolean;
+  vecC: boolean;
+  /** 'gemm' writes C; 'split' writes f32 partials; 'reduce' sums them into C. */
+  stage: 'gemm' | 'split' | 'reduce';
+}
+
+export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
+  name: 'matmul_tiled',
+  source: tiledSource,
+  defines: (v) => {
+    const elem = v.stage === 'split' ? 'f32' : v.dtype;
+    return {
+      DTYPE: v.dtype,
+      CTYPE: v.vecC ? `vec4<${elem}>` : elem,
+      BLOCK8: v.tile.rb === 2,
+      TRANS_A: v.transA,
+      TRANS_B: v.transB,
+      VEC_A: v.vecA,
+      VEC_B: v.vecB,
+      VEC_C: v.vecC,
+      BIAS: v.bias && v.stage !== 'split',
+      SPLIT: v.stage === 'split',
+      REDUCE: v.stage === 'reduce',
+    };
+  },
+  constants: (v) => ({ WG_X: v.tile.wgX, WG_Y: v.tile.wgY, BK: v.tile.bk }),
+};
+
+/** Below this many multiply-adds `auto` takes the naive kernel: a tile would be mostly idle. */
+export const NAIVE_MAX_MACS = 32 * 32 * 32;
+/** Split-K scratch cap: partial sums beyond it are not worth the extra traffic. */
+const SPLIT_SCRATCH_BYTES = 32 * 1024 * 1024;
+const REDUCE_WG = 256;
+
+/**
+ * CPU adapters (SwiftShader, lavapipe) run a few workgroups per core and pay a fixed cost per
+ * workgroup, so they want few, fat workgroups; a GPU wants enough workgroups to fill its cores.
+ * Measured on SwiftShader against the same kernel: split-K 7 made 77×2048×640 2× slower.
+ */
+export function isCpuAdapter(ctx: GpuContext): boolean {
+  const s = ctx.handle.summary;
+  return s.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(
+    `${s.vendor} ${s.architecture} ${s.device} ${s.description}`,
+  );
+}
+
+/**
+ * 8×8 outputs per thread in both tiles: half the workgroup-memory loads per FMA of a 4×4 block (the
+ * step from siboehm's kernel 4 to 5); on SwiftShader and lavapipe it measured 1.6-2× the 4×4 tile.
+ * The 128×128 tile also halves global traffic, where there are enough tiles to fill a GPU.
+ */
+export function chooseTile(p: MatmulProblem, cpu: boolean): TileConfig {
+  const tiles128 = ceilDiv(p.M, 128) * ceilDiv(p.N, 128) * p.batch;
+  return !cpu && p.M >= 256 && p.N >= 256 && tiles128 >= 96 ? TILE_128 : TILE_64X8;
+}
+
+/**
+ * Split-K slices (GPU adapters only): a thin output with a long K (77×2048×640: 20 tiles of 64×64)
+ * leaves most of a GPU idle, so K is cut into slices of at least 128 up to about 256 workgroups.
+ */
+export function chooseSplitK(p: MatmulProblem, tile: TileConfig, cpu: boolean): number {
+  const tiles = ceilDiv(p.M, tileRows(tile)) * ceilDiv(p.N, tileCols(tile)) * p.batch;
+  if (cpu || tiles >= 128 || p.K < 512) return 1;
+  const byWork = Math.ceil(256 / tiles);
+  const byK = Math.floor(p.K / 128);
+  const byScratch = Math.floor(SPLIT_SCRATCH_BYTES / (4 * p.M * p.N * p.batch));
+  return Math.max(1, Math.min(byWork, byK, byScratch, 16));
+}
+
+export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Promise<Tensor> {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  const label = opts.label ?? 'matmul';
+  const p = matmulProblem(a.shape, b.shape, transA, transB);
+  const dtype = a.dtype;
+  if (b.dtype !== dtype) throw new TypeError(`${label}: A is ${describe(a)} but B is ${describe(b)}`);
+  if (dtype === 'f16' && !ctx.hasF16) throw new FeatureMissingError('shader-f16', `${label} on f16 tensors`);
+  if (opts.bias && (opts.bias.dtype !== dtype || numel(opts.bias.shape) !== p.N)) {
+    throw new RangeError(`${label}: bias ${describe(opts.bias)} does not match N=${p.N} ${dtype}`);
+  }
+  const out = opts.out ?? ctx.empty(p.outShape, dtype, label);
+  if (out.dtype !== dtype || numel(out.shape) !== numel(p.outShape)) {
+    throw new RangeError(`${label}: out ${describe(out)} does not match [${p.outShape.join('×')}] ${dtype}`);
+  }
+  if (numel(p.outShape) === 0) return out;
+  const base: NaiveVariant = { dtype, transA, transB, bias: Boolean(opts.bias) };
+  const alpha = opts.alpha ?? 1;
+  const variant = opts.variant ?? 'auto';
+  const naive = variant === 'naive' || (variant === 'auto' && p.M * p.N * p.K <= NAIVE_MAX_MACS);
+  const maxZ = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  const extra = opts.bias ? [binding(opts.bias)] : [];
+
+  if (naive || p.K === 0) {
+    const k = await ctx.kernel(matmulNaiveKernel, base);
+    for (let b0 = 0; b0 < p.batch; b0 += maxZ) {
+      const uniforms = { M: p.M, N: p.N, K: p.K, strideA: p.strideA, strideB: p.strideB, batchBase: b0, alpha };
+      const workgroups = [ceilDiv(p.N, 16), ceilDiv(p.M, 16), Math.min(maxZ, p.batch - b0)] as const;
+      ctx.dispatch(k, { uniforms, bindings: [binding(a), binding(b), ...extra, binding(out)], workgroups });
+    }
+    return out;
+  }
+
+  const cpu = isCpuAdapter(ctx);
+  const tile = opts.tile ?? chooseTile(p, cpu);
+  const esize = dtype === 'f16' ? 2 : 4;
+  const aligned = (t: Tensor, contiguous: number) => contiguous % 4 === 0 && t.offset % (4 * esize) === 0;
+  const vec = {
+    vecA: aligned(a, transA ? p.M : p.K),
+    vecB: aligned(b, transB ? p.K : p.N),
+    vecC: aligned(out, p.N),
+  };
+  const requested = opts.splitK ?? 'auto';
+  const wanted = requested === 'auto' ? chooseSplitK(p, tile, cpu) : Math.max(1, Math.floor(requested));
+  // Slices are whole multiples of BK, so every slice but the last is full.
+  const kSplit = Math.ceil(ceilDiv(p.K, wanted) / tile.bk) * tile.bk;
+  const splits = ceilDiv(p.K, kSplit);
+  const stage = splits > 1 ? 'split' : 'gemm';
+  const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage });
+  // The reduce stage reads only the f32 partials: one variant per dtype and bias.
+  const reduceVariant: TiledVariant = {
+    ...base, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce',
+  };
+  const reduce = splits > 1 ? await ctx.kernel(matmulTiledKernel, reduceVariant) : null;
+  const batchesPerDispatch = Math.max(1, Math.floor(maxZ / splits));
+  const scratch = reduce ? splitScratch(ctx, splits * Math.min(p.batch, batchesPerDispatch) * p.M * p.N * 4) : null;
+  const grid = [ceilDiv(p.N, tileCols(tile)), ceilDiv(p.M, tileRows(tile))] as const;
+  for (let b0 = 0; b0 < p.batch; b0 += batchesPerDispatch) {
+    const nb = Math.min(batchesPerDispatch, p.batch - b0);
+    const uniforms = {
+      M: p.M, N: p.N, K: p.K, strideA: p.strideA, strideB: p.strideB, batchBase: b0, kSplit, splits, alpha,
+    };
+    if (!reduce || !scratch) {
+      ctx.dispatch(gemm, { uniforms, bindings: [binding(a), binding(b), ...extra, binding(out)], workgroups: [...grid, nb] });
+      continue;
+    }
+    const part: GPUBufferBinding = { buffer: scratch, offset: 0, size: splits * nb * p.M * p.N * 4 };
+    ctx.dispatch(gemm, { uniforms, bindings: [binding(a), binding(b), part], workgroups: [...grid, nb * splits] });
+    const [gx, gy] = grid1d(p.M * p.N, REDUCE_WG);
+    ctx.dispatch(reduce, { uniforms, bindings: [part, ...extra, binding(out)], workgroups: [gx, gy, nb] });
+  }
+  return out;
+}
+
+/**
+ * One split-K scratch buffer per device, reused by every matmul: the commands that use it run in
+ * stream order, so reuse is safe, and it never goes back to the pool (where an upload could write
+ * into it ahead of a recorded-but-unsubmitted reduce). It only grows; an outgrown buffer is dropped,
+ * not destroyed, because recorded commands may still reference it.
+ */
+const scratchByDevice = new WeakMap<GPUDevice, GPUBuffer>();
+
+function splitScratch(ctx: GpuContext, bytes: number): GPUBuffer {
+  const have = scratchByDevice.get(ctx.device);
+  if (have && have.size >= bytes) return have;
+  const size = Math.max(bytes, 1 << 20);
+  const buffer = ctx.device.createBuffer({ label: 'matmul split-K partials', size, usage: GPUBufferUsage.STORAGE });
+  scratchByDevice.set(ctx.device, buffer);
+  return buffer;
+}
