@@ -29,7 +29,8 @@ const server = await createServer({
   configFile: false,
   root,
   logLevel: 'warn',
-  server: { host: '127.0.0.1', port: 0 },
+  // No HMR or file watching: an edit elsewhere in the tree must not reload the page mid-run.
+  server: { host: '127.0.0.1', port: 0, hmr: false, watch: { ignored: ['**/*'] } },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
 });
 await server.listen();
