@@ -5,14 +5,13 @@
 // lanes read the same key). f32 math; DTYPE is the storage type. Base-2 softmax: the host folds log2(e)
 // into `scale`. Element (b, h, t, d) of operand X is at X_off + b·X_b + h·X_h + t·X_t + d, so q/k/v/out
 // may be slices of fused tensors (qkv [B,T,3·H·D]) or other layouts without copies.
-// Registers: q and the accumulator are NB named mat4x4 blocks of 16 columns (B2..B5 enable blocks 2..5),
-// not arrays: without loop unrolling (SwiftShader) an array indexed in a loop is a per-lane gather, and
-// lavapipe took minutes to compile the array form for D = 64. Keys go in groups of 4 (a vec4 of scores).
-// The accumulator is rescaled only when the max grows by more than SLACK (log2 units), as
-// FlashAttention-4's conditional rescaling: p = exp2(s - m) <= 2^SLACK, and o / l is unchanged because
-// o and l share the same stale m. SPLIT (D > 80): workgroup z owns output columns [64z, 64z + 64); the
-// scores are summed over all 64-column chunks of K (recomputed per output chunk, a slower path) and kept
-// per invocation in workgroup memory between chunks.
+// Registers: q and the accumulator are NB named mat4x4 blocks of 16 columns (B2..B5 enable blocks 2..5)
+// used with literal indices only: the first form, register arrays indexed in loops, took lavapipe
+// minutes to compile for D = 64, and one key per loop step keeps the loop body small. The accumulator is
+// rescaled only when the max grows by more than SLACK (log2 units), as FlashAttention-4's conditional
+// rescaling: p = exp2(s - m) <= 2^SLACK, and o / l is exact because o and l share the same stale m.
+// SPLIT (D > 80): workgroup z owns output columns [64z, 64z + 64); the scores are summed over all
+// 64-column chunks of K (recomputed per output chunk: a slower path) in workgroup memory.
 #param DTYPE
 #param NB
 #param BK
@@ -38,7 +37,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> vg: array<{{DTYPE}}>;
 @group(0) @binding(4) var<storage, read_write> og: array<{{DTYPE}}>;
 
-// Query rows per workgroup (one per invocation).
+// Query rows per workgroup, one per invocation.
 override WG: u32 = 64u;
 // vec4s per key in the tiles (16 columns per block) and vec4s per tile.
 const RS = {{NB}}u * 4u;
@@ -46,7 +45,7 @@ const TILE = {{BK}}u * RS;
 var<workgroup> kt: array<vec4<f32>, TILE>;
 var<workgroup> vt: array<vec4<f32>, TILE>;
 #if SPLIT
-var<workgroup> ss: array<vec4<f32>, {{BK}}u / 4u * WG>;
+var<workgroup> ss: array<f32, {{BK}}u * WG>;
 #endif
 // A masked score; finite so that no inf arithmetic is needed (WGSL may assume finite math).
 const MASKED = -1e30;
@@ -111,7 +110,6 @@ fn score(a: u32) -> f32 {
 #endif
   return s;
 }
-fn scores4(a: u32) -> vec4<f32> { return vec4<f32>(score(a), score(a + RS), score(a + 2u * RS), score(a + 3u * RS)); }
 
 fn axpy16(o: mat4x4<f32>, p: f32, a: u32) -> mat4x4<f32> {
   return mat4x4<f32>(o[0] + p * vt[a], o[1] + p * vt[a + 1u], o[2] + p * vt[a + 2u], o[3] + p * vt[a + 3u]);
@@ -178,9 +176,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   kEnd = min(kEnd, wid.x * WG + WG);
 #endif
   for (var k0 = 0u; k0 < kEnd; k0 += {{BK}}u) {
-    // Keys of this tile rounded up to the group of 4: a runtime bound, which also keeps compilers from
-    // unrolling the key loop into one huge block.
-    let jEnd = min({{BK}}u, (kEnd - k0 + 3u) & ~3u);
+    // Keys of this tile: a runtime bound, which also keeps compilers from unrolling the key loop.
+    let jEnd = min({{BK}}u, kEnd - k0);
 #if SPLIT
     for (var ch = 0u; ch < params.chunks; ch++) {
       let d0 = ch * 64u;
@@ -188,9 +185,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       stage(k0, kBase, params.k_t, d0, min(params.dim, d0 + 64u), lid, true);
       workgroupBarrier();
       loadQ(qBase, d0, min(params.dim, d0 + 64u));
-      for (var j = 0u; j < jEnd; j += 4u) {
-        let at = j / 4u * WG + lid;
-        ss[at] = select(ss[at], vec4<f32>(0.0), ch == 0u) + scores4(j * RS);
+      for (var j = 0u; j < jEnd; j++) {
+        let at = j * WG + lid;
+        ss[at] = select(ss[at], 0.0, ch == 0u) + score(j * RS);
       }
     }
     workgroupBarrier();
@@ -202,33 +199,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     stage(k0, vBase, params.v_t, 0u, params.dim, lid, false);
     workgroupBarrier();
 #endif
-    for (var j = 0u; j < jEnd; j += 4u) {
-      let a = j * RS;
-#if SPLIT
-      var s = ss[j / 4u * WG + lid];
-#else
-      var s = scores4(a);
-#endif
-      let key = vec4<u32>(k0 + j) + vec4<u32>(0u, 1u, 2u, 3u);
-      var ok = key < vec4<u32>(params.tk);
+    for (var j = 0u; j < jEnd; j++) {
+      let key = k0 + j;
+      var ok = key < params.tk;
 #if CAUSAL
-      ok = ok & (key <= vec4<u32>(row));
+      ok = ok && key <= row;
 #endif
-      s = select(vec4<f32>(MASKED), s, ok);
+#if SPLIT
+      let s = select(MASKED, ss[j * WG + lid], ok);
+#else
+      let s = select(MASKED, score(j * RS), ok);
+#endif
       // Online softmax (FlashAttention-2 Alg. 1, lines 9-10), rescaled lazily (see the header).
-      let mx = max(max(s.x, s.y), max(s.z, s.w));
-      if (mx > m + SLACK) {
-        let alpha = exp2(m - mx);
+      if (s > m + SLACK) {
+        let alpha = exp2(m - s);
         l *= alpha;
         rescale(alpha);
-        m = mx;
+        m = s;
       }
-      let p = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m)), ok);
-      l += p.x + p.y + p.z + p.w;
-      accumulate(p.x, a);
-      accumulate(p.y, a + RS);
-      accumulate(p.z, a + 2u * RS);
-      accumulate(p.w, a + 3u * RS);
+      let p = select(0.0, exp2(s - m), ok);
+      l += p;
+      accumulate(p, j * RS);
     }
   }
 

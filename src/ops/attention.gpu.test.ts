@@ -49,6 +49,7 @@ async function runDense(ctx: GpuContext, c: Case, dtype: DType, seed: number): P
   const tk = ctx.upload(k, [c.batch, c.tk, C], dtype, 'k');
   const tv = ctx.upload(v, [c.batch, c.tk, C], dtype, 'v');
   const opts = { heads: c.heads, causal: c.causal ?? false, ...(c.scale ? { scale: c.scale } : {}), ...kernelOpt(c) };
+  const t0 = performance.now();
   const got = await checked(ctx, name(c), async () => ctx.read(await attention(ctx, tq, tk, tv, opts)));
   const want = attentionReference(
     problem(c),
@@ -57,7 +58,7 @@ async function runDense(ctx: GpuContext, c: Case, dtype: DType, seed: number): P
     { data: v, view: denseView(c.tk, C, c.d) },
   );
   const cmp = compare(got, want);
-  console.log(`[attention ${dtype}] ${name(c)}: ${describeComparison(cmp)}`);
+  console.log(`[attention ${dtype}] ${name(c)}: ${describeComparison(cmp)} (${(performance.now() - t0).toFixed(0)} ms)`);
   ctx.release(tq, tk, tv);
   return cmp.maxRel;
 }
@@ -104,9 +105,15 @@ async function runFused(ctx: GpuContext, c: Case, dtype: DType, seed: number): P
 
 const F32_TOL = 1e-5;
 const F16_TOL = 3e-3;
+/**
+ * Kernels whose f32 path is checked here. The 4-rows kernel is SwiftShader's (the op picks it there) and
+ * is checked there on every case; lavapipe, the f16 tier, takes 10-40 s to compile each of its variants,
+ * so there it runs only in the f16 test.
+ */
+const F32_KERNELS: readonly (1 | 4)[] = TEST_ADAPTER === 'lavapipe' ? [1] : [1, 4];
 
 describe(`attention on ${TEST_ADAPTER}`, () => {
-  for (const rows of [1, 4] as const) {
+  for (const rows of F32_KERNELS) {
     it(`${rows} row(s) per invocation: matches the f64 reference on odd sizes (B 1..2, H 1..3, Tq 1/17/130, Tk 1/77/130, D 8/20/64)`, async () => {
       const ctx = await testContext();
       let i = 0;
@@ -154,7 +161,7 @@ describe(`attention on ${TEST_ADAPTER}`, () => {
       // Logits up to ~±300: exp overflows f32 without the running max. f32 itself rounds such a logit by
       // ~300·2^-24 ≈ 2e-5 (before any accumulation), which the softmax passes on: the bound is looser.
       { batch: 1, heads: 2, tq: 70, tk: 77, d: 64, scale: 4, amp: 3, tol: 1e-4, rows: 1 },
-      { batch: 1, heads: 2, tq: 70, tk: 77, d: 64, scale: 4, amp: 3, tol: 1e-4, rows: 4 },
+      ...(TEST_ADAPTER === 'lavapipe' ? [] : [{ batch: 1, heads: 2, tq: 70, tk: 77, d: 64, scale: 4, amp: 3, tol: 1e-4, rows: 4 as const }]),
       { batch: 2, heads: 1, tq: 33, tk: 45, d: 40 },
       { batch: 1, heads: 2, tq: 19, tk: 77, d: 80 },
       { batch: 1, heads: 2, tq: 17, tk: 41, d: 160 },
@@ -185,6 +192,7 @@ describe(`attention on ${TEST_ADAPTER}`, () => {
         { batch: 2, heads: 3, tq: 130, tk: 77, d: 64 },
         { batch: 1, heads: 2, tq: 17, tk: 130, d: 20 },
         { batch: 2, heads: 1, tq: 130, tk: 130, d: 8, causal: true },
+        { batch: 1, heads: 3, tq: 130, tk: 77, d: 8, rows: 4 },
       ];
       for (const [j, c] of cases.entries()) {
         expect(await runDense(ctx, c, 'f16', 900 + j), name(c)).toBeLessThanOrEqual(F16_TOL);
