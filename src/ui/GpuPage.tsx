@@ -15,8 +15,8 @@ const CAPABILITIES = [
   {
     feature: 'subgroups',
     title: 'Subgroups',
-    yes: 'Reductions in attention and normalisation use subgroup operations.',
-    no: 'Reductions go through workgroup memory instead.',
+    yes: 'Enabled on the device; the kernels still reduce through workgroup memory, subgroup paths are to come.',
+    no: 'Reductions go through workgroup memory, which works everywhere.',
   },
   {
     feature: 'timestamp-query',
