@@ -1,0 +1,41 @@
+/**
+ * DDIMScheduler (diffusers 0.25.1; Song et al. 2021 eq. 12) with eta = 0 (deterministic):
+ * x0 = (x - sqrt(1 - a_t) eps) / sqrt(a_t); x' = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps, where
+ * a_prev = alphas_cumprod[t - N//steps], or final_alpha_cumprod (1 if set_alpha_to_one, else
+ * alphas_cumprod[0]) past the start. scale_model_input is the identity, init_noise_sigma 1.
+ */
+import { alphasCumprod, map, spacedTimesteps, type Scheduler, type SchedulerConfig } from './common';
+
+export class DDIMScheduler implements Scheduler {
+  readonly timesteps: number[];
+  readonly initNoiseSigma = 1;
+  readonly alphasCumprod: Float64Array;
+  private readonly finalAlpha: number;
+  private readonly stride: number;
+  lastX0: Float32Array | null = null;
+
+  constructor(c: SchedulerConfig, steps: number) {
+    this.alphasCumprod = alphasCumprod(c);
+    this.finalAlpha = c.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
+    this.timesteps = spacedTimesteps(c, steps);
+    this.stride = Math.floor(c.num_train_timesteps / steps);
+  }
+
+  scaleModelInput(x: Float32Array): Float32Array {
+    return x;
+  }
+
+  step(eps: Float32Array, i: number, x: Float32Array): Float32Array {
+    const t = this.timesteps[i]!;
+    const prev = t - this.stride;
+    const at = this.alphasCumprod[t]!;
+    const ap = prev >= 0 ? this.alphasCumprod[prev]! : this.finalAlpha;
+    const sa = Math.sqrt(at);
+    const sb = Math.sqrt(1 - at);
+    const x0 = map(x.length, (k) => (x[k]! - sb * eps[k]!) / sa);
+    this.lastX0 = x0;
+    const sp = Math.sqrt(ap);
+    const dir = Math.sqrt(1 - ap);
+    return map(x.length, (k) => sp * x0[k]! + dir * eps[k]!);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * DPMSolverMultistepScheduler as diffusers 0.25.1 defaults it: algorithm 'dpmsolver++' (Lu et al. 2022,
+ * "DPM-Solver++", Alg. 2: data-prediction multistep), solver_order 2, solver_type 'midpoint',
+ * lower_order_final (only when fewer than 15 steps in 0.25.1). Optional Karras sigmas (rho 7).
+ * With final_sigmas_type 'zero' (newer diffusers' default) the last sigma is 0 and the last step is
+ * first order, which reproduces the `__diffusers_head` goldens.
+ */
+import { alphasCumprod, interpSigma, karrasSigmas, map, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+
+/** alpha_t = 1/sqrt(sigma^2+1), sigma_t = sigma * alpha_t; lambda = log(alpha_t) - log(sigma_t). */
+function alphaSigma(sigma: number): { a: number; s: number; lambda: number } {
+  const a = 1 / Math.sqrt(sigma * sigma + 1);
+  const s = sigma * a;
+  return { a, s, lambda: Math.log(a) - Math.log(s) };
+}
+
+export class DPMSolverMultistepScheduler implements Scheduler {
+  readonly timesteps: number[];
+  readonly sigmas: number[];
+  readonly initNoiseSigma = 1;
+  private readonly lowerOrderFinal: boolean;
+  private readonly zeroFinal: boolean;
+  /** x0 predictions of the previous and current step (model_outputs in diffusers). */
+  private prevX0: Float32Array | null = null;
+  private lowerOrderNums = 0;
+
+  constructor(c: SchedulerConfig, steps: number) {
+    const ac = alphasCumprod(c);
+    const table = trainSigmas(ac);
+    let timesteps = spacedTimesteps(c, steps, true);
+    let sigmas: number[];
+    if (c.use_karras_sigmas) {
+      // Karras over the full training range (table flipped: max = sigma(999), min = sigma(0)).
+      const logs = table.map(Math.log);
+      sigmas = karrasSigmas(table[0]!, table[table.length - 1]!, steps).map(Math.fround);
+      timesteps = sigmas.map((s) => Math.round(sigmaToT(s, logs)));
+    } else {
+      sigmas = timesteps.map((t) => Math.fround(interpSigma(table, t)));
+    }
+    this.zeroFinal = c.final_sigmas_type === 'zero';
+    // 0.25.1 ends at sigma(0) = sqrt((1 - abar_0)/abar_0) (karras: repeats its own last sigma).
+    const last = this.zeroFinal ? 0 : c.use_karras_sigmas ? sigmas[sigmas.length - 1]! : Math.fround(Math.sqrt((1 - ac[0]!) / ac[0]!));
+    sigmas.push(last);
+    // np.unique(return_index) dedup keeps first occurrences (only matters when steps ~ N).
+    const seen = new Set<number>();
+    const keep = timesteps.map((t) => (seen.has(t) ? false : (seen.add(t), true)));
+    this.timesteps = timesteps.filter((_, i) => keep[i]);
+    this.sigmas = sigmas;
+    this.lowerOrderFinal = true;
+    this.lowerOrderFinalShort = this.timesteps.length < 15;
+  }
+
+  private readonly lowerOrderFinalShort: boolean;
+
+  scaleModelInput(x: Float32Array): Float32Array {
+    return x;
+  }
+
+  step(eps: Float32Array, i: number, x: Float32Array): Float32Array {
+    const n = this.timesteps.length;
+    const finalFirst = i === n - 1 && ((this.lowerOrderFinal && this.lowerOrderFinalShort) || this.zeroFinal);
+    // (lower_order_second only matters for order 3; with order 2 it selects the same 2nd-order update.)
+    const s0 = alphaSigma(this.sigmas[i]!);
+    // convert_model_output (dpmsolver++, epsilon): x0 = (x - sigma_t eps) / alpha_t.
+    const x0 = map(x.length, (k) => (x[k]! - s0.s * eps[k]!) / s0.a);
+    const t = alphaSigma(this.sigmas[i + 1]!);
+    const h = t.lambda - s0.lambda;
+    const ratio = this.sigmas[i + 1]! === 0 ? 0 : t.s / s0.s;
+    const phi = t.a * (Math.exp(-h) - 1);
+    let out: Float32Array;
+    if (this.lowerOrderNums < 1 || finalFirst || !this.prevX0) {
+      // First order (DPM-Solver++ 1 = DDIM in x0 form): x_t = (s_t/s_s) x - alpha_t (e^-h - 1) x0.
+      out = map(x.length, (k) => ratio * x[k]! - phi * x0[k]!);
+    } else {
+      // Second order, midpoint: D1 = (x0 - x0_prev) / r0, r0 = h_prev / h.
+      const s1 = alphaSigma(this.sigmas[i - 1]!);
+      const r0 = (s0.lambda - s1.lambda) / h;
+      const m1 = this.prevX0;
+      out = map(x.length, (k) => {
+        const d1 = (x0[k]! - m1[k]!) / r0;
+        return ratio * x[k]! - phi * x0[k]! - 0.5 * phi * d1;
+      });
+    }
+    this.prevX0 = x0;
+    if (this.lowerOrderNums < 2) this.lowerOrderNums++;
+    return out;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * EulerDiscreteScheduler (diffusers 0.25.1, s_churn = 0): Karras et al. 2022 Algorithm 2 without churn.
+ * scale_model_input: x / sqrt(sigma^2 + 1); step: x0 = x - sigma*eps, d = (x - x0)/sigma,
+ * x' = x + (sigma_next - sigma) * d. Ancestral variant in euler-ancestral.ts shares the sigma table.
+ */
+import { alphasCumprod, interpSigma, karrasSigmas, map, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+
+export interface SigmaSchedule {
+  timesteps: number[];
+  sigmas: number[];
+  initNoiseSigma: number;
+}
+
+/** EulerDiscrete / EulerAncestral set_timesteps: sigmas = interp(t, sigma table) + [0]. */
+export function eulerSchedule(c: SchedulerConfig, steps: number): SigmaSchedule {
+  const table = trainSigmas(alphasCumprod(c));
+  let timesteps = spacedTimesteps(c, steps);
+  let sigmas = timesteps.map((t) => Math.fround(interpSigma(table, t)));
+  if (c.use_karras_sigmas) {
+    const logs = table.map(Math.log);
+    sigmas = karrasSigmas(sigmas[sigmas.length - 1]!, sigmas[0]!, steps).map(Math.fround);
+    timesteps = sigmas.map((s) => sigmaToT(s, logs));
+  }
+  sigmas.push(0);
+  const maxSigma = Math.max(...sigmas);
+  // 'linspace'/'trailing' start from sigma_max; 'leading' uses sqrt(sigma_max^2 + 1) (diffusers init_noise_sigma).
+  const spacing = c.timestep_spacing ?? 'leading';
+  const initNoiseSigma = spacing === 'linspace' || spacing === 'trailing' ? maxSigma : Math.sqrt(maxSigma * maxSigma + 1);
+  return { timesteps, sigmas, initNoiseSigma };
+}
+
+export function scaleBySigma(x: Float32Array, sigma: number): Float32Array {
+  const s = Math.sqrt(sigma * sigma + 1);
+  return map(x.length, (k) => x[k]! / s);
+}
+
+export class EulerDiscreteScheduler implements Scheduler {
+  readonly timesteps: number[];
+  readonly sigmas: number[];
+  readonly initNoiseSigma: number;
+  /** pred_original_sample of the last step (debug / previews). */
+  lastX0: Float32Array | null = null;
+
+  constructor(c: SchedulerConfig, steps: number) {
+    ({ timesteps: this.timesteps, sigmas: this.sigmas, initNoiseSigma: this.initNoiseSigma } = eulerSchedule(c, steps));
+  }
+
+  scaleModelInput(x: Float32Array, i: number): Float32Array {
+    return scaleBySigma(x, this.sigmas[i]!);
+  }
+
+  step(eps: Float32Array, i: number, x: Float32Array): Float32Array {
+    const sigma = this.sigmas[i]!;
+    const dt = this.sigmas[i + 1]! - sigma;
+    const x0 = map(x.length, (k) => x[k]! - sigma * eps[k]!);
+    this.lastX0 = x0;
+    return map(x.length, (k) => x[k]! + ((x[k]! - x0[k]!) / sigma) * dt);
+  }
+}
