@@ -12,6 +12,7 @@ import { unetForwardCase } from './unet-cases';
 import { loraCase } from './lora-cases';
 import { tokenizationCase } from './tokenization-case';
 import { SCHEDULER_CASES, schedulerCase } from './scheduler-cases';
+import { textEncodersCase } from './text-encoder-case';
 
 type Handler = (env: GoldenEnv, c: GoldenCase) => Promise<CaseResult[]>;
 
@@ -20,7 +21,7 @@ function handlerFor(name: string): Handler | string {
   if (['unet_forward', 'unet_forward_odd_size', 'unet_forward_per_sample_t'].includes(name)) return unetForwardCase;
   if (name === 'unet_lora') return loraCase;
   if (name.startsWith('op_vae_') || name.startsWith('vae_')) return 'the VAE is not built yet (text-to-image issue)';
-  if (name === 'text_encoders') return 'the text encoders are not built yet (text-to-image issue)';
+  if (name === 'text_encoders') return textEncodersCase;
   if (SCHEDULER_CASES.has(name)) return schedulerCase;
   if (name.startsWith('scheduler_')) return 'no handler for this scheduler variant';
   if (name.startsWith('pipeline_')) return 'the full pipeline is not built yet (text-to-image issue)';

@@ -13,6 +13,7 @@ const MUST_PASS = [
   'op_feedforward_geglu', 'op_groupnorm_16ch', 'op_groupnorm_96ch', 'op_layernorm', 'op_mid_block',
   'op_resnet_down0_res0', 'op_resnet_down1_res0_shortcut', 'op_resnet_up0_res0_shortcut', 'op_time_embedding',
   'op_timestep_embedding', 'op_transformer2d_down1', 'op_transformer2d_mid', 'op_upsample', 'op_upsample_output_size',
+  'text_encoders',
 ];
 
 describe(`golden cases on ${TEST_ADAPTER}`, () => {
