@@ -1,0 +1,122 @@
+/**
+ * The `parameters` text convention of AUTOMATIC1111's WebUI (read by it, Forge, ComfyUI loaders,
+ * InvokeAI's importer, Civitai): the prompt, then a "Negative prompt: " line, then one line of
+ * "Key: value" pairs separated by ", " (values with commas quoted as JSON strings). The studio writes
+ * its own extra keys (Scheduler key names, precision) after the standard ones; readers ignore unknown keys.
+ */
+import type { SchedulerKind } from '../../diffusion/schedulers';
+
+export interface ImageParameters {
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  scheduler: SchedulerKind;
+  guidanceScale: number;
+  seed: number;
+  width: number;
+  height: number;
+  model?: string;
+  /** Other key/values found (kept, so a round trip through the studio loses nothing). */
+  extra?: Record<string, string>;
+}
+
+const SAMPLER_NAMES: Record<SchedulerKind, string> = {
+  euler: 'Euler',
+  euler_ancestral: 'Euler a',
+  ddim: 'DDIM',
+  dpmpp_2m: 'DPM++ 2M',
+  dpmpp_2m_karras: 'DPM++ 2M Karras',
+};
+
+function quote(v: string): string {
+  return /[,:"\n]/.test(v) ? JSON.stringify(v) : v;
+}
+
+export function formatParameters(p: ImageParameters): string {
+  const pairs: [string, string][] = [
+    ['Steps', String(p.steps)],
+    ['Sampler', SAMPLER_NAMES[p.scheduler]],
+    ['CFG scale', String(p.guidanceScale)],
+    ['Seed', String(p.seed)],
+    ['Size', `${p.width}x${p.height}`],
+  ];
+  if (p.model) pairs.push(['Model', p.model]);
+  for (const [k, v] of Object.entries(p.extra ?? {})) pairs.push([k, v]);
+  const lines = [p.prompt];
+  if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
+  lines.push(pairs.map(([k, v]) => `${k}: ${quote(v)}`).join(', '));
+  return lines.join('\n');
+}
+
+/** "Steps: 20, Sampler: Euler a, Lora hashes: "a: 1, b: 2"" → pairs (quoted values may hold commas). */
+function parsePairs(line: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /\s*([\w\s\-/+.()]+?):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null && m[0] !== '') {
+    let v = m[2]!.trim();
+    if (v.startsWith('"')) {
+      try {
+        v = JSON.parse(v) as string;
+      } catch {
+        /* keep the raw text */
+      }
+    }
+    out.set(m[1]!.trim(), v);
+  }
+  return out;
+}
+
+function samplerKind(sampler: string | undefined, scheduleType: string | undefined): SchedulerKind | null {
+  if (!sampler) return null;
+  const karras = /karras/i.test(sampler) || /karras/i.test(scheduleType ?? '');
+  const base = sampler.replace(/\s*karras\s*/i, '').trim().toLowerCase();
+  if (base === 'euler a' || base === 'euler ancestral') return 'euler_ancestral';
+  if (base === 'euler') return 'euler';
+  if (base === 'ddim') return 'ddim';
+  if (base === 'dpm++ 2m') return karras ? 'dpmpp_2m_karras' : 'dpmpp_2m';
+  return null;
+}
+
+export class ParametersError extends Error {
+  override readonly name = 'ParametersError';
+  readonly code = 'bad-parameters';
+}
+
+const KNOWN = new Set(['Steps', 'Sampler', 'Schedule type', 'CFG scale', 'Seed', 'Size', 'Model']);
+
+/** Parses a `parameters` text (ours or another tool's); unknown samplers fall back to `fallbackScheduler`. */
+export function parseParameters(text: string, fallbackScheduler: SchedulerKind = 'dpmpp_2m_karras'): ImageParameters {
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  // the settings line is the last line that starts with "Steps: "
+  let settingsAt = -1;
+  for (let i = lines.length - 1; i >= 0; i--) if (/^Steps: /.test(lines[i]!)) {
+    settingsAt = i;
+    break;
+  }
+  if (settingsAt < 0) throw new ParametersError('No generation settings ("Steps: …") in the image\'s parameters.');
+  const head = lines.slice(0, settingsAt);
+  const negAt = head.findIndex((l) => l.startsWith('Negative prompt:'));
+  const prompt = (negAt < 0 ? head : head.slice(0, negAt)).join('\n');
+  const negativePrompt = negAt < 0 ? '' : head.slice(negAt).join('\n').replace(/^Negative prompt:\s?/, '');
+  const kv = parsePairs(lines[settingsAt]!);
+  const num = (k: string, def: number) => {
+    const v = Number(kv.get(k));
+    return Number.isFinite(v) && kv.has(k) ? v : def;
+  };
+  const [w, h] = (kv.get('Size') ?? '1024x1024').split('x').map(Number);
+  const extra: Record<string, string> = {};
+  for (const [k, v] of kv) if (!KNOWN.has(k)) extra[k] = v;
+  return {
+    prompt,
+    negativePrompt,
+    steps: num('Steps', 30),
+    scheduler: samplerKind(kv.get('Sampler'), kv.get('Schedule type')) ?? fallbackScheduler,
+    guidanceScale: num('CFG scale', 5),
+    seed: num('Seed', 0),
+    width: Number.isFinite(w) ? w! : 1024,
+    height: Number.isFinite(h) ? h! : 1024,
+    model: kv.get('Model'),
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
+}
