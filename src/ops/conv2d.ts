@@ -40,6 +40,13 @@ export interface Conv2dOptions {
   stride?: number;
   /** Zero padding on every side; default floor(kh / 2) (1 for 3×3, 0 for 1×1). */
   padding?: number;
+  /**
+   * Extra zero rows/columns after the bottom and right edges only, i.e. F.pad(x, (0, p, 0, p)) before
+   * the conv: diffusers' Downsample2D with padding=0 (the VAE encoder) pads (0, 1, 0, 1). Default 0.
+   * The shader needs no change: it already reads every tap outside [0, H)×[0, W) as zero, so only the
+   * output size grows.
+   */
+  padEnd?: number;
   /** [Cout]; omitted or null for a convolution without bias. */
   bias?: Tensor | null;
   /** Added to the result; same shape as the output (the ResnetBlock2D skip connection). */
@@ -51,8 +58,8 @@ export interface Conv2dOptions {
   tuning?: Partial<Conv2dTuning>;
 }
 
-export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, stride: number, pad: number): [number, number] {
-  return [Math.floor((h + 2 * pad - kh) / stride) + 1, Math.floor((w + 2 * pad - kw) / stride) + 1];
+export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, stride: number, pad: number, padEnd = 0): [number, number] {
+  return [Math.floor((h + 2 * pad + padEnd - kh) / stride) + 1, Math.floor((w + 2 * pad + padEnd - kw) / stride) + 1];
 }
 
 function sameBuffer(a: Tensor, b: Tensor): boolean {
@@ -70,7 +77,9 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   if (wcin !== cin) throw new RangeError(`${label}: weight ${describe(weight)} expects ${wcin} input channels, x has ${cin}`);
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`${label}: stride ${stride} must be a positive integer`);
   if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`${label}: padding ${pad} must be a non-negative integer`);
-  const [hout, wout] = conv2dOutputSize(h, w, kh, kw, stride, pad);
+  const padEnd = options.padEnd ?? 0;
+  if (!Number.isInteger(padEnd) || padEnd < 0) throw new RangeError(`${label}: padEnd ${padEnd} must be a non-negative integer`);
+  const [hout, wout] = conv2dOutputSize(h, w, kh, kw, stride, pad, padEnd);
   if (hout < 1 || wout < 1) throw new RangeError(`${label}: a ${kh}×${kw} kernel does not fit ${describe(x)} with padding ${pad}`);
   const outShape = [batch, cout, hout, wout];
 

@@ -1,0 +1,143 @@
+/**
+ * Large-image VAE paths: vaeDecodeAuto / vaeEncodeAuto run the whole batch at once when the memory plan
+ * (plan.ts) says it fits, and otherwise one image at a time in overlapping tiles blended on the host
+ * (tiles.ts). latentsToImage is the text-to-image tail: latents / scaling_factor → decode →
+ * (x / 2 + 0.5).clamp(0, 1).
+ *
+ * Each tile is a separate network run, so its GroupNorms see only that tile's statistics: the result
+ * is not the untiled decode (diffusers' tiled_decode accepts the same), and the linear blend over the
+ * overlaps hides the seams. Keeping the statistics global would need a statistics pass over every
+ * tile before each of the decoder's 30 GroupNorms (or every activation resident in bands, ~1.5 GiB at
+ * 1024² in f16); not done. Below the limit nothing is tiled and the result is exact.
+ */
+import type { GpuContext } from '../../gpu/context';
+import type { Tensor } from '../../gpu/tensor';
+import { scale } from '../../ops/elementwise';
+import { imageToUnit, posteriorFromMoments, type HostTensor } from './image';
+import type { LoadedVae } from './load';
+import { DEFAULT_MAX_BINDING_BYTES, planVae, type VaeOp, type VaePlan } from './plan';
+import { accumulateTile, axisWeights, cropTile, type TileGrid } from './tiles';
+import { vaeDecode, vaeEncodeMoments, type VaeEncoding } from './vae';
+
+export interface TiledOptions {
+  /** Largest binding allowed; default min(128 MiB, the device's maxStorageBufferBindingSize). */
+  maxBindingBytes?: number;
+  /** Force tiling with tiles of at most this many latent pixels per side (tests, low-memory devices). */
+  tile?: { height: number; width: number };
+  /** Minimum overlap of neighbouring tiles, latent pixels (default DEFAULT_TILE_OVERLAP). */
+  overlap?: number;
+  /** Called after each tile (tiled runs only). */
+  onTile?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+function limitOf(ctx: GpuContext, o: TiledOptions): number {
+  return o.maxBindingBytes ?? Math.min(DEFAULT_MAX_BINDING_BYTES, ctx.device.limits.maxStorageBufferBindingSize);
+}
+
+/** The plan vaeDecodeAuto / vaeEncodeAuto will follow for a latent of this size. */
+export function planFor(ctx: GpuContext, vae: LoadedVae, op: VaeOp, batch: number, height: number, width: number, o: TiledOptions = {}): Promise<VaePlan> {
+  return planVae(vae.arch.config, {
+    op, height, width, batch, dtype: vae.dtype, maxBindingBytes: limitOf(ctx, o),
+    ...(o.tile ? { tile: o.tile } : {}), ...(o.overlap !== undefined ? { overlap: o.overlap } : {}),
+  });
+}
+
+/**
+ * Runs `run` on every tile of every image and blends the outputs into a host tensor of `outShape`.
+ * Tiles are cut from `input` at `inScale` input pixels per latent pixel and placed at `outScale`.
+ */
+async function runTiles(
+  ctx: GpuContext, vae: LoadedVae, input: HostTensor, grid: TileGrid, outShape: number[], inScale: number, outScale: number,
+  run: (x: Tensor) => Promise<Tensor>, o: TiledOptions,
+): Promise<HostTensor> {
+  const out: HostTensor = { data: new Float32Array(outShape.reduce((a, b) => a * b, 1)), shape: outShape };
+  const wy = grid.rows.map((_, k) => axisWeights(grid.rows, k, outScale));
+  const wx = grid.cols.map((_, k) => axisWeights(grid.cols, k, outScale));
+  const total = input.shape[0]! * grid.rows.length * grid.cols.length;
+  let done = 0;
+  for (let b = 0; b < input.shape[0]!; b++) {
+    for (const [r, rows] of grid.rows.entries()) {
+      for (const [c, cols] of grid.cols.entries()) {
+        o.signal?.throwIfAborted();
+        const tile = cropTile(input, b, rows, cols, inScale);
+        const x = ctx.upload(tile.data, tile.shape, vae.dtype, 'vae-tile');
+        try {
+          const y = await run(x);
+          const data = await ctx.read(y);
+          ctx.release(y);
+          accumulateTile(out, b, { data, shape: [...y.shape] }, rows, cols, wy[r]!, wx[c]!, outScale);
+        } finally {
+          ctx.release(x);
+        }
+        o.onTile?.(++done, total);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * vaeDecode() when it fits the binding limit, else the tiled decode (blended on the host, then
+ * uploaded): a new image tensor [B, 3, 8h, 8w] of the VAE's dtype, unclamped. z (unscaled) is not consumed.
+ */
+export async function vaeDecodeAuto(ctx: GpuContext, vae: LoadedVae, z: Tensor, o: TiledOptions = {}): Promise<Tensor> {
+  const [b, l, h, w] = z.shape as [number, number, number, number];
+  const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
+  o.signal?.throwIfAborted();
+  if (!plan.tiled) return vaeDecode(ctx, vae, z);
+  const img = await vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, plan.grid, o);
+  return ctx.upload(img.data, img.shape, vae.dtype, 'vae-image');
+}
+
+/** The tiled decode of a host latent [B, latent, h, w] on a given grid, blended on the host. */
+export function vaeDecodeTiledHost(ctx: GpuContext, vae: LoadedVae, z: HostTensor, grid: TileGrid, o: TiledOptions = {}): Promise<HostTensor> {
+  const [b, , h, w] = z.shape as [number, number, number, number];
+  const f = vae.arch.factor;
+  return runTiles(ctx, vae, z, grid, [b, vae.arch.outChannels, f * h, f * w], 1, f, (x) => vaeDecode(ctx, vae, x), o);
+}
+
+/**
+ * vaeEncode() when it fits, else tiles in latent space blended in moment space (diffusers tiled_encode
+ * blends the moments too); the posterior is taken from the blended moments. Tiling needs a size that
+ * is a multiple of the VAE factor (8).
+ */
+export async function vaeEncodeAuto(ctx: GpuContext, vae: LoadedVae, image: HostTensor, o: TiledOptions = {}): Promise<VaeEncoding> {
+  const [b, , H, W] = image.shape as [number, number, number, number];
+  const f = vae.arch.factor;
+  const [h, w] = [Math.floor(H / f), Math.floor(W / f)]; // each downsample floors the half
+  // planned at the next multiple of 8 (the plan's image is factor × latent): never under the real size
+  const plan = await planFor(ctx, vae, 'encode', b, Math.ceil(H / f), Math.ceil(W / f), o);
+  let moments: HostTensor;
+  if (!plan.tiled) {
+    o.signal?.throwIfAborted();
+    const x = ctx.upload(image.data, image.shape, vae.dtype, 'vae-image');
+    try {
+      const m = await vaeEncodeMoments(ctx, vae, x);
+      moments = { data: await ctx.read(m), shape: [...m.shape] };
+      ctx.release(m);
+    } finally {
+      ctx.release(x);
+    }
+  } else {
+    if (H % f || W % f) throw new RangeError(`VAE encode: a ${W}×${H} image is too large to encode at once and tiling needs sides that are multiples of ${f}`);
+    moments = await runTiles(ctx, vae, image, plan.grid, [b, 2 * vae.arch.latentChannels, h, w], f, 1, (x) => vaeEncodeMoments(ctx, vae, x), o);
+  }
+  return { moments, posterior: posteriorFromMoments(moments) };
+}
+
+/**
+ * The pipeline's last step: latents (UNet space, i.e. scaled) / scaling_factor → decode (tiled when
+ * needed) → (x / 2 + 0.5).clamp(0, 1). Returns [B, 3, 8h, 8w] in [0, 1] on the host; see unitToRgba8.
+ */
+export async function latentsToImage(ctx: GpuContext, vae: LoadedVae, latents: Tensor, o: TiledOptions = {}): Promise<HostTensor> {
+  const z = await scale(ctx, latents, 1 / vae.arch.scalingFactor);
+  try {
+    const img = await vaeDecodeAuto(ctx, vae, z, o);
+    const data = await ctx.read(img);
+    ctx.release(img);
+    return { data: imageToUnit(data), shape: [...img.shape] };
+  } finally {
+    ctx.release(z);
+  }
+}
