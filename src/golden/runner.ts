@@ -13,6 +13,8 @@ import { loraCase } from './lora-cases';
 import { tokenizationCase } from './tokenization-case';
 import { SCHEDULER_CASES, schedulerCase } from './scheduler-cases';
 import { textEncodersCase } from './text-encoder-case';
+import { pipelineCase } from './pipeline-cases';
+import { VAE_CASES, vaeCase } from './vae-cases';
 
 type Handler = (env: GoldenEnv, c: GoldenCase) => Promise<CaseResult[]>;
 
@@ -20,11 +22,13 @@ function handlerFor(name: string): Handler | string {
   if (OP_CASES.has(name)) return opCase;
   if (['unet_forward', 'unet_forward_odd_size', 'unet_forward_per_sample_t'].includes(name)) return unetForwardCase;
   if (name === 'unet_lora') return loraCase;
-  if (name.startsWith('op_vae_') || name.startsWith('vae_')) return 'the VAE is not built yet (text-to-image issue)';
+  if (VAE_CASES.has(name)) return vaeCase;
+  if (name.startsWith('op_vae_') || name.startsWith('vae_')) return 'no handler for this VAE case';
   if (name === 'text_encoders') return textEncodersCase;
   if (SCHEDULER_CASES.has(name)) return schedulerCase;
   if (name.startsWith('scheduler_')) return 'no handler for this scheduler variant';
-  if (name.startsWith('pipeline_')) return 'the full pipeline is not built yet (text-to-image issue)';
+  if (name === 'pipeline_sdxl_euler' || name === 'pipeline_sdxl_dpmpp2m_zero_neg') return pipelineCase;
+  if (name.startsWith('pipeline_')) return 'no handler for this pipeline case';
   return 'no handler for this case';
 }
 

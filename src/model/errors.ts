@@ -22,6 +22,8 @@ export type ModelFileErrorCode =
   | 'bad-config'
   /** A LoRA file whose keys cannot be paired or mapped onto the model. */
   | 'bad-lora'
+  /** A file the model needs (a config, a component's weights, the tokenizer) is not there. */
+  | 'missing-file'
   /** Reading the bytes failed (HTTP status, missing Range support where it is needed, file system). */
   | 'io'
   /** A streamed (non-seekable) source was asked for bytes behind what it already consumed. */
@@ -36,6 +38,7 @@ const HINTS: Record<ModelFileErrorCode, string> = {
   'wrong-model': 'This file belongs to a different model; choose an SDXL (or SD-1.5) checkpoint.',
   'bad-config': 'Use the config.json that came with the model.',
   'bad-lora': 'This LoRA file uses a layout this studio does not understand, or targets another model.',
+  'missing-file': 'Import the whole model again (a diffusers folder needs every component and the tokenizers).',
   io: 'Check the connection or the file, then try again.',
   'out-of-order': 'This source can only be read once from start to end; store the file locally first.',
 };

@@ -1,0 +1,208 @@
+/**
+ * Text to image with SDXL, the loop of diffusers 0.25.1 StableDiffusionXLPipeline.__call__:
+ * encode prompt and negative prompt → x_T = noise · init_noise_sigma → for each timestep: scale the
+ * model input, run the UNet on [uncond, cond], classifier-free guidance, scheduler step → VAE decode.
+ *
+ * Latents live on the CPU between steps (4·h·w floats: 256 KiB at 1024²) because the schedulers are
+ * plain TS; the UNet output is read back once per step, which is also where cancellation is checked,
+ * so a cancel stops within one step.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { DType, Tensor } from '../gpu/tensor';
+import { concat } from '../ops/concat';
+import type { UNetArch } from '../model/unet/arch';
+import type { UNetBackend } from '../model/unet/backend';
+import { unetForward } from '../model/unet/forward';
+import { alphasCumprod } from './schedulers/common';
+import { createScheduler, type SchedulerConfig, type SchedulerKind } from './schedulers';
+import { initialNoise, stepNoise } from './rng';
+import { classifierFreeGuidance, latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
+import { latentPreview, predictX0, type PreviewImage } from './latent-preview';
+
+/** What the text encoders give for one prompt: [1, 77, C] hidden states and [1, P] pooled embeds. */
+export interface PromptEmbedding {
+  embeds: Tensor;
+  pooled: Tensor;
+}
+
+/** The loaded model as the loop needs it; src/engine builds it from the stored weights. */
+export interface SdxlPipelineParts {
+  readonly ctx: GpuContext;
+  readonly dtype: DType;
+  readonly unetArch: UNetArch;
+  readonly unet: UNetBackend<Tensor>;
+  readonly schedulerConfig: SchedulerConfig;
+  /** model_index.json force_zeros_for_empty_prompt: an empty negative prompt is all zeros. */
+  readonly forceZerosForEmptyPrompt: boolean;
+  /** VAE scaling_factor (0.13025 for SDXL). */
+  readonly vaeScalingFactor: number;
+  /** The VAE's own dtype: f32 when its config says force_upcast (SDXL's VAE overflows f16). */
+  readonly vaeDtype: DType;
+  encodePrompt(prompt: string): Promise<PromptEmbedding>;
+  /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, 8h, 8w], unclamped (≈[-1, 1]). */
+  decode(latents: Tensor, signal?: AbortSignal): Promise<Tensor>;
+}
+
+export interface TextToImageParams {
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  scheduler: SchedulerKind;
+  seed: number;
+  micro?: MicroConditioning;
+  /** x_T before the init_noise_sigma scaling (tests give the reference's); default: seeded noise. */
+  initLatents?: Float32Array;
+}
+
+export type SamplingProgress =
+  | { status: 'encode' }
+  | { status: 'step'; step: number; steps: number; preview: PreviewImage | null }
+  | { status: 'decode' };
+
+/** What a step computed, for the golden comparison (only produced when an observer asks). */
+export interface StepRecord {
+  step: number;
+  timestep: number;
+  /** The UNet input [B, 4, h, w] (B = 2 with guidance). */
+  modelInput: Float32Array;
+  noisePred: Float32Array;
+  guided: Float32Array;
+  latentsAfter: Float32Array;
+}
+
+/** The UNet's conditioning for the whole run (for the golden comparison). */
+export interface ConditioningRecord {
+  encoderHiddenStates: Float32Array;
+  textEmbeds: Float32Array;
+  timeIds: number[];
+  timesteps: number[];
+  initNoiseSigma: number;
+}
+
+export interface TextToImageHooks {
+  signal?: AbortSignal;
+  onProgress?(p: SamplingProgress): void;
+  /** Build a latent preview every `previewEvery` steps (default 1; 0 turns previews off). */
+  previewEvery?: number;
+  observer?: {
+    conditioning?(c: ConditioningRecord): void;
+    step?(r: StepRecord): void;
+    decoded?(raw: Float32Array): void;
+  };
+}
+
+export interface TextToImageResult {
+  width: number;
+  height: number;
+  /** [3, H, W] in [0, 1] (diffusers: (decode/2 + 0.5).clamp(0, 1)). */
+  image: Float32Array;
+  latents: Float32Array;
+  seed: number;
+}
+
+async function conditioning(parts: SdxlPipelineParts, p: TextToImageParams, guided: boolean): Promise<{ ehs: Tensor; pooled: Tensor }> {
+  const cond = await parts.encodePrompt(p.prompt);
+  if (!guided) return { ehs: cond.embeds, pooled: cond.pooled };
+  const neg = p.negativePrompt ?? '';
+  let uncond: PromptEmbedding;
+  if (neg === '' && parts.forceZerosForEmptyPrompt) {
+    // diffusers zeroes the negative embeddings when no negative prompt is given (force_zeros_for_empty_prompt)
+    const z = (t: Tensor, label: string) => parts.ctx.upload(new Float32Array(t.shape.reduce((a, b) => a * b, 1)), t.shape, t.dtype, label);
+    uncond = { embeds: z(cond.embeds, 'zero-negative-embeds'), pooled: z(cond.pooled, 'zero-negative-pooled') };
+  } else {
+    uncond = await parts.encodePrompt(neg);
+  }
+  const ehs = await concat(parts.ctx, [uncond.embeds, cond.embeds], 0);
+  const pooled = await concat(parts.ctx, [uncond.pooled, cond.pooled], 0);
+  parts.ctx.release(uncond.embeds, uncond.pooled, cond.embeds, cond.pooled);
+  return { ehs, pooled };
+}
+
+/** ᾱ at a (possibly fractional, Karras) timestep, linear in t between the table's entries. */
+function alphaBarAt(table: Float64Array, t: number): number {
+  const lo = Math.max(0, Math.min(table.length - 1, Math.floor(t)));
+  const hi = Math.min(table.length - 1, lo + 1);
+  const f = t - lo;
+  return table[lo]! * (1 - f) + table[hi]! * f;
+}
+
+export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams, hooks: TextToImageHooks = {}): Promise<TextToImageResult> {
+  const { ctx } = parts;
+  const { h, w } = latentSize(p.height, p.width);
+  const n = 4 * h * w;
+  const signal = hooks.signal;
+  signal?.throwIfAborted();
+  const guided = usesGuidance(p.guidanceScale);
+  const batch = guided ? 2 : 1;
+  const scheduler = createScheduler(p.scheduler, parts.schedulerConfig, p.steps);
+  const abar = alphasCumprod(parts.schedulerConfig);
+  const previewEvery = hooks.previewEvery ?? 1;
+
+  hooks.onProgress?.({ status: 'encode' });
+  const { ehs, pooled } = await conditioning(parts, p, guided);
+  const timeIds = Array.from({ length: batch }, () => sdxlTimeIds(p.height, p.width, p.micro)).flat();
+  let latents: Float32Array;
+  try {
+    if (hooks.observer?.conditioning) {
+      hooks.observer.conditioning({
+        encoderHiddenStates: await ctx.read(ehs),
+        textEmbeds: await ctx.read(pooled),
+        timeIds,
+        timesteps: [...scheduler.timesteps],
+        initNoiseSigma: scheduler.initNoiseSigma,
+      });
+    }
+    const x0 = p.initLatents ?? initialNoise(p.seed, n);
+    if (x0.length !== n) throw new RangeError(`initial latents have ${x0.length} values, expected ${n} (4×${h}×${w})`);
+    latents = x0.map((v) => v * scheduler.initNoiseSigma);
+    hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length, preview: null });
+
+    for (let i = 0; i < scheduler.timesteps.length; i++) {
+      signal?.throwIfAborted();
+      const t = scheduler.timesteps[i]!;
+      const input = scheduler.scaleModelInput(latents, i);
+      const modelInput = new Float32Array(batch * n);
+      for (let b = 0; b < batch; b++) modelInput.set(input, b * n);
+      const sample = ctx.upload(modelInput, [batch, 4, h, w], parts.dtype, 'unet-sample');
+      const out = await unetForward(parts.unet, parts.unetArch, {
+        sample,
+        timesteps: new Array<number>(batch).fill(t),
+        encoderHiddenStates: ehs,
+        textEmbeds: pooled,
+        timeIds,
+      });
+      const noisePred = await ctx.read(out);
+      ctx.release(out, sample);
+      signal?.throwIfAborted();
+      const eps = guided ? classifierFreeGuidance(noisePred, p.guidanceScale) : noisePred;
+      const noise = p.scheduler === 'euler_ancestral' ? stepNoise(p.seed, i, n) : undefined;
+      const next = scheduler.step(eps, i, latents, noise);
+      hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
+      latents = next;
+      const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
+      const preview = wantPreview ? latentPreview(predictX0(input, eps, alphaBarAt(abar, t)), h, w) : null;
+      hooks.onProgress?.({ status: 'step', step: i + 1, steps: scheduler.timesteps.length, preview });
+    }
+  } finally {
+    ctx.release(ehs, pooled);
+  }
+
+  signal?.throwIfAborted();
+  hooks.onProgress?.({ status: 'decode' });
+  const scaled = latents.map((v) => v / parts.vaeScalingFactor);
+  const z = ctx.upload(scaled, [1, 4, h, w], parts.vaeDtype, 'vae-latents');
+  let raw: Float32Array;
+  try {
+    const decoded = await parts.decode(z, signal);
+    raw = await ctx.read(decoded);
+    ctx.release(decoded);
+  } finally {
+    if (ctx.isLive(z)) ctx.release(z);
+  }
+  hooks.observer?.decoded?.(raw);
+  const image = raw.map((v) => Math.min(1, Math.max(0, v / 2 + 0.5)));
+  return { width: p.width, height: p.height, image, latents, seed: p.seed };
+}
