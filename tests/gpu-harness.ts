@@ -27,13 +27,21 @@ export function testContext(): Promise<GpuContext> {
   return shared;
 }
 
-async function makeContext(): Promise<GpuContext> {
+/** The process's Dawn GPU object (for tests that make devices of their own, e.g. the engine's). */
+export function testGpu(): GPU {
   if (TEST_ADAPTER === 'swiftshader') process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
   if (!process.env.VK_ICD_FILENAMES) {
     throw new Error(`CIDM_ADAPTER=${TEST_ADAPTER} but VK_ICD_FILENAMES is not set (run the tests through npm test)`);
   }
-  const gpu = (dawnInstance ??= create([]) as unknown as GPU);
-  const ctx = await GpuContext.create(gpu, TEST_ADAPTER === 'lavapipe' ? { requiredFeatures: ['shader-f16'] } : {});
+  return (dawnInstance ??= create([]) as unknown as GPU);
+}
+
+/** Device options of the test adapter (lavapipe must give shader-f16). */
+export const TEST_DEVICE_OPTIONS = TEST_ADAPTER === 'lavapipe' ? { requiredFeatures: ['shader-f16' as GPUFeatureName] } : {};
+
+async function makeContext(): Promise<GpuContext> {
+  const gpu = testGpu();
+  const ctx = await GpuContext.create(gpu, TEST_DEVICE_OPTIONS);
   console.log(`[gpu] adapter: ${adapterLabel(ctx.handle.summary)} (${TEST_ADAPTER}); shader-f16=${ctx.hasF16}`);
   return ctx;
 }

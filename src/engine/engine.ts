@@ -1,0 +1,172 @@
+/**
+ * The engine: owns the GPU device and the loaded model, runs one request at a time. This class is the
+ * in-thread implementation of StudioEngine; worker.ts runs it inside a Web Worker and worker-client.ts
+ * is the page's implementation that talks to it, so both sides share one behaviour.
+ *
+ * Device loss: the loaded model dies with its device. The engine then forgets both, reports the loss,
+ * and makes a new device on the next request (the page reloads the model), so a lost device costs a
+ * reload of weights, never the studio.
+ */
+import { GpuContext, serializeError, type DeviceOptions, type SerializedError } from '../gpu';
+import type { ModelFiles } from '../model/model-files';
+import { textToImage } from '../diffusion/text-to-image';
+import { imageToRgba } from '../diffusion/latent-preview';
+import { NoModelLoadedError } from './errors';
+import { loadSdxlModel, type LoadedSdxlModel } from './sdxl-model';
+import type { EngineProgress, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, RgbaImage, StoredModelRef } from './protocol';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?(p: EngineProgress): void;
+}
+
+/** The one interface of the engine, in-thread or in a worker. */
+export interface StudioEngine {
+  status(): Promise<EngineStatus>;
+  load(model: StoredModelRef, precision: Precision, o?: CallOptions): Promise<LoadedModelInfo>;
+  generate(params: GenerateParams, o?: CallOptions): Promise<GenerateResult>;
+  unload(): Promise<null>;
+  /** Called when the GPU device is lost (the model is dropped; the next request makes a new device). */
+  onDeviceLost(listener: (e: SerializedError) => void): () => void;
+  dispose(): void;
+}
+
+export interface EngineDeps {
+  gpu: GPU | undefined;
+  openModel(ref: StoredModelRef): Promise<ModelFiles>;
+  deviceOptions?: DeviceOptions;
+  /** Makes the engine's GPU context; default GpuContext.create(gpu, deviceOptions). Tests inject device loss here. */
+  createContext?(): Promise<GpuContext>;
+}
+
+function toRgba(p: { width: number; height: number; rgba: Uint8ClampedArray }): RgbaImage {
+  return { width: p.width, height: p.height, rgba: new Uint8ClampedArray(p.rgba) };
+}
+
+export class InThreadEngine implements StudioEngine {
+  private ctx: GpuContext | null = null;
+  private model: { ref: StoredModelRef; precision: Precision; loaded: LoadedSdxlModel; info: LoadedModelInfo } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly lostListeners = new Set<(e: SerializedError) => void>();
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** Requests run strictly one after another (the GPU and the model are shared state). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async context(o: CallOptions): Promise<GpuContext> {
+    if (this.ctx) return this.ctx;
+    o.onProgress?.({ status: 'device' });
+    const ctx = await (this.deps.createContext?.() ?? GpuContext.create(this.deps.gpu, this.deps.deviceOptions));
+    this.ctx = ctx;
+    void ctx.handle.lost.then((err) => {
+      if (!err || this.ctx !== ctx) return; // destroyed on purpose, or an older device
+      this.ctx = null;
+      this.model = null; // its buffers belonged to the lost device
+      const e = serializeError(err);
+      for (const l of this.lostListeners) l(e);
+    });
+    return ctx;
+  }
+
+  status(): Promise<EngineStatus> {
+    return this.serial(async () => ({
+      adapter: this.ctx?.handle.summary ?? null,
+      f16: this.ctx?.hasF16 ?? false,
+      model: this.model?.info ?? null,
+    }));
+  }
+
+  load(ref: StoredModelRef, precision: Precision, o: CallOptions = {}): Promise<LoadedModelInfo> {
+    return this.serial(async () => {
+      o.signal?.throwIfAborted();
+      const ctx = await this.context(o);
+      if (this.model && this.model.ref.id === ref.id && this.model.precision === precision) return this.model.info;
+      this.dropModel();
+      const dtype = precision === 'auto' ? (ctx.hasF16 ? 'f16' : 'f32') : precision;
+      const t0 = performance.now();
+      const files = await this.deps.openModel(ref);
+      const loaded = await loadSdxlModel(ctx, files, {
+        dtype,
+        signal: o.signal,
+        onProgress: (component, done, total) => o.onProgress?.({ status: 'load', component, done, total }),
+      });
+      const info: LoadedModelInfo = { id: ref.id, dtype, gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
+      this.model = { ref, precision, loaded, info };
+      return info;
+    });
+  }
+
+  generate(params: GenerateParams, o: CallOptions = {}): Promise<GenerateResult> {
+    return this.serial(async () => {
+      o.signal?.throwIfAborted();
+      const model = this.model;
+      if (!model || !this.ctx) throw new NoModelLoadedError();
+      const t0 = performance.now();
+      let tEncoded = t0;
+      let tSteps = t0;
+      const compiledBefore = this.ctx.pipelines.size;
+      const result = await textToImage(
+        model.loaded.parts,
+        params,
+        {
+          signal: o.signal,
+          previewEvery: params.previewEvery ?? 1,
+          onProgress: (p) => {
+            const now = performance.now();
+            if (p.status === 'encode') o.onProgress?.(p);
+            else if (p.status === 'step') {
+              if (p.step === 0) tEncoded = now; // step 0 is announced once the prompts are encoded
+              if (p.step === 1) {
+                // kernels compile on first use; the first step of a session pays for it
+                const compiled = this.ctx!.pipelines.size - compiledBefore;
+                if (compiled > 0) o.onProgress?.({ status: 'compile', compiled });
+              }
+              o.onProgress?.({ status: 'step', step: p.step, steps: p.steps, preview: p.preview ? toRgba(p.preview) : null, elapsedMs: now - t0 });
+            } else {
+              tSteps = now;
+              o.onProgress?.(p);
+            }
+          },
+        },
+      );
+      const t1 = performance.now();
+      const image = imageToRgba(result.image, result.height, result.width);
+      o.onProgress?.({ status: 'done' });
+      return {
+        image: { width: image.width, height: image.height, rgba: new Uint8ClampedArray(image.rgba) },
+        params,
+        modelId: model.ref.id,
+        dtype: model.info.dtype,
+        timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
+      };
+    });
+  }
+
+  unload(): Promise<null> {
+    return this.serial(async () => {
+      this.dropModel();
+      return null;
+    });
+  }
+
+  onDeviceLost(listener: (e: SerializedError) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  private dropModel(): void {
+    if (this.model && this.ctx) this.model.loaded.destroy();
+    this.model = null;
+  }
+
+  dispose(): void {
+    this.dropModel();
+    this.ctx?.destroy();
+    this.ctx = null;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Loads an SDXL diffusers model (model_index.json, tokenizers, both text encoders, UNet, VAE decoder,
+ * scheduler config) from a ModelFiles into GPU tensors and assembles the parts the sampling loop
+ * needs. Every component's file is checked (names, shapes) before its upload starts, so a wrong or
+ * damaged model fails with a ModelFileError that names the file, and nothing stays allocated.
+ * Weight files: the fp16 variant (`*.fp16.safetensors`, what the hub serves for SDXL) is preferred
+ * when present; the safetensors reader converts any stored dtype to the compute dtype.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { DType } from '../gpu/tensor';
+import { ModelFileError } from '../model/errors';
+import { firstExisting, readJson, type ModelFiles } from '../model/model-files';
+import { SafetensorsFile } from '../model/safetensors/reader';
+import { withReadAhead } from '../model/safetensors/source';
+import { ClipTokenizer } from '../model/tokenizer/clip-bpe';
+import { parseTextEncoderConfig } from '../model/text-encoder/config';
+import { destroyTextEncoder, loadTextEncoder, type LoadedTextEncoder } from '../model/text-encoder/load';
+import { encodeSdxlPrompt, tokenizeSdxlPrompts } from '../model/text-encoder/sdxl-prompt';
+import type { UNetConfigJson } from '../model/unet/arch';
+import { GpuUNetBackend } from '../model/unet/gpu-backend';
+import { destroyUNet, loadUNet, type LoadedUNet } from '../model/unet/load';
+import { parseVaeConfig } from '../model/config';
+import { destroyVae, loadVae, type LoadedVae } from '../model/vae/load';
+import { vaeDecodeAuto } from '../model/vae/tiled';
+import type { SchedulerConfig } from '../diffusion/schedulers';
+import type { SdxlPipelineParts } from '../diffusion/text-to-image';
+
+export interface LoadedSdxlModel {
+  parts: SdxlPipelineParts;
+  gpuBytes: number;
+  destroy(): void;
+}
+
+export interface LoadSdxlOptions {
+  dtype: DType;
+  signal?: AbortSignal;
+  onProgress?(component: string, done: number, total: number): void;
+}
+
+const weightsPath = (dir: string, base: string) => [`${dir}/${base}.fp16.safetensors`, `${dir}/${base}.safetensors`];
+
+async function openWeights(files: ModelFiles, dir: string, base: string): Promise<SafetensorsFile> {
+  const path = await firstExisting(files, weightsPath(dir, base));
+  return SafetensorsFile.open(withReadAhead(await files.source(path)));
+}
+
+async function loadTokenizer(files: ModelFiles, dir: string): Promise<ClipTokenizer> {
+  const [vocab, merges, config] = await Promise.all([files.text(`${dir}/vocab.json`), files.text(`${dir}/merges.txt`), files.text(`${dir}/tokenizer_config.json`)]);
+  try {
+    return ClipTokenizer.fromFiles(vocab, merges, ClipTokenizer.configFromJson(config));
+  } catch (err) {
+    throw new ModelFileError('bad-config', `${files.label}/${dir}`, `the tokenizer files are unusable (${(err as Error).message})`);
+  }
+}
+
+interface ModelIndex {
+  _class_name?: string;
+  force_zeros_for_empty_prompt?: boolean;
+}
+
+export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadSdxlOptions): Promise<LoadedSdxlModel> {
+  const index = await readJson<ModelIndex>(files, 'model_index.json');
+  if (index._class_name && !/StableDiffusionXL/.test(index._class_name)) {
+    throw new ModelFileError('wrong-model', `${files.label}/model_index.json`, `this is a ${index._class_name}, not an SDXL text-to-image pipeline`);
+  }
+  const [tok1, tok2] = await Promise.all([loadTokenizer(files, 'tokenizer'), loadTokenizer(files, 'tokenizer_2')]);
+  const schedulerConfig = await readJson<SchedulerConfig>(files, 'scheduler/scheduler_config.json');
+  const te1Config = parseTextEncoderConfig(await readJson(files, 'text_encoder/config.json'), { file: `${files.label}/text_encoder/config.json` });
+  const te2Config = parseTextEncoderConfig(await readJson(files, 'text_encoder_2/config.json'), { file: `${files.label}/text_encoder_2/config.json`, withProjection: true });
+  const unetConfig = await readJson<UNetConfigJson>(files, 'unet/config.json');
+  const vaeConfig = parseVaeConfig(await readJson(files, 'vae/config.json'), `${files.label}/vae/config.json`);
+
+  const vaeDtype: DType = vaeConfig.forceUpcast ? 'f32' : o.dtype;
+  let te1: LoadedTextEncoder | null = null;
+  let te2: LoadedTextEncoder | null = null;
+  let unet: LoadedUNet | null = null;
+  let vae: LoadedVae | null = null;
+  const destroy = () => {
+    if (te1) destroyTextEncoder(ctx, te1);
+    if (te2) destroyTextEncoder(ctx, te2);
+    if (unet) destroyUNet(ctx, unet);
+    if (vae) destroyVae(ctx, vae);
+    te1 = te2 = unet = vae = null;
+  };
+  const progress = (component: string) => (done: number, total: number) => o.onProgress?.(component, done, total);
+  const withFile = async <T>(dir: string, base: string, fn: (f: SafetensorsFile) => Promise<T>): Promise<T> => {
+    const f = await openWeights(files, dir, base);
+    try {
+      return await fn(f);
+    } finally {
+      await f.close();
+    }
+  };
+  try {
+    const common = { dtype: o.dtype, signal: o.signal };
+    te1 = await withFile('text_encoder', 'model', (f) => loadTextEncoder(ctx, f, te1Config, { ...common, onProgress: progress('text_encoder') }));
+    te2 = await withFile('text_encoder_2', 'model', (f) => loadTextEncoder(ctx, f, te2Config, { ...common, onProgress: progress('text_encoder_2') }));
+    unet = await withFile('unet', 'diffusion_pytorch_model', (f) => loadUNet(ctx, f, unetConfig, { ...common, onProgress: progress('unet') }));
+    // diffusers upcasts an SDXL VAE (force_upcast) to f32: its decoder activations overflow f16's 65504
+    vae = await withFile('vae', 'diffusion_pytorch_model', (f) =>
+      loadVae(ctx, f, vaeConfig, { dtype: vaeDtype, signal: o.signal, parts: ['decoder'], onProgress: progress('vae') }),
+    );
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+  const loaded = { te1: te1!, te2: te2!, unet: unet!, vae: vae! };
+  const parts: SdxlPipelineParts = {
+    ctx,
+    dtype: o.dtype,
+    unetArch: loaded.unet.arch,
+    unet: new GpuUNetBackend(ctx, loaded.unet.weights, o.dtype, `${files.label}/unet`),
+    schedulerConfig,
+    forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt ?? true,
+    vaeScalingFactor: vaeConfig.scalingFactor,
+    vaeDtype,
+    async encodePrompt(prompt) {
+      const { ids1, ids2 } = tokenizeSdxlPrompts(tok1, tok2, [prompt]);
+      return encodeSdxlPrompt(ctx, loaded.te1, loaded.te2, ids1, ids2);
+    },
+    decode: (latents, signal) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal }),
+  };
+  const gpuBytes = loaded.te1.bytes + loaded.te2.bytes + loaded.unet.bytes + loaded.vae.bytes;
+  return { parts, gpuBytes, destroy };
+}
