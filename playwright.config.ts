@@ -4,6 +4,8 @@ import { defineConfig } from '@playwright/test';
 // It runs against the production build, because only that has the service worker (vite-plugin-pwa).
 const PORT = 4173;
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+const HUB_PORT = 4180;
+const HUB_URL = `http://127.0.0.1:${HUB_PORT}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -38,12 +40,24 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'swiftshader' }],
-  webServer: {
-    command: `npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
-    url: BASE_URL,
-    reuseExistingServer: !process.env.CI,
-    timeout: 180_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+      url: BASE_URL,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // A fake Hugging Face hub for e2e/models-import.spec.ts (serves golden/models; fault injection).
+      command: `node e2e/fixtures/hub-server.mjs`,
+      url: `${HUB_URL}/__health`,
+      env: { HUB_PORT: String(HUB_PORT) },
+      reuseExistingServer: !process.env.CI,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -11,6 +11,19 @@ function snapshot(s: StudioState): StudioBridge {
     failureKind: s.failureKind,
     offlineReady: s.offlineReady,
     crash: s.crash,
+    models: s.models.map((m) => ({ id: m.id, name: m.name, kind: m.kind, layout: m.layout, state: m.state, verified: m.state === 'verified', bytes: m.manifest?.bytes ?? m.bytesOnDisk, bytesOnDisk: m.bytesOnDisk })),
+    modelsLoaded: s.modelsLoaded,
+    activeModelId: s.activeModelId,
+    imports: s.imports.map((r) => ({
+      job: r.job,
+      id: r.modelId,
+      state: r.state,
+      phase: r.progress?.phase ?? null,
+      currentFile: r.progress?.currentFile ?? null,
+      bytesDone: r.progress?.bytesDone ?? 0,
+      bytesTotal: r.progress?.bytesTotal ?? null,
+      error: r.error ? { code: r.error.code, message: r.error.message, file: r.error.file } : null,
+    })),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { create, type StateCreator } from 'zustand';
 import type { AdapterSummary, GpuDeviceHandle, SerializedError } from '../gpu';
+import { createModelsSlice, type ModelsSlice } from './models/models-slice';
 
 /** Why the studio cannot run, as the explanation page needs it (not only the error class). */
 export type GpuFailureKind = 'no-webgpu' | 'insecure-context' | 'no-adapter' | 'limit-too-low' | 'feature-missing' | 'device-failed';
@@ -41,7 +42,7 @@ export interface AppSlice {
   setCrash(error: SerializedError | null): void;
 }
 
-export type StudioState = GpuSlice & AppSlice;
+export type StudioState = GpuSlice & AppSlice & ModelsSlice;
 
 const createGpuSlice: StateCreator<StudioState, [], [], GpuSlice> = (set) => ({
   gpuStatus: 'probing',
@@ -81,4 +82,5 @@ const createAppSlice: StateCreator<StudioState, [], [], AppSlice> = (set) => ({
 export const useStudio = create<StudioState>()((...a) => ({
   ...createGpuSlice(...a),
   ...createAppSlice(...a),
+  ...createModelsSlice(...a),
 }));

@@ -16,6 +16,31 @@ export interface StudioBridge {
   offlineReady: boolean;
   /** A render error the error boundary caught. */
   crash: SerializedError | null;
+  /** Stored models and unfinished imports (the Models page's list; empty until it was opened). */
+  models: {
+    id: string;
+    name: string;
+    kind: 'sdxl' | 'sd15' | null;
+    layout: 'diffusers' | 'single-file' | null;
+    state: 'verified' | 'incomplete';
+    verified: boolean;
+    /** The manifest's byte count for a verified model, the bytes on disk for an unfinished one. */
+    bytes: number;
+    bytesOnDisk: number;
+  }[];
+  modelsLoaded: boolean;
+  activeModelId: string | null;
+  /** Imports started in this tab. */
+  imports: {
+    job: number;
+    id: string | null;
+    state: 'running' | 'done' | 'failed' | 'cancelled';
+    phase: string | null;
+    currentFile: string | null;
+    bytesDone: number;
+    bytesTotal: number | null;
+    error: { code: string; message: string; file: string | null } | null;
+  }[];
 }
 
 declare global {

@@ -1,0 +1,171 @@
+/**
+ * Verification before a model is marked usable. Two levels:
+ *  - verifyFile: one file on its own (JSON parses; a .safetensors header parses and its data section is
+ *    exactly the file's size, header.ts; merges.txt has merge lines). Run on each `.partial` file before
+ *    it gets its final name.
+ *  - verifyDiffusers / verifySingleFile: the files together describe an SDXL (or SD-1.5) model: the
+ *    pipeline class, the UNet/VAE configs (config.ts) and their tensors (unet-diffusers.ts,
+ *    single-file.ts), and the text encoders' widths against what the UNet consumes (SDXL's
+ *    cross-attention width is CLIP-L + OpenCLIP-bigG hidden sizes, 768 + 1280 = 2048; its pooled
+ *    embedding is bigG's projection, 1280 + 6 × 256 time ids = 2816 add-embedding inputs).
+ * Every refusal is a ModelFileError naming the file (and tensor or field).
+ */
+import { parseUNetConfig, parseVaeConfig, type UNetConfig } from '../../model/config';
+import { ModelFileError } from '../../model/errors';
+import { SafetensorsFile } from '../../model/safetensors/reader';
+import { BlobSource } from '../../model/safetensors/source';
+import { planSingleFile } from '../../model/weights/single-file';
+import { checkAgainstSpecs, unetTensorSpecs } from '../../model/weights/unet-diffusers';
+import { legacyVaeName, vaeTensorSpecs } from '../../model/weights/vae-ldm';
+import type { ModelKind, ModelNeed } from './types';
+
+/** Opens a model file by its path in the model folder. */
+export type OpenFile = (path: string) => Promise<Blob>;
+
+export interface Verified {
+  readonly kind: ModelKind;
+  readonly components: readonly string[];
+  readonly needs: readonly ModelNeed[];
+}
+
+type Json = Record<string, unknown>;
+
+async function readJson(open: OpenFile, path: string): Promise<Json> {
+  const text = await (await open(path)).text();
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new ModelFileError('bad-config', path, `the file is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelFileError('bad-config', path, 'the file is not a JSON object');
+  return v as Json;
+}
+
+async function openSafetensors(open: OpenFile, path: string, label = path): Promise<SafetensorsFile> {
+  return SafetensorsFile.open(new BlobSource(await open(path), label));
+}
+
+/** Checks one file by its kind (see the file comment). */
+export async function verifyFile(path: string, blob: Blob, label = path): Promise<void> {
+  const open: OpenFile = async () => blob;
+  if (path.endsWith('.json')) await readJson(open, label);
+  else if (path.endsWith('.safetensors')) await openSafetensors(open, path, label);
+  else if (path.endsWith('merges.txt')) {
+    // CLIP's merges.txt: an optional "#version" line, then "a b" pairs.
+    const head = await blob.slice(0, 4096).text();
+    const first = head.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'));
+    if (!first || first.trim().split(' ').length !== 2) throw new ModelFileError('bad-config', label, 'the file does not hold BPE merge pairs');
+  }
+}
+
+/** Pipelines the studio runs; the refiner and img2img-only repos are SDXL-like but lack text_encoder. */
+const PIPELINES: Record<string, ModelKind> = { StableDiffusionXLPipeline: 'sdxl', StableDiffusionPipeline: 'sd15' };
+
+function kindOf(unet: UNetConfig): ModelKind {
+  return unet.additionEmbedType === 'text_time' ? 'sdxl' : 'sd15';
+}
+
+interface TextEncoderInfo {
+  hidden: number;
+  projection: number | null;
+}
+
+async function checkTextEncoder(open: OpenFile, dir: string, weights: string, withProjection: boolean): Promise<TextEncoderInfo> {
+  const cfgPath = `${dir}/config.json`;
+  const cfg = await readJson(open, cfgPath);
+  const archs = Array.isArray(cfg.architectures) ? cfg.architectures : [];
+  const want = withProjection ? 'CLIPTextModelWithProjection' : 'CLIPTextModel';
+  if (cfg.model_type !== 'clip_text_model' && !archs.includes(want)) {
+    throw new ModelFileError('wrong-model', cfgPath, `model_type ${JSON.stringify(cfg.model_type)} is not a CLIP text model`, 'model_type');
+  }
+  const int = (k: string) => {
+    const v = cfg[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ModelFileError('bad-config', cfgPath, `expected a positive integer, found ${JSON.stringify(v)}`, k);
+    return v;
+  };
+  const hidden = int('hidden_size');
+  const vocab = int('vocab_size');
+  const file = await openSafetensors(open, weights);
+  file.expectShape('text_model.embeddings.token_embedding.weight', [vocab, hidden]);
+  let projection: number | null = null;
+  if (withProjection) {
+    projection = cfg.projection_dim === undefined ? hidden : int('projection_dim');
+    file.expectShape('text_projection.weight', [projection, hidden]);
+  }
+  return { hidden, projection };
+}
+
+/** Checks a diffusers folder whose files are `paths` (as stored: the .fp16 names included). */
+export async function verifyDiffusers(open: OpenFile, paths: readonly string[]): Promise<Verified> {
+  const has = new Set(paths);
+  const weightsOf = (stem: string) => {
+    const p = [`${stem}.fp16.safetensors`, `${stem}.safetensors`].find((x) => has.has(x));
+    if (!p) throw new ModelFileError('missing-file', `${stem}.safetensors`, 'the weights file is missing');
+    return p;
+  };
+  const index = await readJson(open, 'model_index.json');
+  const cls = String(index._class_name);
+  const pipelineKind = PIPELINES[cls];
+  if (!pipelineKind) {
+    throw new ModelFileError('wrong-model', 'model_index.json', `the pipeline is a ${cls}, not a Stable Diffusion XL (or 1.5) text-to-image pipeline`, '_class_name');
+  }
+
+  const unet = parseUNetConfig(await readJson(open, 'unet/config.json'), 'unet/config.json');
+  const kind = kindOf(unet);
+  if (kind !== pipelineKind) {
+    throw new ModelFileError('wrong-model', 'unet/config.json', `the UNet is ${kind === 'sdxl' ? 'an SDXL' : 'an SD-1.5-style'} UNet but model_index.json names a ${cls}`, 'addition_embed_type');
+  }
+  const unetPath = weightsOf('unet/diffusion_pytorch_model');
+  const unetFile = await openSafetensors(open, unetPath);
+  checkAgainstSpecs(unetPath, unetTensorSpecs(unet), (n) => unetFile.get(n));
+
+  const vae = parseVaeConfig(await readJson(open, 'vae/config.json'), 'vae/config.json');
+  const vaePath = weightsOf('vae/diffusion_pytorch_model');
+  const vaeFile = await openSafetensors(open, vaePath);
+  const vaeByName = new Map(vaeFile.tensors.map((t) => [legacyVaeName(t.name), t]));
+  checkAgainstSpecs(vaePath, vaeTensorSpecs(vae), (n) => vaeByName.get(n));
+
+  const te1 = await checkTextEncoder(open, 'text_encoder', weightsOf('text_encoder/model'), false);
+  const components = ['unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler'];
+  let textWidth = te1.hidden;
+  if (kind === 'sdxl') {
+    for (const p of ['text_encoder_2/config.json', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt']) {
+      if (!has.has(p)) throw new ModelFileError('missing-file', p, 'an SDXL pipeline needs its second text encoder and tokenizer, and this file is missing');
+    }
+    const te2 = await checkTextEncoder(open, 'text_encoder_2', weightsOf('text_encoder_2/model'), true);
+    textWidth += te2.hidden;
+    const pooled = unet.projectionClassEmbeddingsInputDim! - 6 * unet.additionTimeEmbedDim!;
+    if (pooled !== te2.projection) {
+      throw new ModelFileError('wrong-model', 'text_encoder_2/config.json', `the projection width ${te2.projection} does not match the ${pooled} the UNet's add embedding expects`, 'projection_dim');
+    }
+    components.splice(3, 0, 'text_encoder_2');
+    components.push('tokenizer_2');
+  }
+  if (unet.crossAttentionDim.some((d) => d !== textWidth)) {
+    throw new ModelFileError('wrong-model', 'unet/config.json', `the UNet attends to ${unet.crossAttentionDim[0]}-wide text, but the text encoders give ${textWidth}`, 'cross_attention_dim');
+  }
+  for (const p of ['tokenizer/vocab.json', 'tokenizer/merges.txt', 'scheduler/scheduler_config.json']) {
+    if (!has.has(p)) throw new ModelFileError('missing-file', p, 'the pipeline needs this file and it is missing');
+  }
+  return { kind, components, needs: [] };
+}
+
+/** What a single-file checkpoint never carries: the tokenizers' vocab/merges (and a scheduler config). */
+function singleFileNeeds(kind: ModelKind, components: readonly string[]): ModelNeed[] {
+  const from = `a verified diffusers import of an ${kind === 'sdxl' ? 'SDXL' : 'SD-1.5'} model on this device (for example ${kind === 'sdxl' ? 'stabilityai/stable-diffusion-xl-base-1.0' : 'stable-diffusion-v1-5/stable-diffusion-v1-5'})`;
+  const needs: ModelNeed[] = [{ component: 'tokenizer', files: ['tokenizer/vocab.json', 'tokenizer/merges.txt'], from }];
+  if (kind === 'sdxl') needs.push({ component: 'tokenizer_2', files: ['tokenizer_2/vocab.json', 'tokenizer_2/merges.txt'], from });
+  needs.push({ component: 'scheduler', files: ['scheduler/scheduler_config.json'], from });
+  for (const c of kind === 'sdxl' ? ['vae', 'text_encoder', 'text_encoder_2'] : ['vae', 'text_encoder']) {
+    if (!components.includes(c)) needs.push({ component: c, files: [`${c}/config.json`], from: `${from}: this checkpoint has no ${c.replace(/_/g, ' ')}` });
+  }
+  return needs;
+}
+
+/** Checks a single-file checkpoint (SGM/LDM names) against the SDXL base or SD-1.5 architecture. */
+export async function verifySingleFile(open: OpenFile, path: string, label = path): Promise<Verified> {
+  const file = await openSafetensors(open, path, label);
+  const plan = planSingleFile(file);
+  return { kind: plan.kind, components: [...plan.components], needs: singleFileNeeds(plan.kind, plan.components) };
+}
