@@ -1,5 +1,5 @@
 import { noAdapter, noAdapterOnce, removeWebGpu, tinyLimits } from './fixtures/gpu-stubs';
-import { expect, STACK_TRACE, studioReady, test } from './fixtures/studio';
+import { expect, STACK_TRACE, studioReady, test, openSection } from './fixtures/studio';
 
 test.describe('without a usable GPU', () => {
   test('no navigator.gpu: explains why and what to do, with no stack trace', async ({ page, pageErrors }) => {
@@ -52,6 +52,8 @@ test.describe('without a usable GPU', () => {
     await page.goto('/');
     expect((await studioReady(page)).failureKind).toBe('no-adapter');
     await page.getByRole('button', { name: 'Try again' }).click();
+    await expect(page.locator('.topbar')).toContainText('SwiftShader');
+    await openSection(page, 'GPU');
     await expect(page.getByTestId('adapter-name')).toHaveText('SwiftShader');
     const studio = await studioReady(page);
     expect(studio.error).toBeNull();

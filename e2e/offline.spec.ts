@@ -1,4 +1,4 @@
-import { expect, studioReady, test } from './fixtures/studio';
+import { expect, openSection, studioReady, test } from './fixtures/studio';
 
 test.describe('offline (service worker)', () => {
   test('after the service worker takes control, the shell reloads offline from its cache', async ({
@@ -20,6 +20,7 @@ test.describe('offline (service worker)', () => {
     expect(response!.fromServiceWorker()).toBe(true);
     const studio = await studioReady(page);
     expect(studio.gpu?.architecture).toBe('swiftshader');
+    await openSection(page, 'GPU');
     await expect(page.getByTestId('adapter-name')).toHaveText('SwiftShader');
     await expect(page.getByTestId('net-chip')).toHaveText('Offline');
     expect(pageErrors).toEqual([]);

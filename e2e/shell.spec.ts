@@ -23,12 +23,15 @@ test.describe('studio shell', () => {
     await expect(page.locator('.brand-name')).toHaveText('CIDM Studio');
     await expect(page).toHaveTitle('CIDM Studio');
     const nav = page.getByRole('navigation', { name: 'Studio sections' });
-    for (const name of ['Generate', 'Concepts', 'Scenes', 'Gallery', 'Settings']) {
+    for (const name of ['Concepts', 'Settings']) {
       const item = nav.getByRole('button', { name: new RegExp(`^${name}`) });
       await expect(item).toBeDisabled();
       await expect(item).toContainText('Soon');
     }
-    await expect(nav.getByRole('button', { name: 'Models' })).toBeEnabled();
+    for (const name of ['Generate', 'Scenes', 'Gallery', 'Models', 'GPU']) await expect(nav.getByRole('button', { name })).toBeEnabled();
+    // the studio opens on Generate; the adapter is on the GPU page
+    await expect(nav.getByRole('button', { name: 'Generate' })).toHaveAttribute('aria-current', 'page');
+    await nav.getByRole('button', { name: 'GPU' }).click();
     await expect(nav.getByRole('button', { name: 'GPU' })).toHaveAttribute('aria-current', 'page');
 
     await expect(page.getByTestId('adapter-name')).toHaveText('SwiftShader');

@@ -1,8 +1,11 @@
 /** Keeps window.__studio (declared in studio.d.ts) in step with the store. */
 import { useStudio, type StudioState } from './store';
+import { useGenerate, type GenerateState } from './generate/generate-store';
+import { useGallery, type GalleryState } from './gallery/gallery-state';
+import { sceneBridge, subscribeSceneBridge } from './scenes/scene-bridge';
 import type { StudioBridge } from './studio';
 
-function snapshot(s: StudioState): StudioBridge {
+function snapshot(s: StudioState, g: GenerateState = useGenerate.getState(), gal: GalleryState = useGallery.getState()): StudioBridge {
   return {
     ready: s.gpuStatus !== 'probing',
     gpu: s.summary,
@@ -24,12 +27,26 @@ function snapshot(s: StudioState): StudioBridge {
       bytesTotal: r.progress?.bytesTotal ?? null,
       error: r.error ? { code: r.error.code, message: r.error.message, file: r.error.file } : null,
     })),
+    generation: {
+      phase: g.phase,
+      step: g.step,
+      steps: g.steps,
+      progress: g.progress?.status ?? null,
+      error: g.error,
+      result: g.result ? { width: g.result.image.width, height: g.result.image.height, seed: g.result.params.seed, dtype: g.result.dtype, totalMs: g.result.timings.totalMs } : null,
+      draft: { ...g.draft },
+      notice: g.notice,
+    },
+    scenes: sceneBridge(),
+    gallery: { loaded: gal.loaded, count: gal.items.length, ids: gal.items.map((i) => i.record.id) },
   };
 }
 
 export function installBridge(): () => void {
-  window.__studio = snapshot(useStudio.getState());
-  return useStudio.subscribe((s) => {
-    window.__studio = snapshot(s);
-  });
+  const refresh = () => {
+    window.__studio = snapshot(useStudio.getState());
+  };
+  refresh();
+  const subs = [useStudio.subscribe(refresh), useGenerate.subscribe(refresh), useGallery.subscribe(refresh), subscribeSceneBridge(refresh)];
+  return () => subs.forEach((u) => u());
 }

@@ -69,7 +69,7 @@ const createGpuSlice: StateCreator<StudioState, [], [], GpuSlice> = (set) => ({
 });
 
 const createAppSlice: StateCreator<StudioState, [], [], AppSlice> = (set) => ({
-  section: 'gpu',
+  section: 'generate',
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
   offlineReady: false,
   crash: null,

@@ -1,5 +1,6 @@
 /// <reference types="vite-plugin-pwa/vanillajs" />
 import type { AdapterSummary, SerializedError } from '../gpu';
+import type { SceneBridge } from './scenes/scene-bridge';
 
 /**
  * The test bridge: a plain-data snapshot of the shell's state, refreshed on every store change, for
@@ -41,6 +42,20 @@ export interface StudioBridge {
     bytesTotal: number | null;
     error: { code: string; message: string; file: string | null } | null;
   }[];
+  /** The Generate section's run. */
+  generation: {
+    phase: string;
+    step: number;
+    steps: number;
+    progress: string | null;
+    error: SerializedError | null;
+    result: { width: number; height: number; seed: number; dtype: string; totalMs: number } | null;
+    draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean };
+    notice: string | null;
+  };
+  gallery: { loaded: boolean; count: number; ids: string[] };
+  /** The Scenes editor (mask checksums, layers, history). */
+  scenes: SceneBridge;
 }
 
 declare global {

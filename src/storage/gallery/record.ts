@@ -1,0 +1,90 @@
+/**
+ * A gallery entry and its schema versions. Records carry `v`; `upgradeRecord` brings any older record
+ * to the current shape (one step per version), so data written by an older studio keeps working.
+ *   v1: { v:1, id, createdAt, prompt, negative, seed, steps, cfg, sampler, width, height, model, png }
+ *       (flat fields, as the first gallery stored them)
+ *   v2: { v:2, id, createdAt, params: ImageParameters, modelId, dtype, timings?, png, regions?, concepts? }
+ */
+import type { ImageParameters } from '../png/parameters';
+import type { SchedulerKind } from '../../diffusion/schedulers';
+
+export const GALLERY_SCHEMA_VERSION = 2;
+
+export interface GalleryRegion {
+  name: string;
+  prompt: string;
+  negativePrompt: string;
+  color: string;
+}
+
+export interface GalleryRecord {
+  v: 2;
+  id: string;
+  createdAt: number;
+  params: ImageParameters;
+  modelId: string;
+  dtype: 'f16' | 'f32';
+  timings?: { totalMs: number };
+  /** The PNG as downloaded (parameters in its tEXt chunk). */
+  png: Blob;
+  /** Concepts and regions used (issues 6/7); absent for plain text to image. */
+  regions?: GalleryRegion[];
+  concepts?: string[];
+}
+
+export interface GalleryRecordV1 {
+  v: 1;
+  id: string;
+  createdAt: number;
+  prompt: string;
+  negative: string;
+  seed: number;
+  steps: number;
+  cfg: number;
+  sampler: SchedulerKind;
+  width: number;
+  height: number;
+  model: string;
+  png: Blob;
+}
+
+export class GalleryRecordError extends Error {
+  override readonly name = 'GalleryRecordError';
+  readonly code = 'bad-gallery-record';
+}
+
+function fromV1(r: GalleryRecordV1): GalleryRecord {
+  return {
+    v: 2,
+    id: r.id,
+    createdAt: r.createdAt,
+    params: {
+      prompt: r.prompt,
+      negativePrompt: r.negative,
+      seed: r.seed,
+      steps: r.steps,
+      guidanceScale: r.cfg,
+      scheduler: r.sampler,
+      width: r.width,
+      height: r.height,
+      model: r.model,
+    },
+    modelId: r.model,
+    dtype: 'f32',
+    png: r.png,
+  };
+}
+
+/** Any stored version → the current record; a record from a newer studio or of unknown shape is refused. */
+export function upgradeRecord(raw: unknown): GalleryRecord {
+  const r = raw as { v?: unknown; id?: unknown } | null;
+  if (!r || typeof r !== 'object' || typeof r.id !== 'string') throw new GalleryRecordError('A gallery entry has no id.');
+  if (r.v === 1) return fromV1(r as GalleryRecordV1);
+  if (r.v === 2) return r as GalleryRecord;
+  throw new GalleryRecordError(`Gallery entry ${r.id} has schema version ${String(r.v)}; this studio reads up to ${GALLERY_SCHEMA_VERSION}.`);
+}
+
+export function newImageId(now = Date.now()): string {
+  const rand = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return `img-${now.toString(36)}-${rand}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * The gallery in memory: the records from IndexedDB (newest first) with an object URL per PNG for
+ * display. `addResult` turns a finished generation into a PNG with its parameters in a tEXt chunk and
+ * stores it in one put, then shows it.
+ */
+import { create } from 'zustand';
+import type { GenerateResult } from '../../engine/protocol';
+import { deleteImage, listImages, putImage } from '../../storage/gallery/gallery-store';
+import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
+import { encodePng } from '../../storage/png/png';
+import { formatParameters, type ImageParameters } from '../../storage/png/parameters';
+
+export interface GalleryItem {
+  record: GalleryRecord;
+  url: string;
+}
+
+export interface GalleryState {
+  items: GalleryItem[];
+  loaded: boolean;
+  unreadable: string[];
+  selectedId: string | null;
+  error: string | null;
+  select(id: string | null): void;
+}
+
+export const useGallery = create<GalleryState>()((set) => ({
+  items: [],
+  loaded: false,
+  unreadable: [],
+  selectedId: null,
+  error: null,
+  select: (selectedId) => set({ selectedId }),
+}));
+
+const toItem = (record: GalleryRecord): GalleryItem => ({ record, url: URL.createObjectURL(record.png) });
+
+export async function loadGallery(): Promise<void> {
+  try {
+    const { images, unreadable } = await listImages();
+    for (const it of useGallery.getState().items) URL.revokeObjectURL(it.url);
+    useGallery.setState({ items: images.map(toItem), unreadable, loaded: true, error: null });
+  } catch (err) {
+    useGallery.setState({ loaded: true, error: `The gallery could not be read: ${(err as Error).message}` });
+  }
+}
+
+export function resultParameters(r: GenerateResult, modelName: string): ImageParameters {
+  const p = r.params;
+  return {
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt,
+    steps: p.steps,
+    scheduler: p.scheduler,
+    guidanceScale: p.guidanceScale,
+    seed: p.seed,
+    width: p.width,
+    height: p.height,
+    model: modelName,
+  };
+}
+
+export async function addResult(r: GenerateResult, modelName: string): Promise<GalleryRecord> {
+  const params = resultParameters(r, modelName);
+  const png = await encodePng(r.image.rgba, r.image.width, r.image.height, { parameters: formatParameters(params), Software: 'CIDM Studio' });
+  const record: GalleryRecord = {
+    v: 2,
+    id: newImageId(),
+    createdAt: Date.now(),
+    params,
+    modelId: r.modelId,
+    dtype: r.dtype,
+    timings: { totalMs: r.timings.totalMs },
+    png: new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
+  };
+  try {
+    await putImage(record);
+  } catch (err) {
+    useGallery.setState({ error: `The image could not be saved to the gallery: ${(err as Error).message}` });
+    throw err;
+  }
+  useGallery.setState((s) => ({ items: [toItem(record), ...s.items] }));
+  return record;
+}
+
+export async function removeImage(id: string): Promise<void> {
+  await deleteImage(id);
+  useGallery.setState((s) => {
+    const gone = s.items.find((i) => i.record.id === id);
+    if (gone) URL.revokeObjectURL(gone.url);
+    return { items: s.items.filter((i) => i.record.id !== id), selectedId: s.selectedId === id ? null : s.selectedId };
+  });
+}
+
+/** A file name for a download: the prompt's first words and the seed. */
+export function downloadName(r: GalleryRecord): string {
+  const words = r.params.prompt.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'image';
+  return `${words}-${r.params.seed}.png`;
+}

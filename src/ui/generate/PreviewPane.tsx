@@ -1,0 +1,77 @@
+/**
+ * The output area: the live latent preview while sampling (1/8 size, drawn pixelated), the finished
+ * image after, a progress bar with step count and ETA, and Cancel. Its box keeps the output's aspect
+ * ratio from the start, so nothing jumps while generating.
+ */
+import { useEffect, useState } from 'react';
+import { cancelGeneration } from './generate-controller';
+import { etaSeconds, useGenerate } from './generate-store';
+import { RgbaCanvas } from './RgbaCanvas';
+
+const STATUS_TEXT: Record<string, string> = {
+  device: 'Starting the GPU…',
+  load: 'Loading the model onto the GPU…',
+  compile: 'Compiling GPU kernels…',
+  encode: 'Reading the prompt…',
+  step: 'Denoising…',
+  decode: 'Decoding the image…',
+  done: 'Done',
+};
+
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setNow(performance.now()), 500);
+    return () => clearInterval(t);
+  }, [active]);
+  return now;
+}
+
+export function PreviewPane() {
+  const { phase, progress, step, steps, samplingStartedAt, preview, result, error, draft } = useGenerate();
+  const busy = phase === 'loading' || phase === 'running';
+  const now = useNow(busy);
+  const eta = etaSeconds(step, steps, samplingStartedAt, now);
+  const fraction = progress?.status === 'load' ? progress.done / Math.max(1, progress.total) : steps > 0 ? step / steps : 0;
+  const shown = busy ? preview : (result?.image ?? preview);
+  const aspect = shown ? `${shown.width} / ${shown.height}` : `${draft.width} / ${draft.height}`;
+  const status = progress ? (progress.status === 'load' ? `Loading ${progress.component.replace('_', ' ')} (${progress.done}/${progress.total})…` : STATUS_TEXT[progress.status]) : '';
+  return (
+    <section className="card gen-output" aria-label="Output">
+      <div className="gen-stage" style={{ aspectRatio: aspect }} data-testid="gen-stage">
+        {shown ? (
+          <RgbaCanvas image={shown} label={busy ? 'Live preview' : 'Generated image'} testId={busy ? 'gen-preview' : 'gen-image'} pixelated={busy} />
+        ) : (
+          <div className="gen-empty muted">{phase === 'error' ? 'Nothing was generated.' : 'Your image appears here.'}</div>
+        )}
+      </div>
+      <div className="gen-progress" aria-live="polite">
+        <div className="gen-bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} aria-label="Progress">
+          <div className="gen-bar-fill" style={{ width: `${Math.round(fraction * 100)}%` }} />
+        </div>
+        <div className="gen-progress-row">
+          <span data-testid="gen-status">
+            {busy ? status : phase === 'done' && result ? `Done in ${(result.timings.totalMs / 1000).toFixed(1)} s (seed ${result.params.seed})` : phase === 'cancelled' ? 'Cancelled.' : ''}
+          </span>
+          {busy && steps > 0 && progress?.status === 'step' && (
+            <span className="num" data-testid="gen-steps">
+              {step}/{steps}
+              {eta !== null ? ` · ${Math.ceil(eta)} s left` : ''}
+            </span>
+          )}
+          <button type="button" className="btn" onClick={cancelGeneration} disabled={!busy} data-testid="gen-cancel" title="Cancel (Esc)">
+            Cancel
+          </button>
+        </div>
+        {phase === 'error' && error && (
+          <div className="callout callout-bad" role="alert" data-testid="gen-error">
+            <p>
+              <strong>{error.name}</strong>: {error.message}
+            </p>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs a generation from the draft: load the active model into the engine if needed, sample with
+ * progress and preview, keep the result. Cancel aborts the running request (the engine stops within
+ * one step). Keyboard: Ctrl/Cmd+Enter generates, Esc cancels (installed by the Generate page).
+ */
+import { serializeError } from '../../gpu';
+import { isAbort } from '../../engine/errors';
+import type { GenerateParams, GenerateResult } from '../../engine/protocol';
+import { randomSeed } from '../../diffusion/rng';
+import { studioEngine } from '../engine-service';
+import { useGenerate } from './generate-store';
+import { snapSide } from './sizes';
+
+let running: AbortController | null = null;
+
+export function isGenerating(): boolean {
+  return running !== null;
+}
+
+export function cancelGeneration(): void {
+  running?.abort();
+}
+
+export interface GenerateHooks {
+  /** Called with each finished image (the gallery stores it). */
+  onResult?(r: GenerateResult): void | Promise<void>;
+}
+
+export async function generate(modelId: string | null, hooks: GenerateHooks = {}): Promise<GenerateResult | null> {
+  if (running) return null;
+  const store = useGenerate;
+  const { draft } = store.getState();
+  if (!modelId) {
+    store.setState({ phase: 'error', error: { name: 'NoModelLoadedError', code: 'no-model', message: 'No model is chosen. Import an SDXL model on the Models page and choose it.' } });
+    return null;
+  }
+  const seed = draft.seedLocked ? draft.seed : randomSeed();
+  if (!draft.seedLocked) store.getState().setDraft({ seed });
+  const params: GenerateParams = {
+    prompt: draft.prompt,
+    negativePrompt: draft.negativePrompt,
+    width: snapSide(draft.width),
+    height: snapSide(draft.height),
+    steps: draft.steps,
+    guidanceScale: draft.guidanceScale,
+    scheduler: draft.scheduler,
+    seed,
+    previewEvery: 1,
+  };
+  const ac = new AbortController();
+  running = ac;
+  const t0 = performance.now();
+  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null });
+  const engine = studioEngine();
+  try {
+    await engine.load({ type: 'stored', id: modelId }, draft.precision, { signal: ac.signal, onProgress: (progress) => store.setState({ progress }) });
+    store.setState({ phase: 'running' });
+    const result = await engine.generate(params, {
+      signal: ac.signal,
+      onProgress: (progress) => {
+        if (progress.status === 'step') {
+          store.setState({
+            progress,
+            step: progress.step,
+            steps: progress.steps,
+            samplingStartedAt: progress.step === 0 ? performance.now() : store.getState().samplingStartedAt,
+            preview: progress.preview ?? store.getState().preview,
+          });
+        } else store.setState({ progress });
+      },
+    });
+    store.setState({ phase: 'done', result, progress: { status: 'done' } });
+    await hooks.onResult?.(result);
+    return result;
+  } catch (err) {
+    if (isAbort(err)) store.setState({ phase: 'cancelled', progress: null });
+    else store.setState({ phase: 'error', error: serializeError(err), progress: null });
+    return null;
+  } finally {
+    running = null;
+  }
+}

@@ -1,0 +1,73 @@
+/** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
+import { SDXL_BUCKETS } from '../generate/sizes';
+import type { Scene } from './editor/scene';
+import { sceneGenerationInput, type SceneGenerationInput } from './editor/regions';
+import { isDirty, newScene, resizeCurrentScene, saveCurrentScene, setSceneFields, useScenes } from './scene-store';
+
+export interface ScenePanelProps {
+  onGenerate?: (input: SceneGenerationInput, scene: Scene) => void;
+  generateDisabled?: boolean;
+}
+
+export function confirmDiscard(): boolean {
+  return !isDirty(useScenes.getState()) || window.confirm('This scene has unsaved changes. Discard them?');
+}
+
+export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
+  const scene = useScenes((s) => s.doc.scene);
+  const dirty = useScenes(isDirty);
+  const busy = useScenes((s) => s.busy);
+  const sizeKey = `${scene.width}x${scene.height}`;
+  const sizes = SDXL_BUCKETS.some((b) => `${b.width}x${b.height}` === sizeKey) ? SDXL_BUCKETS : [...SDXL_BUCKETS, { label: 'custom', width: scene.width, height: scene.height }];
+  return (
+    <section className="card sc-card" aria-label="Scene">
+      <div className="sc-card-head">
+        <h2 className="card-title">Scene</h2>
+        <span className={`sc-save-state small${dirty ? ' is-dirty' : ''}`} data-testid="sc-save-state">{dirty ? 'Unsaved changes' : 'Saved'}</span>
+      </div>
+      <label className="sc-field">
+        <span className="sc-field-label">Name</span>
+        <input type="text" value={scene.name} aria-label="Scene name" data-testid="sc-name" onChange={(e) => setSceneFields({ name: e.target.value })} />
+      </label>
+      <label className="sc-field">
+        <span className="sc-field-label">Output size</span>
+        <select
+          value={sizeKey}
+          aria-label="Output size"
+          data-testid="sc-size"
+          onChange={(e) => {
+            const [w, h] = e.target.value.split('x').map(Number);
+            if (w && h) resizeCurrentScene(w, h);
+          }}
+        >
+          {sizes.map((b) => (
+            <option key={`${b.width}x${b.height}`} value={`${b.width}x${b.height}`}>
+              {b.width} × {b.height} ({b.label})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="sc-field">
+        <span className="sc-field-label">Scene prompt</span>
+        <textarea rows={2} value={scene.globalPrompt} placeholder="The whole picture: setting, light, style" aria-label="Scene prompt" data-testid="sc-global-prompt" onChange={(e) => setSceneFields({ globalPrompt: e.target.value })} />
+      </label>
+      <label className="sc-field">
+        <span className="sc-field-label">Scene negative prompt</span>
+        <textarea rows={1} value={scene.globalNegative} aria-label="Scene negative prompt" data-testid="sc-global-negative" onChange={(e) => setSceneFields({ globalNegative: e.target.value })} />
+      </label>
+      <div className="sc-actions">
+        <button type="button" className="btn btn-primary" disabled={busy} data-testid="sc-save" onClick={() => void saveCurrentScene()}>
+          Save scene
+        </button>
+        <button type="button" className="btn" disabled={busy} data-testid="sc-new" onClick={() => confirmDiscard() && newScene()}>
+          New scene
+        </button>
+        {onGenerate && (
+          <button type="button" className="btn" disabled={busy || generateDisabled} data-testid="sc-generate" onClick={() => onGenerate(sceneGenerationInput(scene), scene)}>
+            Generate
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
