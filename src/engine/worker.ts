@@ -5,15 +5,33 @@
  */
 /// <reference lib="webworker" />
 import { serializeError } from '../gpu';
-import { OpfsModelFiles } from '../model/model-files';
+import { ModelFileError } from '../model/errors';
+import { OpfsModelFiles, readJson, type ModelFiles } from '../model/model-files';
 import { InThreadEngine } from './engine';
 import type { EngineEvent, EngineRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
+/**
+ * A stored model is usable only once its import wrote manifest.json (last, after verification; see
+ * src/storage/models/types.ts), so a half-imported model is never loaded.
+ */
+async function openStoredModel(id: string): Promise<ModelFiles> {
+  const files = new OpfsModelFiles(id);
+  if (!(await files.exists('manifest.json'))) {
+    throw new ModelFileError('missing-file', `${id}/manifest.json`, 'the import of this model has not finished; resume it on the Models page');
+  }
+  const m = await readJson<{ verified?: boolean; layout?: string }>(files, 'manifest.json');
+  if (m.verified !== true) throw new ModelFileError('bad-config', `${id}/manifest.json`, 'the model was not verified');
+  if (m.layout === 'single-file') {
+    throw new ModelFileError('wrong-model', `${id}`, 'single-file checkpoints are stored but cannot be loaded for generation yet; import the diffusers folder of the model');
+  }
+  return files;
+}
+
 const engine = new InThreadEngine({
   gpu: navigator.gpu,
-  openModel: async (ref) => new OpfsModelFiles(ref.id),
+  openModel: (ref) => openStoredModel(ref.id),
 });
 const running = new Map<number, AbortController>();
 

@@ -73,7 +73,7 @@ describe('PNG', () => {
     expect(() => readPngText(new Uint8Array([1, 2, 3]))).toThrow(PngError);
     expect(() => readPngText(png.subarray(0, 40))).toThrowError(/ends/);
     const bad = png.slice();
-    bad[40] ^= 0xff; // inside the tEXt chunk
+    bad[40] = bad[40]! ^ 0xff; // inside the tEXt chunk
     expect(() => readPngText(bad)).toThrowError(/CRC/);
   });
 });
