@@ -18,15 +18,17 @@ test('an image survives a reload; its PNG carries the exact parameters; reuse pu
   await fillGenerate(page, { prompt: 'a red fox in the snow, (detailed:1.2)', negative: 'blurry, lowres', width: 64, height: 48, steps: 2, seed: 4242 });
   await page.getByTestId('gen-scheduler').selectOption('euler_ancestral');
   await page.getByTestId('gen-guidanceScale').fill('6.5');
+  await page.getByTestId('gen-batchCount').fill('2'); // a batch of two: seeds 4242 and 4243
   await page.getByTestId('gen-go').click();
   await waitGenerated(page);
-  await page.waitForFunction(() => window.__studio?.gallery.count === 1);
+  await page.waitForFunction(() => window.__studio?.gallery.count === 2);
 
   await page.reload();
   await studioReady(page);
-  await page.waitForFunction(() => window.__studio?.gallery.loaded === true && window.__studio.gallery.count === 1);
+  await page.waitForFunction(() => window.__studio?.gallery.loaded === true && window.__studio.gallery.count === 2);
+  expect((await studioReady(page)).gallery.seeds).toEqual([4243, 4242]); // newest first
   await openSection(page, 'Gallery');
-  await page.getByTestId('gal-item').first().click();
+  await page.getByTestId('gal-item').last().click();
   await expect(page.getByTestId('gal-prompt')).toHaveText('a red fox in the snow, (detailed:1.2)');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('gal-download').click()]);
@@ -49,22 +51,23 @@ test('an image survives a reload; its PNG carries the exact parameters; reuse pu
   await openSection(page, 'Generate');
   await page.getByTestId('gen-prompt').fill('something else');
   await openSection(page, 'Gallery');
-  await page.getByTestId('gal-item').first().click();
+  await page.getByTestId('gal-item').last().click();
   await page.getByTestId('gal-reuse').click();
   await expect(page.getByTestId('gen-prompt')).toHaveValue('a red fox in the snow, (detailed:1.2)');
   const d = (await studioReady(page)).generation.draft;
   expect([d.seed, d.seedLocked, d.steps, d.guidanceScale, d.scheduler, d.width, d.height]).toEqual([4242, true, 2, 6.5, 'euler_ancestral', 64, 48]);
+  await page.getByTestId('gen-batchCount').fill('1');
 
   // delete (confirmed) removes it, also after a reload
   page.on('dialog', (dlg) => void dlg.accept());
   await openSection(page, 'Gallery');
   await page.getByTestId('gal-item').first().click();
   await page.getByTestId('gal-delete').click();
-  await page.waitForFunction(() => window.__studio?.gallery.count === 0);
+  await page.waitForFunction(() => window.__studio?.gallery.count === 1);
   await page.reload();
   await studioReady(page);
   await page.waitForFunction(() => window.__studio?.gallery.loaded === true);
-  expect((await studioReady(page)).gallery.count).toBe(0);
+  expect((await studioReady(page)).gallery.seeds).toEqual([4242]);
 });
 
 test('dropping a PNG from another SD tool restores its parameters', async ({ page }) => {

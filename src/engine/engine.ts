@@ -12,6 +12,8 @@ import type { ModelFiles } from '../model/model-files';
 import { textToImage } from '../diffusion/text-to-image';
 import { imageToRgba } from '../diffusion/latent-preview';
 import { NoModelLoadedError } from './errors';
+import { checkImageSize } from './size-check';
+import { latentSize, usesGuidance } from '../diffusion/sdxl-conditioning';
 import { loadSdxlModel, type LoadedSdxlModel } from './sdxl-model';
 import type { EngineProgress, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, RgbaImage, StoredModelRef } from './protocol';
 
@@ -106,6 +108,15 @@ export class InThreadEngine implements StudioEngine {
       o.signal?.throwIfAborted();
       const model = this.model;
       if (!model || !this.ctx) throw new NoModelLoadedError();
+      // refuse a size the device cannot hold before any work (named errors, with what to do)
+      latentSize(params.height, params.width);
+      await checkImageSize(model.loaded.unetConfig, {
+        width: params.width,
+        height: params.height,
+        batch: usesGuidance(params.guidanceScale) ? 2 : 1,
+        dtype: model.info.dtype,
+        maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
+      });
       const t0 = performance.now();
       let tEncoded = t0;
       let tSteps = t0;

@@ -33,3 +33,19 @@ export class NoModelLoadedError extends Error {
     super('No model is loaded. Import an SDXL model on the Models page and choose it.');
   }
 }
+
+/** The chosen size needs a GPU buffer larger than this device allows (found by the memory plan, before any work). */
+export class ImageTooLargeError extends Error {
+  override readonly name = 'ImageTooLargeError';
+  readonly code = 'image-too-large';
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly neededBytes: number,
+    readonly limitBytes: number,
+    suggestion: string,
+  ) {
+    const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
+    super(`At ${width}×${height} the model needs one GPU buffer of ${mib(neededBytes)}, but this GPU allows ${mib(limitBytes)} per buffer. ${suggestion}`);
+  }
+}

@@ -27,6 +27,8 @@ import type { SdxlPipelineParts } from '../diffusion/text-to-image';
 
 export interface LoadedSdxlModel {
   parts: SdxlPipelineParts;
+  /** The UNet's config.json (the size check plans a step from it). */
+  unetConfig: UNetConfigJson;
   gpuBytes: number;
   destroy(): void;
 }
@@ -121,5 +123,5 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     decode: (latents, signal) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal }),
   };
   const gpuBytes = loaded.te1.bytes + loaded.te2.bytes + loaded.unet.bytes + loaded.vae.bytes;
-  return { parts, gpuBytes, destroy };
+  return { parts, unetConfig, gpuBytes, destroy };
 }

@@ -3,7 +3,27 @@ import { useStudio, type StudioState } from './store';
 import { useGenerate, type GenerateState } from './generate/generate-store';
 import { useGallery, type GalleryState } from './gallery/gallery-state';
 import { sceneBridge, subscribeSceneBridge } from './scenes/scene-bridge';
+import { useSettings, type SettingsState } from './settings/settings-store';
 import type { StudioBridge } from './studio';
+
+function storageBridge(st: SettingsState = useSettings.getState()): StudioBridge['storage'] {
+  const u = st.usage;
+  return {
+    loaded: u !== null,
+    usage: u?.estimate?.usage ?? 0,
+    quota: u?.estimate?.quota ?? 0,
+    available: u?.estimate?.available ?? 0,
+    persisted: u?.estimate?.persisted ?? false,
+    models: u?.modelsBytes ?? 0,
+    modelsCount: u?.models.length ?? 0,
+    galleryBytes: u?.gallery.bytes ?? 0,
+    galleryCount: u?.gallery.count ?? 0,
+    scenesBytes: u?.scenes.bytes ?? 0,
+    scenesCount: u?.scenes.count ?? 0,
+    busy: st.busy !== null || st.loading,
+    persistRequest: st.persistRequest,
+  };
+}
 
 function snapshot(s: StudioState, g: GenerateState = useGenerate.getState(), gal: GalleryState = useGallery.getState()): StudioBridge {
   return {
@@ -30,6 +50,8 @@ function snapshot(s: StudioState, g: GenerateState = useGenerate.getState(), gal
     generation: {
       phase: g.phase,
       step: g.step,
+      batchIndex: g.batchIndex,
+      batchTotal: g.batchTotal,
       steps: g.steps,
       progress: g.progress?.status ?? null,
       error: g.error,
@@ -38,7 +60,8 @@ function snapshot(s: StudioState, g: GenerateState = useGenerate.getState(), gal
       notice: g.notice,
     },
     scenes: sceneBridge(),
-    gallery: { loaded: gal.loaded, count: gal.items.length, ids: gal.items.map((i) => i.record.id) },
+    gallery: { loaded: gal.loaded, count: gal.items.length, ids: gal.items.map((i) => i.record.id), seeds: gal.items.map((i) => i.record.params.seed) },
+    storage: storageBridge(),
   };
 }
 
@@ -47,6 +70,6 @@ export function installBridge(): () => void {
     window.__studio = snapshot(useStudio.getState());
   };
   refresh();
-  const subs = [useStudio.subscribe(refresh), useGenerate.subscribe(refresh), useGallery.subscribe(refresh), subscribeSceneBridge(refresh)];
+  const subs = [useStudio.subscribe(refresh), useGenerate.subscribe(refresh), useGallery.subscribe(refresh), subscribeSceneBridge(refresh), useSettings.subscribe(refresh)];
   return () => subs.forEach((u) => u());
 }

@@ -47,13 +47,35 @@ export interface StudioBridge {
     phase: string;
     step: number;
     steps: number;
+    batchIndex: number;
+    batchTotal: number;
     progress: string | null;
     error: SerializedError | null;
     result: { width: number; height: number; seed: number; dtype: string; totalMs: number } | null;
-    draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean };
+    draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean; precision: string; memoryMode: string };
     notice: string | null;
   };
-  gallery: { loaded: boolean; count: number; ids: string[] };
+  gallery: { loaded: boolean; count: number; ids: string[]; seeds: number[] };
+  /** The Settings page's storage reading (zeros until the page has read it once: loaded). */
+  storage: {
+    loaded: boolean;
+    /** navigator.storage.estimate(): bytes used by this site, its quota, quota − usage. */
+    usage: number;
+    quota: number;
+    available: number;
+    persisted: boolean;
+    /** Bytes the model folders hold, and how many there are. */
+    models: number;
+    modelsCount: number;
+    galleryBytes: number;
+    galleryCount: number;
+    scenesBytes: number;
+    scenesCount: number;
+    /** A reading or a clean-up is running. */
+    busy: boolean;
+    /** The answer to the last "Keep my data" in this tab. */
+    persistRequest: 'granted' | 'denied' | 'unsupported' | null;
+  };
   /** The Scenes editor (mask checksums, layers, history). */
   scenes: SceneBridge;
 }

@@ -82,6 +82,7 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
       <div className="field-row">
         <NumberField id="steps" label="Steps" min={1} max={150} value={draft.steps} onChange={(v) => set({ steps: Math.round(v) })} />
         <NumberField id="guidanceScale" label="CFG" min={1} max={30} step={0.5} value={draft.guidanceScale} onChange={(v) => set({ guidanceScale: v })} />
+        <NumberField id="batchCount" label="Images" min={1} max={16} value={draft.batchCount} onChange={(v) => set({ batchCount: Math.max(1, Math.min(16, Math.round(v))) })} />
       </div>
       <label className="field">
         <span className="field-label">Sampler</span>

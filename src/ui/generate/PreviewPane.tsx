@@ -29,7 +29,7 @@ function useNow(active: boolean): number {
 }
 
 export function PreviewPane() {
-  const { phase, progress, step, steps, samplingStartedAt, preview, result, error, draft } = useGenerate();
+  const { phase, progress, step, steps, samplingStartedAt, preview, result, error, draft, batchIndex, batchTotal } = useGenerate();
   const busy = phase === 'loading' || phase === 'running';
   const now = useNow(busy);
   const eta = etaSeconds(step, steps, samplingStartedAt, now);
@@ -56,6 +56,7 @@ export function PreviewPane() {
           </span>
           {busy && steps > 0 && progress?.status === 'step' && (
             <span className="num" data-testid="gen-steps">
+              {batchTotal > 1 ? `image ${batchIndex}/${batchTotal} · ` : ''}
               {step}/{steps}
               {eta !== null ? ` · ${Math.ceil(eta)} s left` : ''}
             </span>

@@ -6,7 +6,7 @@
 import { serializeError } from '../../gpu';
 import { isAbort } from '../../engine/errors';
 import type { GenerateParams, GenerateResult } from '../../engine/protocol';
-import { randomSeed } from '../../diffusion/rng';
+import { MAX_SEED, randomSeed } from '../../diffusion/rng';
 import { studioEngine } from '../engine-service';
 import { useGenerate } from './generate-store';
 import { snapSide } from './sizes';
@@ -50,28 +50,36 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
   const ac = new AbortController();
   running = ac;
   const t0 = performance.now();
-  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null });
+  const total = Math.max(1, Math.min(16, Math.round(draft.batchCount || 1)));
+  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null, batchIndex: 0, batchTotal: total });
   const engine = studioEngine();
+  let last: GenerateResult | null = null;
   try {
     await engine.load({ type: 'stored', id: modelId }, draft.precision, { signal: ac.signal, onProgress: (progress) => store.setState({ progress }) });
-    store.setState({ phase: 'running' });
-    const result = await engine.generate(params, {
-      signal: ac.signal,
-      onProgress: (progress) => {
-        if (progress.status === 'step') {
-          store.setState({
-            progress,
-            step: progress.step,
-            steps: progress.steps,
-            samplingStartedAt: progress.step === 0 ? performance.now() : store.getState().samplingStartedAt,
-            preview: progress.preview ?? store.getState().preview,
-          });
-        } else store.setState({ progress });
-      },
-    });
-    store.setState({ phase: 'done', result, progress: { status: 'done' } });
-    await hooks.onResult?.(result);
-    return result;
+    for (let b = 0; b < total; b++) {
+      // a batch numbers its seeds seed, seed+1, … so each image can be made again on its own
+      const p = { ...params, seed: (params.seed + b) % (MAX_SEED + 1) };
+      store.setState({ phase: 'running', batchIndex: b + 1, step: 0, samplingStartedAt: 0 });
+      const result = await engine.generate(p, {
+        signal: ac.signal,
+        onProgress: (progress) => {
+          if (progress.status === 'step') {
+            store.setState({
+              progress,
+              step: progress.step,
+              steps: progress.steps,
+              samplingStartedAt: progress.step === 0 ? performance.now() : store.getState().samplingStartedAt,
+              preview: progress.preview ?? store.getState().preview,
+            });
+          } else store.setState({ progress });
+        },
+      });
+      last = result;
+      store.setState({ result });
+      await hooks.onResult?.(result);
+    }
+    store.setState({ phase: 'done', progress: { status: 'done' } });
+    return last;
   } catch (err) {
     if (isAbort(err)) store.setState({ phase: 'cancelled', progress: null });
     else store.setState({ phase: 'error', error: serializeError(err), progress: null });
