@@ -20,6 +20,10 @@ export interface GenerateDraft {
   /** Locked: reuse `seed`; unlocked: a fresh seed for every run. */
   seedLocked: boolean;
   precision: Precision;
+  /** 'low': the two CFG halves run one after another and the VAE decodes in smaller tiles (slower, about half the activation memory). */
+  memoryMode: 'balanced' | 'low';
+  /** Images per Generate (seeds seed, seed+1, …, as other SD tools number a batch). */
+  batchCount: number;
 }
 
 export type GeneratePhase = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -28,6 +32,9 @@ export interface GenerateState {
   draft: GenerateDraft;
   phase: GeneratePhase;
   progress: EngineProgress | null;
+  /** Which image of a batch is running (1-based) and how many. */
+  batchIndex: number;
+  batchTotal: number;
   /** Current step and total while sampling. */
   step: number;
   steps: number;
@@ -53,12 +60,16 @@ export const DEFAULT_DRAFT: GenerateDraft = {
   seed: 0,
   seedLocked: false,
   precision: 'auto',
+  memoryMode: 'balanced',
+  batchCount: 1,
 };
 
 export const useGenerate = create<GenerateState>()((set) => ({
   draft: DEFAULT_DRAFT,
   phase: 'idle',
   progress: null,
+  batchIndex: 0,
+  batchTotal: 0,
   step: 0,
   steps: 0,
   startedAt: 0,
