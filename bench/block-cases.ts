@@ -61,15 +61,16 @@ export const BLOCK_CASES: BenchCase[] = [
 ];
 
 /** The tiny golden UNet: its weights come from golden/ (the peer's ONNX file carries the same ones). */
-let tinyUNet: Promise<{ be: GpuUNetBackend; arch: UNetArch }> | null = null;
-function tiny(ctx: GpuContext) {
-  tinyUNet ??= (async () => {
+let tinyLoaded: Promise<{ be: GpuUNetBackend; arch: UNetArch }> | null = null;
+/** Loaded once per page (also used by the regions suite, bench/regions.ts). */
+export function tinyUNet(ctx: GpuContext) {
+  tinyLoaded ??= (async () => {
     const cfg = (await (await fetch('/golden/models/unet/config.json')).json()) as UNetConfigJson;
     const file = await SafetensorsFile.open(await openUrlSource('/golden/models/unet/diffusion_pytorch_model.safetensors'));
     const unet = await loadUNet(ctx, file, cfg, { dtype: 'f32' });
     return { be: new GpuUNetBackend(ctx, unet.weights, 'f32', 'tiny unet'), arch: unetArch(cfg) };
   })();
-  return tinyUNet;
+  return tinyLoaded;
 }
 
 export const TINY_TIMESTEPS = [958, 999];
@@ -91,7 +92,7 @@ export const UNET_CASES: BenchCase[] = [
     },
     variants: {
       ours: async (ctx, t) => {
-        const { be, arch } = await tiny(ctx);
+        const { be, arch } = await tinyUNet(ctx);
         return unetForward(be, arch, {
           sample: t.sample!,
           timesteps: TINY_TIMESTEPS,

@@ -9,6 +9,7 @@ import type { Sidecar } from './inputs';
 import { makeInput } from './inputs';
 import { createPeer } from './peer';
 import { maxAbsDiff, timeRuns } from './timing';
+import { runRegionsBench, type RegionBenchRow } from './regions';
 
 export interface BenchRow {
   op: string;
@@ -34,12 +35,18 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
   const rows: BenchRow[] = [];
+  const regions: RegionBenchRow[] = [];
   for (const suite of opts.suites) {
+    // regional synthesis has no peer: its cost is measured against our own plain step (bench/regions.ts)
+    if (suite === 'regions') {
+      regions.push(...(await runRegionsBench(ctx, opts.maxRuns, log)));
+      continue;
+    }
     for (const c of ALL_CASES[suite] ?? []) {
       const name = opts.size === 'small' && !c.model.startsWith('tiny_') ? `${c.model}_small` : c.model;
       const meta = (await (await fetch(`/bench/models/${name}.json`)).json()) as Sidecar;
@@ -86,7 +93,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, rows };
+  return { adapter, rows, regions };
 }
 
 const logEl = document.getElementById('log')!;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --suite matmul[,blocks]] [--full] [--runs N] [--variants naive,tiled] [--json FILE]
+// npm run bench [-- --suite matmul[,blocks,unet,regions]] [--full] [--runs N] [--variants naive,tiled] [--json FILE]
 // Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
 // SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
 // EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
@@ -47,9 +47,10 @@ try {
   await page.goto(`${url}bench/index.html`);
   await page.waitForFunction(() => window.__bench, null, { timeout: 120_000 });
   const result = await page.evaluate((o) => window.__bench.run(o), options);
-  printTable(result);
+  if (result.rows.length) printTable(result);
+  if (result.regions?.length) printRegions(result);
   if (jsonFile) {
-    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows }, null, 2));
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows, regions: result.regions }, null, 2));
     console.log(`wrote ${jsonFile}`);
   }
   if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
@@ -61,6 +62,17 @@ try {
   await server.close();
 }
 process.exit(exitCode);
+
+// The regions suite: cost of painted regions relative to plain (0 regions), no peer.
+function printRegions({ adapter, regions }) {
+  console.log(`\nadapter: ${adapter}   regional synthesis cost (× plain = ms / ms with 0 regions; per pass = (ms / batch) / plain's)\n`);
+  const head = ['what', 'regions', 'batch', 'ms', '× plain', 'per pass × plain'];
+  const body = regions.map((r) => [r.what, String(r.regions), String(r.batch), r.ms.toFixed(1), r.vsPlain.toFixed(2), r.perPassVsPlain.toFixed(2)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+}
 
 function printTable({ adapter, rows }) {
   console.log(`\nadapter: ${adapter}   sizes: ${options.size}   (ratio = peer ms / ours ms; > 1 means we are faster)\n`);

@@ -57,6 +57,28 @@ export interface TextToImageParams {
   initLatents?: Float32Array;
 }
 
+/**
+ * A noise predictor that replaces the plain [uncond, cond] UNet call and its CFG: CIDM's regional
+ * synthesis (spec §4, src/cidm/regional/regional-step.ts) plugs in here. The loop only knows this
+ * interface (src/diffusion sits above src/cidm in DESIGN.md's layers; the engine joins them).
+ */
+export interface GuidedPredictor {
+  /** Passes per step (for the time ids). */
+  readonly batch: number;
+  /** The raw UNet predictions of every pass, for the scaled model input at timestep t. */
+  predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array>;
+  /** The guided noise estimate the scheduler steps with. */
+  combine(pred: Float32Array): Float32Array;
+  release(): void;
+}
+
+export interface GuidedPredictorFactory {
+  /** True when the predictor needs the unconditional embeddings even at CFG ≤ 1. */
+  readonly needsUncond: boolean;
+  /** Built once per run from the global [uncond, cond] conditioning (which the loop owns and releases). */
+  create(parts: SdxlPipelineParts, global: { ehs: Tensor; pooled: Tensor }): Promise<GuidedPredictor>;
+}
+
 export type SamplingProgress =
   | { status: 'encode' }
   | { status: 'step'; step: number; steps: number; preview: PreviewImage | null }
@@ -87,6 +109,8 @@ export interface TextToImageHooks {
   onProgress?(p: SamplingProgress): void;
   /** Build a latent preview every `previewEvery` steps (default 1; 0 turns previews off). */
   previewEvery?: number;
+  /** Replaces the plain UNet call + CFG (regional synthesis); absent: the plain loop. */
+  predictor?: GuidedPredictorFactory;
   observer?: {
     conditioning?(c: ConditioningRecord): void;
     step?(r: StepRecord): void;
@@ -136,16 +160,20 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   const signal = hooks.signal;
   signal?.throwIfAborted();
   const guided = usesGuidance(p.guidanceScale);
-  const batch = guided ? 2 : 1;
   const scheduler = createScheduler(p.scheduler, parts.schedulerConfig, p.steps);
   const abar = alphasCumprod(parts.schedulerConfig);
   const previewEvery = hooks.previewEvery ?? 1;
 
   hooks.onProgress?.({ status: 'encode' });
-  const { ehs, pooled } = await conditioning(parts, p, guided);
-  const timeIds = Array.from({ length: batch }, () => sdxlTimeIds(p.height, p.width, p.micro)).flat();
+  // regional synthesis always needs the uncond pass (Eq. 4), whatever the CFG scale
+  const { ehs, pooled } = await conditioning(parts, p, guided || (hooks.predictor?.needsUncond ?? false));
+  let regional: GuidedPredictor | null = null;
   let latents: Float32Array;
   try {
+    // a plugged-in predictor (regional synthesis) brings its own UNet batch and guidance
+    if (hooks.predictor) regional = await hooks.predictor.create(parts, { ehs, pooled });
+    const batch = regional?.batch ?? (guided ? 2 : 1);
+    const timeIds = Array.from({ length: batch }, () => sdxlTimeIds(p.height, p.width, p.micro)).flat();
     if (hooks.observer?.conditioning) {
       hooks.observer.conditioning({
         encoderHiddenStates: await ctx.read(ehs),
@@ -166,18 +194,22 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       const input = scheduler.scaleModelInput(latents, i);
       const modelInput = new Float32Array(batch * n);
       for (let b = 0; b < batch; b++) modelInput.set(input, b * n);
-      const sample = ctx.upload(modelInput, [batch, 4, h, w], parts.dtype, 'unet-sample');
-      const out = await unetForward(parts.unet, parts.unetArch, {
-        sample,
-        timesteps: new Array<number>(batch).fill(t),
-        encoderHiddenStates: ehs,
-        textEmbeds: pooled,
-        timeIds,
-      });
-      const noisePred = await ctx.read(out);
-      ctx.release(out, sample);
+      let noisePred: Float32Array;
+      if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6));
+      else {
+        const sample = ctx.upload(modelInput, [batch, 4, h, w], parts.dtype, 'unet-sample');
+        const out = await unetForward(parts.unet, parts.unetArch, {
+          sample,
+          timesteps: new Array<number>(batch).fill(t),
+          encoderHiddenStates: ehs,
+          textEmbeds: pooled,
+          timeIds,
+        });
+        noisePred = await ctx.read(out);
+        ctx.release(out, sample);
+      }
       signal?.throwIfAborted();
-      const eps = guided ? classifierFreeGuidance(noisePred, p.guidanceScale) : noisePred;
+      const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale) : noisePred;
       const noise = p.scheduler === 'euler_ancestral' ? stepNoise(p.seed, i, n) : undefined;
       const next = scheduler.step(eps, i, latents, noise);
       hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
@@ -187,6 +219,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       hooks.onProgress?.({ status: 'step', step: i + 1, steps: scheduler.timesteps.length, preview });
     }
   } finally {
+    regional?.release();
     ctx.release(ehs, pooled);
   }
 

@@ -30,6 +30,11 @@ export interface UNetBackend<T extends TensorRef> {
   linear(x: T, w: T, b: T | null, residual?: T): Awaitable<T>;
   /** Multi-head attention on [B,Tq,H·D] × [B,Tk,H·D] → [B,Tq,H·D]. */
   attention(q: T, k: T, v: T, heads: number): Awaitable<T>;
+  /**
+   * CIDM regional cross-attention (ops/regional-attention.ts): q [B,Tq,H·D], k/v [B,1+U,Tk,H·D]
+   * (prompt 0 global, then the regions), f32 masks [1 or B,U,Tq], f32 active [B,U] → [B,Tq,H·D].
+   */
+  regionalAttention(q: T, k: T, v: T, masks: T, active: T, heads: number): Awaitable<T>;
   geglu(h: T): Awaitable<T>;
   silu(x: T): Awaitable<T>;
   /** a + b with b broadcast numpy-style (e.g. [B,C,1,1] onto [B,C,H,W]). */

@@ -15,6 +15,41 @@ export interface UNetInputs<T> {
   /** SDXL only: pooled text embeds [B, 1280] and the 6 micro-conditioning ids per sample. */
   textEmbeds?: T;
   timeIds?: readonly number[];
+  /** CIDM regional cross-attention (spec §4.2) in every attn2 layer; absent = the plain forward. */
+  regional?: RegionalInputs<T>;
+}
+
+/**
+ * Per-region conditioning for regional cross-attention (src/cidm/regional builds it; ops/regional-attention
+ * defines the combination). U regions; the global prompt stays in encoderHiddenStates.
+ */
+export interface RegionalInputs<T> {
+  /** Region text states [B, U, 77, crossDim]: batch element b's embedding of region u's prompt. */
+  embeds: T;
+  /** f32 soft masks [1 or B, U, h·w] for every grid a transformer runs at, keyed regionalMaskKey(h, w). */
+  masks: ReadonlyMap<string, T>;
+  /** f32 [B, U]: 1 where batch element b uses region u, 0 where it does not. */
+  active: T;
+}
+
+/** What one attn2 layer needs: all prompts' text states, this layer's masks and the activity. */
+export interface RegionalLayer<T> {
+  /** [B, 1 + U, 77, crossDim]: the global prompt's states, then each region's (regionalPrompts). */
+  prompts: T;
+  masks: T;
+  active: T;
+}
+
+/** The global and region text states stacked once per forward as [B, 1 + U, 77, crossDim]. */
+export async function regionalPrompts<T extends TensorRef>(be: UNetBackend<T>, ehs: T, r: RegionalInputs<T>): Promise<T> {
+  const [B, Tk, Cc] = ehs.shape as [number, number, number];
+  const [rb, , rt, rc] = r.embeds.shape as [number, number, number, number];
+  if (rb !== B || rt !== Tk || rc !== Cc) throw new RangeError(`regional: region embeds [${r.embeds.shape}] do not match the text states [${ehs.shape}]`);
+  return be.concatChannels(be.reshape(ehs, [B, 1, Tk, Cc]), r.embeds);
+}
+
+export function regionalMaskKey(h: number, w: number): string {
+  return `${h}x${w}`;
 }
 
 /** Transformer2DModel GroupNorm uses eps 1e-6 in diffusers regardless of norm_eps. */
@@ -45,6 +80,9 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   const embAct = await be.silu(emb);
   be.release(emb);
 
+  // CIDM regional cross-attention: every attn2 layer reads the same stacked prompts (see transformer).
+  const regional = inp.regional ? { ...inp.regional, prompts: await regionalPrompts(be, inp.encoderHiddenStates, inp.regional) } : undefined;
+
   // 2. down path; every resnet/attention output and every downsample output is a skip.
   let h = await be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
   const skips: T[] = [h];
@@ -52,7 +90,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
     for (const [j, r] of block.resnets.entries()) {
       h = await resnet(be, arch, r, h, embAct, false);
       const a = block.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates);
+      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates, regional);
       skips.push(h);
     }
     if (block.downsample) {
@@ -63,7 +101,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
 
   // 3. mid block (its input is also the last skip, so the first resnet must not consume it)
   h = await resnet(be, arch, arch.mid.resnets[0], h, embAct, false);
-  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, inp.encoderHiddenStates);
+  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, inp.encoderHiddenStates, regional);
   h = await resnet(be, arch, arch.mid.resnets[1], h, embAct, true);
 
   // 4. up path: concat the matching skip before each resnet; upsample to the next skip's exact size
@@ -75,7 +113,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
       be.release(h, skip);
       h = await resnet(be, arch, r, cat, embAct, true);
       const a = block.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates);
+      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates, regional);
     }
     if (block.upsample) {
       const next = skips[skips.length - 1]!;
@@ -86,6 +124,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
     }
   }
   be.release(embAct);
+  if (regional) be.release(regional.prompts);
 
   // 5. out
   const n = await be.groupNorm(h, w('conv_norm_out.weight'), w('conv_norm_out.bias'), { groups: arch.groups, eps: arch.eps, silu: true });
@@ -131,9 +170,22 @@ export async function resnet<T extends TensorRef>(be: UNetBackend<T>, arch: UNet
 }
 
 /** Transformer2DModel: GN → proj_in → BasicTransformerBlock × depth → proj_out → + x. Consumes x. */
-export async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch: UNetArch, t: TransformerArch, x: T, ctx: T): Promise<T> {
+export async function transformer<T extends TensorRef>(
+  be: UNetBackend<T>,
+  arch: UNetArch,
+  t: TransformerArch,
+  x: T,
+  ctx: T,
+  regional?: RegionalInputs<T> & { prompts: T },
+): Promise<T> {
   const w = (n: string) => be.weight(`${t.prefix}.${n}`);
   const [, , H, W] = x.shape as [number, number, number, number];
+  let layer: RegionalLayer<T> | undefined;
+  if (regional) {
+    const masks = regional.masks.get(regionalMaskKey(H, W));
+    if (!masks) throw new RangeError(`regional attention: no masks for the ${H}×${W} grid of ${t.prefix}`);
+    layer = { prompts: regional.prompts, masks, active: regional.active };
+  }
   const n = await be.groupNorm(x, w('norm.weight'), w('norm.bias'), { groups: arch.groups, eps: TRANSFORMER_NORM_EPS, silu: false });
   let h: T;
   if (t.linearProjection) {
@@ -147,7 +199,7 @@ export async function transformer<T extends TensorRef>(be: UNetBackend<T>, arch:
     h = await be.toTokens(p);
     be.release(p);
   }
-  for (let d = 0; d < t.depth; d++) h = await basicBlock(be, `${t.prefix}.transformer_blocks.${d}`, t, h, ctx);
+  for (let d = 0; d < t.depth; d++) h = await basicBlock(be, `${t.prefix}.transformer_blocks.${d}`, t, h, ctx, layer);
   let out: T;
   if (t.linearProjection) {
     const p = await be.linear(h, w('proj_out.weight'), w('proj_out.bias'));
@@ -180,6 +232,26 @@ export async function attentionModule<T extends TensorRef>(be: UNetBackend<T>, p
   return o;
 }
 
+/**
+ * attn2 with CIDM regional cross-attention (spec §4.2): the same to_q/to_k/to_v/to_out weights; all
+ * prompts' states [B, 1 + U, 77, Cc] (global first) go through to_k/to_v as one [B·(1+U), 77, Cc]
+ * batch, and the regional kernel combines their attention outputs before to_out.
+ */
+export async function regionalAttentionModule<T extends TensorRef>(be: UNetBackend<T>, p: string, heads: number, x: T, r: RegionalLayer<T>, residual?: T): Promise<T> {
+  const w = (n: string) => be.weight(`${p}.${n}`);
+  const [B, P, Tk, Cc] = r.prompts.shape as [number, number, number, number];
+  const q = await be.linear(x, w('to_q.weight'), null);
+  const flat = be.reshape(r.prompts, [B * P, Tk, Cc]);
+  const k = await be.linear(flat, w('to_k.weight'), null);
+  const v = await be.linear(flat, w('to_v.weight'), null);
+  const C = k.shape[2]!;
+  const a = await be.regionalAttention(q, be.reshape(k, [B, P, Tk, C]), be.reshape(v, [B, P, Tk, C]), r.masks, r.active, heads);
+  be.release(q, k, v);
+  const o = await be.linear(a, w('to_out.0.weight'), w('to_out.0.bias'), residual);
+  be.release(a);
+  return o;
+}
+
 /** FeedForward with GEGLU: net.2(geglu(net.0.proj(x))) (+ residual). */
 export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T): Promise<T> {
   const proj = await be.linear(x, be.weight(`${p}.net.0.proj.weight`), be.weight(`${p}.net.0.proj.bias`));
@@ -190,14 +262,26 @@ export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: st
   return out;
 }
 
-/** BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h. */
-export async function basicBlock<T extends TensorRef>(be: UNetBackend<T>, p: string, t: Pick<TransformerArch, 'heads'>, h: T, ctx: T): Promise<T> {
+/**
+ * BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h.
+ * With `regional`, attn2 is regional cross-attention (its prompts include the global one: ctx is unused).
+ */
+export async function basicBlock<T extends TensorRef>(
+  be: UNetBackend<T>,
+  p: string,
+  t: Pick<TransformerArch, 'heads'>,
+  h: T,
+  ctx: T,
+  regional?: RegionalLayer<T>,
+): Promise<T> {
   const w = (n: string) => be.weight(`${p}.${n}`);
   const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
   const h1 = await attentionModule(be, `${p}.attn1`, t.heads, n1, n1, h);
   be.release(n1, h);
   const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
-  const h2 = await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
+  const h2 = regional
+    ? await regionalAttentionModule(be, `${p}.attn2`, t.heads, n2, regional, h1)
+    : await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
   be.release(n2, h1);
   const n3 = await be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
   const out = await feedForward(be, `${p}.ff`, n3, h2);

@@ -6,6 +6,7 @@ import type { GpuContext } from '../../gpu/context';
 import { numel, type DType, type Tensor } from '../../gpu/tensor';
 import { ModelFileError } from '../errors';
 import { attention } from '../../ops/attention';
+import { regionalAttention } from '../../ops/regional-attention';
 import { concat, concatChannels } from '../../ops/concat';
 import { conv2d } from '../../ops/conv2d';
 import { add, silu } from '../../ops/elementwise';
@@ -62,6 +63,9 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Promise<Tensor> {
     return attention(this.ctx, q, k, v, { heads });
+  }
+  regionalAttention(q: Tensor, k: Tensor, v: Tensor, masks: Tensor, active: Tensor, heads: number): Promise<Tensor> {
+    return regionalAttention(this.ctx, { q, k, v, masks, active }, { heads });
   }
   geglu(h: Tensor): Promise<Tensor> {
     return geglu(this.ctx, h);

@@ -81,6 +81,9 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
   attention(q: PlanTensor): PlanTensor {
     return this.alloc(q.shape, 'attention'); // flash attention: no score matrix
   }
+  regionalAttention(q: PlanTensor): PlanTensor {
+    return this.alloc(q.shape, 'regional-attention'); // one fused kernel: no per-region outputs
+  }
   geglu(h: PlanTensor): PlanTensor {
     return this.alloc([...h.shape.slice(0, -1), h.shape[h.shape.length - 1]! / 2], 'geglu');
   }
