@@ -13,6 +13,7 @@ import { textToImage } from '../diffusion/text-to-image';
 import { imageToRgba } from '../diffusion/latent-preview';
 import { NoModelLoadedError } from './errors';
 import { checkImageSize } from './size-check';
+import { regionalPredictor } from '../cidm/regional/regional-step';
 import { latentSize, usesGuidance } from '../diffusion/sdxl-conditioning';
 import { loadSdxlModel, type LoadedSdxlModel } from './sdxl-model';
 import type { EngineProgress, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, RgbaImage, StoredModelRef } from './protocol';
@@ -127,6 +128,8 @@ export class InThreadEngine implements StudioEngine {
         {
           signal: o.signal,
           previewEvery: params.previewEvery ?? 1,
+          // painted regions plug CIDM's regional synthesis into the loop (null: no coverage, the plain loop)
+          predictor: regionalPredictor(params, params.regions) ?? undefined,
           onProgress: (p) => {
             const now = performance.now();
             if (p.status === 'encode') o.onProgress?.(p);

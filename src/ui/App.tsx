@@ -6,24 +6,30 @@ import { GpuPage } from './GpuPage';
 import { Header } from './Header';
 import { ModelsPage } from './models/ModelsPage';
 import { ScenesPage } from './scenes/ScenesPage';
+import { SettingsPage } from './settings/SettingsPage';
 import { Nav } from './Nav';
 import { NoGpuPage } from './NoGpuPage';
 import { Notice } from './Notice';
 import { useStudio } from './store';
+import { useGenerate } from './generate/generate-store';
+import { generateScene } from './scenes/generate-scene';
 
 function Section() {
   const section = useStudio((s) => s.section);
   const activeModelId = useStudio((s) => s.activeModelId);
   const modelName = useStudio((s) => s.models.find((m) => m.id === s.activeModelId)?.name ?? null);
+  const busy = useGenerate((s) => s.phase === 'loading' || s.phase === 'running');
   switch (section) {
     case 'generate':
       return <GeneratePage modelId={activeModelId} modelName={modelName} />;
     case 'gallery':
       return <GalleryPage />;
     case 'scenes':
-      return <ScenesPage />;
+      return <ScenesPage onGenerate={(input, scene) => void generateScene(activeModelId, modelName, input, scene.id)} generateDisabled={!activeModelId || busy} />;
     case 'models':
       return <ModelsPage />;
+    case 'settings':
+      return <SettingsPage />;
     default:
       return <GpuPage />;
   }

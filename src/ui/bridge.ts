@@ -60,7 +60,7 @@ function snapshot(s: StudioState, g: GenerateState = useGenerate.getState(), gal
       notice: g.notice,
     },
     scenes: sceneBridge(),
-    gallery: { loaded: gal.loaded, count: gal.items.length, ids: gal.items.map((i) => i.record.id), seeds: gal.items.map((i) => i.record.params.seed) },
+    gallery: { loaded: gal.loaded, count: gal.items.length, ids: gal.items.map((i) => i.record.id), seeds: gal.items.map((i) => i.record.params.seed), regions: gal.items.map((i) => i.record.regions?.map((g) => g.name) ?? []), sceneIds: gal.items.map((i) => i.record.sceneId ?? null) },
     storage: storageBridge(),
   };
 }

@@ -55,7 +55,7 @@ export interface StudioBridge {
     draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean; precision: string; memoryMode: string };
     notice: string | null;
   };
-  gallery: { loaded: boolean; count: number; ids: string[]; seeds: number[] };
+  gallery: { loaded: boolean; count: number; ids: string[]; seeds: number[]; regions: string[][]; sceneIds: (string | null)[] };
   /** The Settings page's storage reading (zeros until the page has read it once: loaded). */
   storage: {
     loaded: boolean;

@@ -30,6 +30,8 @@ export interface GalleryRecord {
   /** Concepts and regions used (issues 6/7); absent for plain text to image. */
   regions?: GalleryRegion[];
   concepts?: string[];
+  /** The scene the regions came from (src/storage/scenes), when generated from one. */
+  sceneId?: string;
 }
 
 export interface GalleryRecordV1 {

@@ -57,10 +57,12 @@ export function resultParameters(r: GenerateResult, modelName: string): ImagePar
     width: p.width,
     height: p.height,
     model: modelName,
+    // other SD tools show unknown keys as they are; the studio keeps which regions shaped the image
+    ...(p.regions?.length ? { extra: { Regions: p.regions.map((g) => `${g.name ?? ''}: ${g.prompt}`).join(' | ') } } : {}),
   };
 }
 
-export async function addResult(r: GenerateResult, modelName: string): Promise<GalleryRecord> {
+export async function addResult(r: GenerateResult, modelName: string, sceneId?: string): Promise<GalleryRecord> {
   const params = resultParameters(r, modelName);
   const png = await encodePng(r.image.rgba, r.image.width, r.image.height, { parameters: formatParameters(params), Software: 'CIDM Studio' });
   const record: GalleryRecord = {
@@ -72,6 +74,10 @@ export async function addResult(r: GenerateResult, modelName: string): Promise<G
     dtype: r.dtype,
     timings: { totalMs: r.timings.totalMs },
     png: new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
+    ...(r.params.regions?.length
+      ? { regions: r.params.regions.map((g) => ({ name: g.name ?? '', prompt: g.prompt, negativePrompt: g.negativePrompt, color: g.color ?? '' })) }
+      : {}),
+    ...(sceneId ? { sceneId } : {}),
   };
   try {
     await putImage(record);

@@ -26,7 +26,8 @@ export interface GenerateHooks {
   onResult?(r: GenerateResult): void | Promise<void>;
 }
 
-export async function generate(modelId: string | null, hooks: GenerateHooks = {}): Promise<GenerateResult | null> {
+/** Runs the draft; `overrides` replace draft fields (a scene supplies its size, prompts and regions). */
+export async function generate(modelId: string | null, hooks: GenerateHooks = {}, overrides: Partial<GenerateParams> = {}): Promise<GenerateResult | null> {
   if (running) return null;
   const store = useGenerate;
   const { draft } = store.getState();
@@ -46,6 +47,7 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     scheduler: draft.scheduler,
     seed,
     previewEvery: 1,
+    ...overrides,
   };
   const ac = new AbortController();
   running = ac;

@@ -1,5 +1,10 @@
 /** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
 import { SDXL_BUCKETS } from '../generate/sizes';
+
+const DRAFT_SIZES = [
+  { label: 'draft', width: 512, height: 512 },
+  { label: 'draft', width: 256, height: 256 },
+];
 import type { Scene } from './editor/scene';
 import { sceneGenerationInput, type SceneGenerationInput } from './editor/regions';
 import { isDirty, newScene, resizeCurrentScene, saveCurrentScene, setSceneFields, useScenes } from './scene-store';
@@ -18,7 +23,9 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
   const dirty = useScenes(isDirty);
   const busy = useScenes((s) => s.busy);
   const sizeKey = `${scene.width}x${scene.height}`;
-  const sizes = SDXL_BUCKETS.some((b) => `${b.width}x${b.height}` === sizeKey) ? SDXL_BUCKETS : [...SDXL_BUCKETS, { label: 'custom', width: scene.width, height: scene.height }];
+  // the SDXL buckets, plus quick low-resolution drafts (layout tries; SDXL itself wants ~1 MP)
+  const all = [...SDXL_BUCKETS, ...DRAFT_SIZES];
+  const sizes = all.some((b) => `${b.width}x${b.height}` === sizeKey) ? all : [...all, { label: 'custom', width: scene.width, height: scene.height }];
   return (
     <section className="card sc-card" aria-label="Scene">
       <div className="sc-card-head">

@@ -1,0 +1,25 @@
+/**
+ * Generating from a scene: its size, global prompts and painted regions (CIDM context-controllable
+ * synthesis) with the Generate panel's steps, CFG, sampler and seed. The run shows in the Generate
+ * section (progress, preview, cancel) and the image goes to the gallery with its regions and scene.
+ */
+import type { GenerateResult } from '../../engine/protocol';
+import { addResult } from '../gallery/gallery-state';
+import { generate } from '../generate/generate-controller';
+import { useStudio } from '../store';
+import type { SceneGenerationInput } from './editor/regions';
+
+export function generateScene(modelId: string | null, modelName: string | null, input: SceneGenerationInput, sceneId: string): Promise<GenerateResult | null> {
+  useStudio.getState().setSection('generate');
+  return generate(
+    modelId,
+    { onResult: (r) => addResult(r, modelName ?? r.modelId, sceneId).then(() => undefined) },
+    {
+      width: input.width,
+      height: input.height,
+      prompt: input.prompt,
+      negativePrompt: input.negativePrompt,
+      regions: input.regions.map((g) => ({ name: g.name, color: g.color, prompt: g.prompt, negativePrompt: g.negativePrompt, mask: new Float32Array(g.mask) })),
+    },
+  );
+}

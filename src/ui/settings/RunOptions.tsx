@@ -1,0 +1,59 @@
+/**
+ * Precision and memory mode: two choices of the Generate draft (generate-store.ts), so they persist
+ * with it (draft-persistence.ts) and the next run uses them. Each choice says in one line what it costs.
+ */
+import { useGenerate, type GenerateDraft } from '../generate/generate-store';
+import { useStudio } from '../store';
+
+interface Choice<T extends string> {
+  value: T;
+  label: string;
+  line: string;
+}
+
+const PRECISION: Choice<GenerateDraft['precision']>[] = [
+  { value: 'auto', label: 'Automatic', line: 'f16 when this GPU has shader-f16, f32 otherwise.' },
+  { value: 'f16', label: 'f16', line: 'Half the memory for weights and activations, and faster; needs shader-f16.' },
+  { value: 'f32', label: 'f32', line: 'Full precision, the reference numbers; twice the memory of f16 and slower.' },
+];
+
+const MEMORY: Choice<GenerateDraft['memoryMode']>[] = [
+  { value: 'balanced', label: 'Balanced', line: 'Both classifier-free guidance halves in one batch and large decode tiles: the fastest.' },
+  { value: 'low', label: 'Low memory', line: 'Runs the two CFG halves one after another and decodes in smaller tiles: slower, about half the activation memory.' },
+];
+
+function ChoiceGroup<T extends string>(p: { name: string; legend: string; choices: Choice<T>[]; value: T; onChange(v: T): void; note?: string | null }) {
+  return (
+    <fieldset className="choice-group" data-testid={`settings-${p.name}`}>
+      <legend className="card-title">{p.legend}</legend>
+      {p.choices.map((c) => (
+        <label key={c.value} className={`choice${p.value === c.value ? ' is-checked' : ''}`}>
+          <input type="radio" name={p.name} value={c.value} data-testid={`settings-${p.name}-${c.value}`} checked={p.value === c.value} onChange={() => p.onChange(c.value)} />
+          <span className="choice-text">
+            <span className="choice-label">{c.label}</span>
+            <span className="choice-line">{c.line}</span>
+          </span>
+        </label>
+      ))}
+      {p.note && <p className="small warn-text choice-note" data-testid={`settings-${p.name}-note`}>{p.note}</p>}
+    </fieldset>
+  );
+}
+
+export function RunOptions() {
+  const precision = useGenerate((s) => s.draft.precision);
+  const memoryMode = useGenerate((s) => s.draft.memoryMode);
+  const setDraft = useGenerate((s) => s.setDraft);
+  const hasF16 = useStudio((s) => s.enabled?.f16);
+  const f16Note = precision === 'f16' && hasF16 === false ? 'This GPU has no shader-f16, so f16 cannot load here; Automatic uses f32 on it.' : null;
+  return (
+    <section className="card settings-card" aria-labelledby="run-title">
+      <h2 className="settings-h2" id="run-title">How images are computed</h2>
+      <p className="small muted settings-sub">Used from the next Generate; kept with the rest of the Generate settings.</p>
+      <div className="choice-columns">
+        <ChoiceGroup name="precision" legend="Precision" choices={PRECISION} value={precision} onChange={(v) => setDraft({ precision: v })} note={f16Note} />
+        <ChoiceGroup name="memory" legend="Memory mode" choices={MEMORY} value={memoryMode} onChange={(v) => setDraft({ memoryMode: v })} />
+      </div>
+    </section>
+  );
+}
