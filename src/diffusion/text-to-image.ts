@@ -18,6 +18,7 @@ import { createScheduler, type SchedulerConfig, type SchedulerKind } from './sch
 import { initialNoise, stepNoise } from './rng';
 import { classifierFreeGuidance, latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
 import { latentPreview, predictX0, type PreviewImage } from './latent-preview';
+import { sequentialCfg } from './sequential-cfg';
 
 /** What the text encoders give for one prompt: [1, 77, C] hidden states and [1, P] pooled embeds. */
 export interface PromptEmbedding {
@@ -40,7 +41,7 @@ export interface SdxlPipelineParts {
   readonly vaeDtype: DType;
   encodePrompt(prompt: string): Promise<PromptEmbedding>;
   /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, 8h, 8w], unclamped (≈[-1, 1]). */
-  decode(latents: Tensor, signal?: AbortSignal): Promise<Tensor>;
+  decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
 }
 
 export interface TextToImageParams {
@@ -55,6 +56,8 @@ export interface TextToImageParams {
   micro?: MicroConditioning;
   /** x_T before the init_noise_sigma scaling (tests give the reference's); default: seeded noise. */
   initLatents?: Float32Array;
+  /** Low-memory mode: the two CFG passes run one after another at batch 1 (sequential-cfg.ts). */
+  lowMemory?: boolean;
 }
 
 /**
@@ -165,13 +168,14 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   const previewEvery = hooks.previewEvery ?? 1;
 
   hooks.onProgress?.({ status: 'encode' });
+  const factory = hooks.predictor ?? (p.lowMemory && guided ? sequentialCfg(p.guidanceScale, [h, w]) : undefined);
   // regional synthesis always needs the uncond pass (Eq. 4), whatever the CFG scale
-  const { ehs, pooled } = await conditioning(parts, p, guided || (hooks.predictor?.needsUncond ?? false));
+  const { ehs, pooled } = await conditioning(parts, p, guided || (factory?.needsUncond ?? false));
   let regional: GuidedPredictor | null = null;
   let latents: Float32Array;
   try {
     // a plugged-in predictor (regional synthesis) brings its own UNet batch and guidance
-    if (hooks.predictor) regional = await hooks.predictor.create(parts, { ehs, pooled });
+    if (factory) regional = await factory.create(parts, { ehs, pooled });
     const batch = regional?.batch ?? (guided ? 2 : 1);
     const timeIds = Array.from({ length: batch }, () => sdxlTimeIds(p.height, p.width, p.micro)).flat();
     if (hooks.observer?.conditioning) {
@@ -229,7 +233,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   const z = ctx.upload(scaled, [1, 4, h, w], parts.vaeDtype, 'vae-latents');
   let raw: Float32Array;
   try {
-    const decoded = await parts.decode(z, signal);
+    const decoded = await parts.decode(z, signal, { lowMemory: p.lowMemory });
     raw = await ctx.read(decoded);
     ctx.release(decoded);
   } finally {

@@ -114,7 +114,7 @@ export class InThreadEngine implements StudioEngine {
       await checkImageSize(model.loaded.unetConfig, {
         width: params.width,
         height: params.height,
-        batch: usesGuidance(params.guidanceScale) ? 2 : 1,
+        batch: usesGuidance(params.guidanceScale) && params.memoryMode !== 'low' ? 2 : 1,
         dtype: model.info.dtype,
         maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
       });
@@ -122,9 +122,10 @@ export class InThreadEngine implements StudioEngine {
       let tEncoded = t0;
       let tSteps = t0;
       const compiledBefore = this.ctx.pipelines.size;
+      const low = params.memoryMode === 'low';
       const result = await textToImage(
         model.loaded.parts,
-        params,
+        { ...params, lowMemory: low },
         {
           signal: o.signal,
           previewEvery: params.previewEvery ?? 1,
@@ -148,6 +149,7 @@ export class InThreadEngine implements StudioEngine {
           },
         },
       );
+      if (low) this.ctx.pool.trim(); // give idle activation buffers back to the GPU between images
       const t1 = performance.now();
       const image = imageToRgba(result.image, result.height, result.width);
       o.onProgress?.({ status: 'done' });

@@ -28,6 +28,8 @@ export interface GenerateParams {
   micro?: MicroConditioning;
   /** Latent preview every N steps (0: none). */
   previewEvery?: number;
+  /** 'low': CFG passes one after another, smaller VAE tiles, idle GPU buffers freed after the run. */
+  memoryMode?: 'balanced' | 'low';
   /** Painted regions (CIDM context-controllable synthesis, spec §4): soft masks at width×height, 0..1. */
   regions?: GenerateRegion[];
   /** s of Eq. 4 for the region estimates (default 7.5) and α of Eq. 5 (default 0.1). */

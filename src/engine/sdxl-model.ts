@@ -120,7 +120,8 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
       const { ids1, ids2 } = tokenizeSdxlPrompts(tok1, tok2, [prompt]);
       return encodeSdxlPrompt(ctx, loaded.te1, loaded.te2, ids1, ids2);
     },
-    decode: (latents, signal) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal }),
+    // low memory: tiles with at most 32 MiB per binding (more, smaller tiles; a quarter of the default budget)
+    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20 } : {}) }),
   };
   const gpuBytes = loaded.te1.bytes + loaded.te2.bytes + loaded.unet.bytes + loaded.vae.bytes;
   return { parts, unetConfig, gpuBytes, destroy };

@@ -67,6 +67,12 @@ describe(`engine on ${TEST_ADAPTER}`, () => {
     expect(b.image.rgba).toEqual(a.image.rgba);
     const c = await e.generate({ ...PARAMS, seed: 1235 });
     expect(c.image.rgba).not.toEqual(a.image.rgba);
+    // low-memory mode (CFG passes one after another at batch 1) makes the same image: the UNet treats
+    // batch elements independently; only a matmul's tile/summation choice may differ with the row count
+    const low = await e.generate({ ...PARAMS, memoryMode: 'low' });
+    let maxDiff = 0;
+    for (let i = 0; i < a.image.rgba.length; i++) maxDiff = Math.max(maxDiff, Math.abs(low.image.rgba[i]! - a.image.rgba[i]!));
+    expect(maxDiff).toBeLessThanOrEqual(1);
   }, 600_000);
 
   it('cancel stops within one step and the engine stays usable', async () => {

@@ -47,6 +47,7 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     scheduler: draft.scheduler,
     seed,
     previewEvery: 1,
+    memoryMode: draft.memoryMode,
     ...overrides,
   };
   const ac = new AbortController();
