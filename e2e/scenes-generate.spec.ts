@@ -61,6 +61,9 @@ test('two painted regions with prompts generate; the scene and the image with it
   await page.getByTestId('sc-save').click();
   await expect(page.getByTestId('sc-save-state')).toHaveText('Saved');
 
+  // the region blending knobs of Eq. 4-5, at the paper's defaults
+  await expect(page.getByTestId('sc-region-guidance')).toHaveValue('7.5');
+  await expect(page.getByTestId('sc-region-alpha')).toHaveValue('0.1');
   await page.getByTestId('sc-generate').click();
   await waitGenerated(page, 240_000);
   let s = await studioReady(page);

@@ -24,6 +24,9 @@ export interface GenerateDraft {
   memoryMode: 'balanced' | 'low';
   /** Images per Generate (seeds seed, seed+1, …, as other SD tools number a batch). */
   batchCount: number;
+  /** Scenes: s of Eq. 4 (region guidance) and α of Eq. 5 (the global estimate's share inside regions). */
+  regionGuidance: number;
+  regionAlpha: number;
 }
 
 export type GeneratePhase = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -62,6 +65,8 @@ export const DEFAULT_DRAFT: GenerateDraft = {
   precision: 'auto',
   memoryMode: 'balanced',
   batchCount: 1,
+  regionGuidance: 7.5,
+  regionAlpha: 0.1,
 };
 
 export const useGenerate = create<GenerateState>()((set) => ({

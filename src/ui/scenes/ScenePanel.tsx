@@ -1,5 +1,6 @@
 /** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
 import { SDXL_BUCKETS } from '../generate/sizes';
+import { RegionControls } from './RegionControls';
 
 const DRAFT_SIZES = [
   { label: 'draft', width: 512, height: 512 },
@@ -75,6 +76,7 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
           </button>
         )}
       </div>
+      {onGenerate && <RegionControls />}
     </section>
   );
 }

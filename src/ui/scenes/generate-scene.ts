@@ -6,6 +6,7 @@
 import type { GenerateResult } from '../../engine/protocol';
 import { addResult } from '../gallery/gallery-state';
 import { generate } from '../generate/generate-controller';
+import { useGenerate } from '../generate/generate-store';
 import { useStudio } from '../store';
 import type { SceneGenerationInput } from './editor/regions';
 
@@ -19,6 +20,8 @@ export function generateScene(modelId: string | null, modelName: string | null, 
       height: input.height,
       prompt: input.prompt,
       negativePrompt: input.negativePrompt,
+      regionGuidance: useGenerate.getState().draft.regionGuidance,
+      regionAlpha: useGenerate.getState().draft.regionAlpha,
       regions: input.regions.map((g) => ({ name: g.name, color: g.color, prompt: g.prompt, negativePrompt: g.negativePrompt, mask: new Float32Array(g.mask) })),
     },
   );
