@@ -7,29 +7,12 @@
 import type { Page } from '@playwright/test';
 import { expect, openSection, studioReady, test } from './fixtures/studio';
 import { importTinyModel, waitGenerated } from './fixtures/models';
-import type { SceneBridge } from '../src/ui/scenes/scene-bridge';
+import { activeLayer, dragOnStage, sceneBridge } from './fixtures/scenes';
 
 test.setTimeout(300_000);
 
-const scenes = (page: Page) => page.evaluate(() => window.__studio!.scenes as SceneBridge);
-
-async function screen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const stage = page.getByTestId('sc-stage');
-  const box = (await stage.boundingBox())!;
-  const [scale, ox, oy] = await Promise.all(['data-scale', 'data-ox', 'data-oy'].map(async (a) => Number(await stage.getAttribute(a))));
-  return { x: box.x + ox! + x * scale!, y: box.y + oy! + y * scale! };
-}
-
-async function drag(page: Page, from: [number, number], to: [number, number]): Promise<void> {
-  const a = await screen(page, ...from);
-  const b = await screen(page, ...to);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 8 });
-  await page.mouse.up();
-}
-
-const activeLayer = (page: Page) => page.locator('[data-testid="sc-layer"][data-active="true"]');
+const scenes = sceneBridge;
+const drag = dragOnStage;
 const imageData = (page: Page) => page.getByTestId('gen-image').evaluate((c: HTMLCanvasElement) => c.toDataURL());
 
 test('two painted regions with prompts generate; the scene and the image with its regions are saved', async ({ page, pageErrors }) => {

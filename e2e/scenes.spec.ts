@@ -5,13 +5,9 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, studioReady, test } from './fixtures/studio';
-import type { SceneBridge } from '../src/ui/scenes/scene-bridge';
+import { activeLayer, dragOnStage, sceneBridge } from './fixtures/scenes';
 
-async function bridge(page: Page): Promise<SceneBridge> {
-  const s = await page.evaluate(() => (window.__studio as unknown as { scenes?: SceneBridge } | undefined)?.scenes ?? null);
-  if (!s) throw new Error('window.__studio.scenes is missing: the Scenes bridge is not merged into bridge.ts');
-  return s;
-}
+const bridge = sceneBridge;
 
 async function openScenes(page: Page): Promise<void> {
   await page.goto('/');
@@ -21,27 +17,9 @@ async function openScenes(page: Page): Promise<void> {
   await expect.poll(async () => (await bridge(page)).savedLoaded).toBe(true);
 }
 
-/** Screen position of a point of the scene (output pixels), from the stage's transform. */
-async function screen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const stage = page.getByTestId('sc-stage');
-  const box = (await stage.boundingBox())!;
-  const [scale, ox, oy] = await Promise.all(['data-scale', 'data-ox', 'data-oy'].map(async (a) => Number(await stage.getAttribute(a))));
-  return { x: box.x + ox! + x * scale!, y: box.y + oy! + y * scale! };
-}
-
-async function drag(page: Page, from: [number, number], to: [number, number], via: [number, number][] = []): Promise<void> {
-  const a = await screen(page, ...from);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  for (const p of [...via, to]) {
-    const b = await screen(page, ...p);
-    await page.mouse.move(b.x, b.y, { steps: 8 });
-  }
-  await page.mouse.up();
-}
+const drag = dragOnStage;
 
 const blur = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-const activeLayer = (page: Page) => page.locator('[data-testid="sc-layer"][data-active="true"]');
 
 test.describe('scenes: region mask editor', () => {
   test('paint two regions, undo/redo exactly, save, reload and reopen the same scene', async ({ page, pageErrors, externalRequests }) => {

@@ -5,8 +5,7 @@
  * Everything here is structured-cloneable plain data.
  */
 import type { AdapterSummary, SerializedError } from '../gpu';
-import type { SchedulerKind } from '../diffusion/schedulers';
-import type { MicroConditioning } from '../diffusion/sdxl-conditioning';
+import type { TextToImageParams } from '../diffusion/text-to-image';
 
 /** Where the engine finds a model: the OPFS store (by id) — the only kind a worker can be sent. */
 export interface StoredModelRef {
@@ -16,16 +15,9 @@ export interface StoredModelRef {
 
 export type Precision = 'auto' | 'f16' | 'f32';
 
-export interface GenerateParams {
-  prompt: string;
+/** The loop's parameters (diffusion/text-to-image.ts) as the page sends them, plus the engine's own options. */
+export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt' | 'initLatents' | 'lowMemory'> {
   negativePrompt: string;
-  width: number;
-  height: number;
-  steps: number;
-  guidanceScale: number;
-  scheduler: SchedulerKind;
-  seed: number;
-  micro?: MicroConditioning;
   /** Latent preview every N steps (0: none). */
   previewEvery?: number;
   /** 'low': CFG passes one after another, smaller VAE tiles, idle GPU buffers freed after the run. */

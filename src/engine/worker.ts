@@ -8,7 +8,7 @@ import { serializeError } from '../gpu';
 import { ModelFileError } from '../model/errors';
 import { OpfsModelFiles, readJson, type ModelFiles } from '../model/model-files';
 import { InThreadEngine } from './engine';
-import type { EngineEvent, EngineRequest } from './protocol';
+import type { EngineEvent, EngineProgress, EngineRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -56,7 +56,7 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
   running.set(req.id, ac);
   const opts = {
     signal: ac.signal,
-    onProgress: (progress: Parameters<NonNullable<Parameters<typeof engine.generate>[1]>['onProgress'] & {}>[0]) => {
+    onProgress: (progress: EngineProgress) => {
       const t = progress.status === 'step' && progress.preview ? [progress.preview.rgba.buffer as ArrayBuffer] : [];
       post({ kind: 'progress', id: req.id, progress }, t);
     },
