@@ -15,6 +15,13 @@ import { SCHEDULER_CASES, schedulerCase } from './scheduler-cases';
 import { textEncodersCase } from './text-encoder-case';
 import { pipelineCase } from './pipeline-cases';
 import { VAE_CASES, vaeCase } from './vae-cases';
+import { cidmGroupCase, type CidmSpecJson } from './training/cidm-case';
+import { openGroup } from './training/group-view';
+import { opBackwardCase } from './training/op-backward-runner';
+
+/** Groups of a training golden set (golden-training/): chosen by the manifest's `group`, not by name. */
+const CIDM_GROUP = 'cidm';
+const OPS_BACKWARD_GROUP = 'ops_backward';
 
 type Handler = (env: GoldenEnv, c: GoldenCase) => Promise<CaseResult[]>;
 
@@ -47,8 +54,34 @@ export async function runGolden(ctx: GpuContext, dir: string, o: GoldenRunOption
     results.push(r);
     o.onResult?.(r, formatResult(r));
   };
+  const wanted = (name: string) => !o.filter?.length || o.filter.some((f) => name.includes(f));
+  // A whole CIDM training step spread over the cases of one group: run once, one line per tensor.
+  const stepCases = Object.entries(manifest.cases).filter(([n, e]) => e.group === CIDM_GROUP && wanted(n));
+  if (stepCases.length) {
+    const spec = ((manifest as unknown as { cidm_spec?: CidmSpecJson }).cidm_spec ?? {}) as CidmSpecJson;
+    const g = await openGroup(dir, stepCases, spec);
+    try {
+      for (const r of await cidmGroupCase(ctx, o.dtype, g)) emit(r);
+    } catch (err) {
+      emit({ name: g.name, status: 'FAIL', why: `${(err as Error).name}: ${(err as Error).message}` });
+    } finally {
+      await g.close();
+    }
+  }
   for (const [name, entry] of Object.entries(manifest.cases)) {
-    if (o.filter?.length && !o.filter.some((f) => name.includes(f))) continue;
+    if (!wanted(name) || entry.group === CIDM_GROUP) continue;
+    if (entry.group === OPS_BACKWARD_GROUP) {
+      let c: GoldenCase | null = null;
+      try {
+        c = await GoldenCase.open(dir, name, entry);
+        for (const r of await opBackwardCase(ctx, o.dtype, c)) emit(r);
+      } catch (err) {
+        emit({ name, status: 'FAIL', why: `${(err as Error).name}: ${(err as Error).message}` });
+      } finally {
+        await c?.close();
+      }
+      continue;
+    }
     if (name === 'tokenization') {
       // a JSON case, not a safetensors one
       for (const r of await tokenizationCase(env, { name, entry })) emit(r);

@@ -13,13 +13,9 @@
  */
 import type { GpuContext } from '../../gpu/context';
 import { describe, type Tensor } from '../../gpu/tensor';
-import { attention } from '../../ops/attention';
-import { embedding, type EmbeddingBlock } from '../../ops/embedding';
-import { add, unary } from '../../ops/elementwise';
-import { linear } from '../../ops/linear';
-import { layerNorm } from '../../ops/norm';
-import { ModelFileError } from '../errors';
-import { CLIP_EOS_ID } from './config';
+import type { TensorRef } from '../unet/backend';
+import { GpuTextBackend, type TextEncoderBackend } from './backend';
+import { CLIP_EOS_ID, type TextEncoderConfig } from './config';
 import type { LoadedTextEncoder } from './load';
 import { layerPrefix, POSITION_EMBEDDING, TEXT_PROJECTION } from './weights';
 
@@ -62,38 +58,94 @@ export function poolIndices(ids: ArrayLike<number>, seq: number, pooling: Poolin
   return out;
 }
 
-function weightOf(te: LoadedTextEncoder, name: string): Tensor {
-  const w = te.weights.get(name);
-  if (!w) throw new ModelFileError('missing-tensor', 'text encoder', 'the text encoder needs this weight', name);
-  return w;
+/** One pre-LN encoder layer; x stays the caller's. */
+async function encoderLayer<T extends TensorRef>(be: TextEncoderBackend<T>, c: TextEncoderConfig, i: number, x: T): Promise<T> {
+  const w = (n: string) => be.weight(`${layerPrefix(i)}.${n}`);
+  const eps = c.layerNormEps;
+  const h = await be.layerNorm(x, w('layer_norm1.weight'), w('layer_norm1.bias'), eps);
+  const q = await be.linear(h, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
+  const k = await be.linear(h, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
+  const v = await be.linear(h, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
+  be.release(h);
+  // attention scales q·kᵀ by head_dim^-1/2, as CLIPAttention does (it scales q before the product).
+  const a = await be.attention(q, k, v, c.numAttentionHeads, true);
+  be.release(q, k, v);
+  const o = await be.linear(a, w('self_attn.out_proj.weight'), w('self_attn.out_proj.bias'));
+  be.release(a);
+  const x1 = await be.add(o, x); // residual
+  be.release(o);
+  const h2 = await be.layerNorm(x1, w('layer_norm2.weight'), w('layer_norm2.bias'), eps);
+  const f = await be.linear(h2, w('mlp.fc1.weight'), w('mlp.fc1.bias'));
+  be.release(h2);
+  const fa = await be.activation(c.hiddenAct, f);
+  be.release(f);  const g = await be.linear(fa, w('mlp.fc2.weight'), w('mlp.fc2.bias'));
+  be.release(fa);
+  const x2 = await be.add(g, x1);
+  be.release(g, x1);
+  return x2;
 }
 
-/** One pre-LN encoder layer; consumes nothing (x stays the caller's). */
-async function encoderLayer(ctx: GpuContext, te: LoadedTextEncoder, i: number, x: Tensor): Promise<Tensor> {
+export interface TextEncoderOutputOf<T> {
+  hiddenStates: Map<number, T>;
+  lastHiddenState: T | null;
+  pooled: T | null;
+  textEmbeds: T | null;
+}
+
+/** Checks the run options against the config; returns what to run. */
+function plan(c: TextEncoderConfig, n: number, o: TextEncoderRunOptions) {
+  const L = c.numHiddenLayers;
+  const seq = o.seq ?? c.maxPositionEmbeddings;
+  if (seq > c.maxPositionEmbeddings) throw new RangeError(`text encoder: ${seq} tokens exceed ${c.maxPositionEmbeddings} positions`);
+  if (n === 0 || n % seq !== 0) throw new RangeError(`text encoder: ${n} ids are not whole sequences of ${seq}`);
+  const layers = o.layers ?? L;
+  if (!Number.isInteger(layers) || layers < 0 || layers > L) throw new RangeError(`text encoder: layers=${layers} outside 0..${L}`);
+  const final = o.final ?? layers === L;
+  if (final && layers !== L) throw new RangeError('text encoder: last_hidden_state/pooled need every layer');
+  const wanted = new Set(o.hiddenStates === 'all' ? Array.from({ length: layers + 1 }, (_, i) => i) : (o.hiddenStates ?? []));
+  for (const i of wanted) if (!Number.isInteger(i) || i < 0 || i > layers) throw new RangeError(`text encoder: hidden_states[${i}] is not computed (layers=${layers})`);
+  return { seq, layers, final, wanted };
+}
+
+/**
+ * The forward over any backend. `extra` holds learned concept-token rows for ids ≥ vocab_size (a
+ * tensor of the backend: trainable in the training backend).
+ */
+export async function textEncoderForwardOn<T extends TensorRef>(
+  be: TextEncoderBackend<T>,
+  te: Pick<LoadedTextEncoder, 'config' | 'tokenBlocks'>,
+  ids: ArrayLike<number>,
+  o: Omit<TextEncoderRunOptions, 'extraEmbeddings'> & { extra?: T } = {},
+): Promise<TextEncoderOutputOf<T>> {
   const c = te.config;
-  const w = (n: string) => weightOf(te, `${layerPrefix(i)}.${n}`);
-  const eps = c.layerNormEps;
-  const h = await layerNorm(ctx, x, w('layer_norm1.weight'), w('layer_norm1.bias'), { eps, label: `te-l${i}-ln1` });
-  const proj = (p: string) => linear(ctx, h, w(`self_attn.${p}.weight`), w(`self_attn.${p}.bias`), { label: `te-l${i}-${p}` });
-  const q = await proj('q_proj');
-  const k = await proj('k_proj');
-  const v = await proj('v_proj');
-  ctx.release(h);
-  // attention scales q·kᵀ by head_dim^-1/2, as CLIPAttention does (it scales q before the product).
-  const a = await attention(ctx, q, k, v, { heads: c.numAttentionHeads, causal: true, label: `te-l${i}-attn` });
-  ctx.release(q, k, v);
-  const o = await linear(ctx, a, w('self_attn.out_proj.weight'), w('self_attn.out_proj.bias'), { label: `te-l${i}-out` });
-  ctx.release(a);
-  const x1 = await add(ctx, o, x, { out: o }); // residual, in place on the projection's output
-  const h2 = await layerNorm(ctx, x1, w('layer_norm2.weight'), w('layer_norm2.bias'), { eps, label: `te-l${i}-ln2` });
-  const f = await linear(ctx, h2, w('mlp.fc1.weight'), w('mlp.fc1.bias'), { label: `te-l${i}-fc1` });
-  ctx.release(h2);
-  await unary(ctx, c.hiddenAct, f, { out: f });
-  const g = await linear(ctx, f, w('mlp.fc2.weight'), w('mlp.fc2.bias'), { label: `te-l${i}-fc2` });
-  ctx.release(f);
-  const x2 = await add(ctx, g, x1, { out: g });
-  ctx.release(x1);
-  return x2;
+  const { seq, layers, final, wanted } = plan(c, ids.length, o);
+  if (o.extra && (o.extra.shape.length !== 2 || o.extra.shape[1] !== c.hiddenSize)) {
+    throw new RangeError(`text encoder: extra embeddings [${o.extra.shape}] must be [K×${c.hiddenSize}]`);
+  }
+  const out: TextEncoderOutputOf<T> = { hiddenStates: new Map(), lastHiddenState: null, pooled: null, textEmbeds: null };
+  let x = await be.embed(ids, seq, te.tokenBlocks, be.weight(POSITION_EMBEDDING), o.extra ? { rows: o.extra, start: c.vocabSize } : undefined);
+  for (let i = 0; ; i++) {
+    if (wanted.has(i)) out.hiddenStates.set(i, x);
+    if (i === layers) break;
+    const layer = i;
+    const next = await (be.checkpoint
+      ? be.checkpoint(`${layerPrefix(i)}`, [x], ([xi]) => encoderLayer(be, c, layer, xi!))
+      : encoderLayer(be, c, i, x));
+    if (!wanted.has(i)) be.release(x);
+    x = next;
+  }
+  if (final) {
+    const last = await be.layerNorm(x, be.weight('text_model.final_layer_norm.weight'), be.weight('text_model.final_layer_norm.bias'), c.layerNormEps);
+    if (!wanted.has(layers)) be.release(x);
+    out.lastHiddenState = last;
+    // The pooled rows are a gather from last_hidden_state seen as a [B·T, hidden] table.
+    const rows = poolIndices(ids, seq, o.pooling).map((t, b) => b * seq + t);
+    out.pooled = await be.gatherRows(be.reshape(last, [ids.length, c.hiddenSize]), rows);
+    if (c.withProjection) out.textEmbeds = await be.linear(out.pooled, be.weight(TEXT_PROJECTION), null);
+  } else if (!wanted.has(layers)) {
+    be.release(x);
+  }
+  return out;
 }
 
 export async function textEncoderForward(
@@ -102,59 +154,29 @@ export async function textEncoderForward(
   ids: ArrayLike<number>,
   o: TextEncoderRunOptions = {},
 ): Promise<TextEncoderOutput> {
-  const c = te.config;
-  const L = c.numHiddenLayers;
-  const seq = o.seq ?? c.maxPositionEmbeddings;
-  if (seq > c.maxPositionEmbeddings) throw new RangeError(`text encoder: ${seq} tokens exceed ${c.maxPositionEmbeddings} positions`);
-  if (ids.length === 0 || ids.length % seq !== 0) throw new RangeError(`text encoder: ${ids.length} ids are not whole sequences of ${seq}`);
-  const layers = o.layers ?? L;
-  if (!Number.isInteger(layers) || layers < 0 || layers > L) throw new RangeError(`text encoder: layers=${layers} outside 0..${L}`);
-  const final = o.final ?? layers === L;
-  if (final && layers !== L) throw new RangeError('text encoder: last_hidden_state/pooled need every layer');
-  const wanted = new Set(o.hiddenStates === 'all' ? Array.from({ length: layers + 1 }, (_, i) => i) : (o.hiddenStates ?? []));
-  for (const i of wanted) if (!Number.isInteger(i) || i < 0 || i > layers) throw new RangeError(`text encoder: hidden_states[${i}] is not computed (layers=${layers})`);
-
-  const blocks: EmbeddingBlock[] = [...te.tokenBlocks];
   if (o.extraEmbeddings) {
     const e = o.extraEmbeddings;
-    if (e.dtype !== te.dtype || e.shape.length !== 2 || e.shape[1] !== c.hiddenSize) {
-      throw new RangeError(`text encoder: extra embeddings ${describe(e)} must be ${te.dtype}[K×${c.hiddenSize}]`);
+    if (e.dtype !== te.dtype || e.shape.length !== 2 || e.shape[1] !== te.config.hiddenSize) {
+      throw new RangeError(`text encoder: extra embeddings ${describe(e)} must be ${te.dtype}[K×${te.config.hiddenSize}]`);
     }
-    blocks.push({ tensor: e, start: c.vocabSize });
   }
-  const out: TextEncoderOutput = { hiddenStates: new Map(), lastHiddenState: null, pooled: null, textEmbeds: null };
   const live: Tensor[] = [];
+  const be = new GpuTextBackend(ctx, te.weights);
+  // Track every tensor handed out so an error mid-forward frees them (the pool would leak otherwise).
+  const tracking: TextEncoderBackend<Tensor> = new Proxy(be, {
+    get(target, prop, recv) {
+      const f = Reflect.get(target, prop, recv) as unknown;
+      if (typeof f !== 'function' || prop === 'weight' || prop === 'release' || prop === 'reshape') return f;
+      return async (...args: unknown[]) => {
+        const r = (await (f as (...a: unknown[]) => Promise<Tensor>).apply(target, args)) as Tensor;
+        live.push(r);
+        return r;
+      };
+    },
+  });
   try {
-    let x = await embedding(ctx, ids, blocks, { positions: weightOf(te, POSITION_EMBEDDING), seq, label: 'te-embeddings' });
-    live.push(x);
-    for (let i = 0; ; i++) {
-      if (wanted.has(i)) out.hiddenStates.set(i, x);
-      if (i === layers) break;
-      const next = await encoderLayer(ctx, te, i, x);
-      live.push(next);
-      if (!wanted.has(i)) ctx.release(x);
-      x = next;
-    }
-    if (final) {
-      const last = await layerNorm(ctx, x, weightOf(te, 'text_model.final_layer_norm.weight'), weightOf(te, 'text_model.final_layer_norm.bias'), {
-        eps: c.layerNormEps,
-        label: 'te-final-ln',
-      });
-      live.push(last);
-      if (!wanted.has(layers)) ctx.release(x);
-      out.lastHiddenState = last;
-      // The pooled rows are a gather from last_hidden_state seen as a [B·T, hidden] table.
-      const rows = poolIndices(ids, seq, o.pooling).map((t, b) => b * seq + t);
-      out.pooled = await embedding(ctx, rows, [{ tensor: { ...last, shape: [ids.length, c.hiddenSize] }, start: 0 }], { label: 'te-pooled' });
-      live.push(out.pooled);
-      if (c.withProjection) {
-        out.textEmbeds = await linear(ctx, out.pooled, weightOf(te, TEXT_PROJECTION), undefined, { label: 'te-text-embeds' });
-        live.push(out.textEmbeds);
-      }
-    } else if (!wanted.has(layers)) {
-      ctx.release(x);
-    }
-    return out;
+    const { extraEmbeddings, ...rest } = o;
+    return await textEncoderForwardOn(tracking, te, ids, { ...rest, ...(extraEmbeddings ? { extra: extraEmbeddings } : {}) });
   } catch (err) {
     ctx.releaseLive(...live);
     throw err;

@@ -51,4 +51,9 @@ export interface UNetBackend<T extends TensorRef> {
   /** Reinterpret a tensor with a new shape of the same size (no copy). */
   reshape(x: T, shape: readonly number[]): T;
   release(...tensors: T[]): void;
+  /**
+   * Optional gradient checkpointing of one resnet or transformer block: run(inputs) computes the block.
+   * The training backend runs it without keeping its activations and recomputes it in the backward.
+   */
+  checkpoint?(name: string, inputs: readonly T[], run: (inputs: readonly T[]) => Promise<T>): Promise<T>;
 }

@@ -17,6 +17,37 @@ export interface UNetInputs<T> {
   timeIds?: readonly number[];
   /** CIDM regional cross-attention (spec §4.2) in every attn2 layer; absent = the plain forward. */
   regional?: RegionalInputs<T>;
+  /**
+   * CIDM layer-wise conditioning (spec §1.4): the text states [B, 77, crossDim] of cross-attention layer
+   * l, in traversal order down → mid → up (unetCrossAttentionLayers); attn2 number l reads entry l
+   * instead of encoderHiddenStates.
+   */
+  layerContexts?: readonly T[];
+}
+
+/** Hands out the K/V input of each attn2 in traversal order (the plain context, or layer-wise ones). */
+interface ContextSource<T> {
+  next(): T;
+}
+
+function contextSource<T extends TensorRef>(inp: UNetInputs<T>): ContextSource<T> {
+  let l = 0;
+  return {
+    next() {
+      if (!inp.layerContexts) return inp.encoderHiddenStates;
+      const c = inp.layerContexts[l++];
+      if (!c) throw new RangeError(`layer-wise conditioning: ${inp.layerContexts.length} contexts for more cross-attention layers`);
+      return c;
+    },
+  };
+}
+
+/**
+ * Runs a block through the backend's gradient checkpointing when it has one (the training backend
+ * keeps only the block's inputs and recomputes its inside in the backward), else directly.
+ */
+function block<T extends TensorRef>(be: UNetBackend<T>, name: string, inputs: readonly T[], run: (inputs: readonly T[]) => Promise<T>): Promise<T> {
+  return be.checkpoint ? be.checkpoint(name, inputs, run) : run(inputs);
 }
 
 /**
@@ -84,42 +115,44 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   const regional = inp.regional ? { ...inp.regional, prompts: await regionalPrompts(be, inp.encoderHiddenStates, inp.regional) } : undefined;
 
   // 2. down path; every resnet/attention output and every downsample output is a skip.
+  const contexts = contextSource(inp);
+  const res = (r: ResnetArch, x: T, consume: boolean) => block(be, r.prefix, [x, embAct], ([xi, e]) => resnet(be, arch, r, xi!, e!, consume));
   let h = await be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
   const skips: T[] = [h];
-  for (const block of arch.down) {
-    for (const [j, r] of block.resnets.entries()) {
-      h = await resnet(be, arch, r, h, embAct, false);
-      const a = block.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates, regional);
+  for (const down of arch.down) {
+    for (const [j, r] of down.resnets.entries()) {
+      h = await res(r, h, false);
+      const a = down.attentions[j];
+      if (a) h = await transformer(be, arch, a, h, contexts, regional);
       skips.push(h);
     }
-    if (block.downsample) {
-      h = await be.conv2d(h, w(`${block.downsample.prefix}.weight`), w(`${block.downsample.prefix}.bias`), { stride: 2, padding: 1 });
+    if (down.downsample) {
+      h = await be.conv2d(h, w(`${down.downsample.prefix}.weight`), w(`${down.downsample.prefix}.bias`), { stride: 2, padding: 1 });
       skips.push(h);
     }
   }
 
   // 3. mid block (its input is also the last skip, so the first resnet must not consume it)
-  h = await resnet(be, arch, arch.mid.resnets[0], h, embAct, false);
-  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, inp.encoderHiddenStates, regional);
-  h = await resnet(be, arch, arch.mid.resnets[1], h, embAct, true);
+  h = await res(arch.mid.resnets[0], h, false);
+  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, contexts, regional);
+  h = await res(arch.mid.resnets[1], h, true);
 
   // 4. up path: concat the matching skip before each resnet; upsample to the next skip's exact size
   //    (equals 2× for even sizes; diffusers passes upsample_size when a side is not divisible).
-  for (const block of arch.up) {
-    for (const [j, r] of block.resnets.entries()) {
+  for (const upBlock of arch.up) {
+    for (const [j, r] of upBlock.resnets.entries()) {
       const skip = skips.pop()!;
       const cat = await be.concatChannels(h, skip);
       be.release(h, skip);
-      h = await resnet(be, arch, r, cat, embAct, true);
-      const a = block.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, inp.encoderHiddenStates, regional);
+      h = await res(r, cat, true);
+      const a = upBlock.attentions[j];
+      if (a) h = await transformer(be, arch, a, h, contexts, regional);
     }
-    if (block.upsample) {
+    if (upBlock.upsample) {
       const next = skips[skips.length - 1]!;
       const up = await be.upsampleNearest(h, next.shape[2]!, next.shape[3]!);
       be.release(h);
-      h = await be.conv2d(up, w(`${block.upsample.prefix}.weight`), w(`${block.upsample.prefix}.bias`), { stride: 1, padding: 1 });
+      h = await be.conv2d(up, w(`${upBlock.upsample.prefix}.weight`), w(`${upBlock.upsample.prefix}.bias`), { stride: 1, padding: 1 });
       be.release(up);
     }
   }
@@ -175,9 +208,10 @@ export async function transformer<T extends TensorRef>(
   arch: UNetArch,
   t: TransformerArch,
   x: T,
-  ctx: T,
+  ctx: T | ContextSource<T>,
   regional?: RegionalInputs<T> & { prompts: T },
 ): Promise<T> {
+  const contexts: ContextSource<T> = 'next' in ctx ? ctx : { next: () => ctx };
   const w = (n: string) => be.weight(`${t.prefix}.${n}`);
   const [, , H, W] = x.shape as [number, number, number, number];
   let layer: RegionalLayer<T> | undefined;
@@ -199,7 +233,10 @@ export async function transformer<T extends TensorRef>(
     h = await be.toTokens(p);
     be.release(p);
   }
-  for (let d = 0; d < t.depth; d++) h = await basicBlock(be, `${t.prefix}.transformer_blocks.${d}`, t, h, ctx, layer);
+  for (let d = 0; d < t.depth; d++) {
+    const p = `${t.prefix}.transformer_blocks.${d}`;
+    h = await block(be, p, [h, contexts.next()], ([hi, c]) => basicBlock(be, p, t, hi!, c!, layer));
+  }
   let out: T;
   if (t.linearProjection) {
     const p = await be.linear(h, w('proj_out.weight'), w('proj_out.bias'));
