@@ -10,6 +10,7 @@ import { makeInput } from './inputs';
 import { createPeer } from './peer';
 import { maxAbsDiff, timeRuns } from './timing';
 import { runRegionsBench, type RegionBenchRow } from './regions';
+import { runTrainBench, type TrainBenchRow } from './train';
 
 export interface BenchRow {
   op: string;
@@ -29,22 +30,30 @@ export interface BenchOptions {
   size: 'small' | 'full';
   maxRuns: number;
   variants?: string[];
+  /** train suite: per-kernel timestamps of one more step (bench/train-profile.ts). */
+  profile?: boolean;
 }
 
 function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
   const rows: BenchRow[] = [];
   const regions: RegionBenchRow[] = [];
+  const train: TrainBenchRow[] = [];
   for (const suite of opts.suites) {
     // regional synthesis has no peer: its cost is measured against our own plain step (bench/regions.ts)
     if (suite === 'regions') {
       regions.push(...(await runRegionsBench(ctx, opts.maxRuns, log)));
+      continue;
+    }
+    // training step vs forward, no peer either (bench/train.ts)
+    if (suite === 'train') {
+      train.push(...(await runTrainBench(ctx, { size: opts.size, maxRuns: opts.maxRuns, profile: opts.profile }, log)));
       continue;
     }
     for (const c of ALL_CASES[suite] ?? []) {
@@ -93,7 +102,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, rows, regions };
+  return { adapter, rows, regions, train };
 }
 
 const logEl = document.getElementById('log')!;

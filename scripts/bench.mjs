@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --suite matmul[,blocks,unet,regions]] [--full] [--runs N] [--variants naive,tiled] [--json FILE]
+// npm run bench [-- --suite matmul[,blocks,unet,regions,train]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
 // Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
 // SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
 // EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
@@ -22,6 +22,7 @@ const options = {
   size: flag('full') ? 'full' : 'small',
   maxRuns: Number(value('runs', '5')),
   variants: value('variants', '') ? value('variants', '').split(',') : undefined,
+  profile: flag('profile'),
 };
 const jsonFile = value('json', '');
 
@@ -49,6 +50,7 @@ try {
   const result = await page.evaluate((o) => window.__bench.run(o), options);
   if (result.rows.length) printTable(result);
   if (result.regions?.length) printRegions(result);
+  if (result.train?.length) printTrain(result);
   if (jsonFile) {
     writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows, regions: result.regions }, null, 2));
     console.log(`wrote ${jsonFile}`);
@@ -72,6 +74,27 @@ function printRegions({ adapter, regions }) {
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(head));
   for (const b of body) console.log(line(b));
+}
+
+// The train suite: a training step against a forward of the same batch, no peer (bench/train.ts).
+function printTrain({ adapter, train }) {
+  console.log(`\nadapter: ${adapter}   sizes: ${options.size}   training step vs forward (× fwd = step ms / forward ms; target ≤ 4)\n`);
+  const head = ['op', 'model', 'step ms', 'forward ms', '× fwd', 'step: fwd part', 'recompute+bw', 'recording fwd', 'inference ms', '× infer'];
+  const body = train.map((r) => [r.op, r.model, r.ours_ms.toFixed(1), r.forward_ms.toFixed(1), r.ratio_to_forward.toFixed(2), r.fwd_ms.toFixed(1), r.recompute_backward_ms.toFixed(1), r.recording_forward_ms.toFixed(1), r.inference_ms.toFixed(1), r.ratio_to_inference.toFixed(2)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+  for (const r of train) {
+    console.log(`\n${r.op} ${r.model}: ${r.shape}\n  grads: ${r.check}`);
+    if (!r.profile) continue;
+    for (const phase of ['forward', 'backward']) {
+      const ks = r.profile.filter((k) => k.phase === phase);
+      const total = ks.reduce((s, k) => s + k.ms, 0);
+      const top = ks.slice(0, 8).map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms ×${k.count} (${((100 * k.ms) / total).toFixed(0)}%)`);
+      console.log(`  ${phase} kernels (${total.toFixed(1)} ms timed): ${top.join(', ')}`);
+    }
+  }
 }
 
 function printTable({ adapter, rows }) {

@@ -2,12 +2,15 @@
  * npm run memory-plan [-- --size 1024x1024 --batch 2 --weights f16|f32 --activations f16|f32 --sd15]
  * A dry run of one SDXL UNet step (CFG batch 2 by default) over the real SDXL-base config: no weights
  * or GPU needed. The last line reads `peak <bytes> largest-binding <bytes>`; exit 1 if a target is missed.
+ * With --train: the CIDM training step instead (memory-plan-train.ts).
  */
 import { planUNetStep } from '../model/unet/memory-plan';
+import { trainPlanCli } from './memory-plan-train';
 import { SD15_UNET, SDXL_BASE_UNET } from '../model/unet/sdxl-configs';
 import type { DType } from '../gpu/tensor';
 
 const args = process.argv.slice(2);
+if (args.includes('--train')) process.exit(await trainPlanCli(args));
 const value = (name: string, def: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : def;

@@ -120,8 +120,6 @@ export class PlanningDevice {
   largestBinding: LargestBinding = { bytes: 0, label: '' };
   readonly violations: string[] = [];
   violationCount = 0;
-  /** Called after each dispatch is recorded (the planner samples its own counters here). */
-  onDispatch: (() => void) | null = null;
 
   constructor(limits: Partial<PlanningLimits> = {}) {
     installWebGpuConstants();
@@ -219,7 +217,6 @@ export class PlanningDevice {
         const max = this.limits.maxComputeWorkgroupsPerDimension;
         this.check(x <= max && y <= max && z <= max, `dispatch of ${x}×${y}×${z} workgroups is over ${max} per dimension`);
         this.dispatches++;
-        this.onDispatch?.();
       },
       end: () => undefined,
     };

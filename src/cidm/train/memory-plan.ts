@@ -44,6 +44,7 @@ export interface TrainPlanOptions {
   limits?: Partial<PlanningLimits>;
 }
 
+/** 'forward' starts at zeroing the gradients and uploading the latents; 'optimizer' is the AdamW step. */
 export const TRAIN_PHASES = ['forward', 'loss', 'backward', 'optimizer'] as const;
 export type TrainPhase = (typeof TRAIN_PHASES)[number];
 
@@ -127,10 +128,14 @@ function sizedTextEncoder(ctx: GpuContext, config: TextEncoderConfig, dtype: DTy
   return { config, weights, tokenBlocks, dtype, bytes };
 }
 
-/** Pooled buffers in use, by the label of their current owner (wraps the pool's acquire/release). */
+/**
+ * Pooled buffers in use, by the label and shape of their current owner: wraps this context's
+ * pool.acquire/release (bytes) and ctx.empty (the shape that goes with the next acquire).
+ */
 class InUseTracker {
-  private readonly inUse = new Map<GPUBuffer, { label: string; size: number }>();
+  private readonly inUse = new Map<GPUBuffer, { key: string; size: number }>();
   private readonly owned = new Set<GPUBuffer>();
+  private pendingShape: readonly number[] | null = null;
   bytes = 0;
   peak = 0;
   private snapshotAt = -1;
@@ -140,10 +145,19 @@ class InUseTracker {
     const pool = ctx.pool;
     const acquire = pool.acquire.bind(pool);
     const release = pool.release.bind(pool);
+    const empty = ctx.empty.bind(ctx);
+    ctx.empty = (shape, dtype, label) => {
+      this.pendingShape = shape;
+      try {
+        return empty(shape, dtype, label);
+      } finally {
+        this.pendingShape = null;
+      }
+    };
     pool.acquire = (bytes, label, usage) => {
       const b = acquire(bytes, label, usage);
       this.owned.add(b);
-      this.inUse.set(b, { label, size: b.size });
+      this.inUse.set(b, { key: this.pendingShape ? `${label} [${this.pendingShape.join('×')}]` : label, size: b.size });
       this.bytes += b.size;
       if (this.bytes > this.peak) {
         this.peak = this.bytes;
@@ -177,11 +191,11 @@ class InUseTracker {
 
   byLabel(): LabelBytes[] {
     const m = new Map<string, LabelBytes>();
-    for (const { label, size } of this.inUse.values()) {
-      const e = m.get(label) ?? { label, bytes: 0, count: 0 };
+    for (const { key, size } of this.inUse.values()) {
+      const e = m.get(key) ?? { label: key, bytes: 0, count: 0 };
       e.bytes += size;
       e.count++;
-      m.set(label, e);
+      m.set(key, e);
     }
     return [...m.values()].sort((a, b) => b.bytes - a.bytes);
   }
@@ -242,7 +256,6 @@ export async function planTrainingStep(o: TrainPlanOptions): Promise<TrainPlan> 
   ctx.release(loss.loss, noisy, target);
 
   begin('backward');
-  if (process.env.TRIM) { const a = dev.liveBytes; ctx.pool.trim(); console.log("TRIM", a, dev.liveBytes); }
   const topAtBackward = track.byLabel();
   const savedAtBackwardBytes = track.bytes;
   await cidmBackward(ctx, f, loss.grad);

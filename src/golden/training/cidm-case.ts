@@ -117,14 +117,16 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
       await params.tokens.zeroGrads(ctx);
       const noisy = ctx.upload(noisyHost, latentShape, dtype, 'noisy latents');
       const target = ctx.upload(noise, latentShape, dtype, 'noise target');
-      const f = await cidmForward(ctx, model as CidmModel, params, { noisy, timesteps, timeIds, ids });
+      // f16: the same static loss scale as the trainer, so the backward's small gradients stay normal.
+      const lossScale = dtype === 'f16' ? 1024 : 1;
+      const f = await cidmForward(ctx, model as CidmModel, params, { noisy, timesteps, timeIds, ids }, { lossScale });
       if (vi === 0) {
         await cmp('intermediate.encoder_hidden_states', await ctx.read(f.states.t), tol.forward);
         if (f.pooled) await cmp('intermediate.text_embeds', await ctx.read(f.pooled.t), tol.forward);
         await cmp('intermediate.model_pred', await ctx.read(f.pred.t), tol.forward);
       }
       const mask = v.masked ? prepareLossMask(ctx, await g.f32('input.mask'), g.shape('input.mask')) : null;
-      const loss = mask ? await maskedEpsMse(ctx, f.pred.t, target, mask) : await epsMse(ctx, f.pred.t, target);
+      const loss = mask ? await maskedEpsMse(ctx, f.pred.t, target, mask, { gradScale: lossScale }) : await epsMse(ctx, f.pred.t, target, { gradScale: lossScale });
       const diffusion = (await ctx.read(loss.loss))[0]!;
       ctx.release(loss.loss, noisy, target);
       if (mask) ctx.release(mask.tensor);

@@ -290,6 +290,9 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
     } finally {
       tape.recording = true;
     }
+    // Short submissions (Windows resets a GPU whose submitted work runs ~2 s): each block's forward is
+    // submitted on its own, without waiting, so no submission holds more than one block.
+    void this.ctx.flush();
     const trainable = this.touchedTrainable;
     this.touchedTrainable ||= before;
     const needs = trainable || inputs.some((v) => v.requiresGrad);
@@ -302,6 +305,7 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
             const again = await run(fresh);
             const grads = await tape.backward(again, dOut, fresh, from, false);
             tape.release(again.t);
+            void this.ctx.flush(); // one block's recompute + backward per submission
             return fresh.map((v) => grads.get(v.id) ?? null);
           } finally {
             tape.unpin(fresh.map((v) => v.t));

@@ -146,6 +146,12 @@ export class ClipTokenizer {
     return out;
   }
 
+  /** Whether `word` is one whole token of the vocabulary (as a word, or as a special token). */
+  isVocabularyWord(word: string): boolean {
+    const w = word.toLowerCase();
+    return this.specials.has(word) || this.vocab.has(`${w}</w>`) || this.vocab.has(w);
+  }
+
   /** Token ids of the prompt without BOS/EOS, truncation or padding. */
   encode(text: string): number[] {
     return this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId);
