@@ -33,11 +33,17 @@ export async function profileStep(ctx: GpuContext, step: (mark: () => Promise<vo
       acc.set(key, e);
     }
   };
-  const drain = async () => {
-    await sync(ctx);
-    add(await prof.collect());
-    pending = 0;
-  };
+  // One drain at a time: ops compile kernels concurrently (Promise.all), and the profiler's read-back
+  // buffer takes one map at a time.
+  let draining: Promise<void> | null = null;
+  const drain = () =>
+    (draining ??= (async () => {
+      await sync(ctx);
+      add(await prof.collect());
+      pending = 0;
+    })().finally(() => {
+      draining = null;
+    }));
   // Instance overrides of two methods, removed afterwards (the prototype's stay untouched).
   const self = ctx as unknown as { kernel: GpuContext['kernel']; dispatch: GpuContext['dispatch'] };
   const kernel = ctx.kernel.bind(ctx);
@@ -48,7 +54,7 @@ export async function profileStep(ctx: GpuContext, step: (mark: () => Promise<vo
   };
   self.kernel = (async (desc: Parameters<GpuContext['kernel']>[0], variant: unknown) => {
     const k = await kernel(desc, variant);
-    if (pending >= DRAIN) await drain();
+    if (pending >= DRAIN || draining) await drain();
     return k;
   }) as GpuContext['kernel'];
   await drain();

@@ -124,15 +124,33 @@ export async function textEncoderForwardOn<T extends TensorRef>(
   }
   const out: TextEncoderOutputOf<T> = { hiddenStates: new Map(), lastHiddenState: null, pooled: null, textEmbeds: null };
   let x = await be.embed(ids, seq, te.tokenBlocks, be.weight(POSITION_EMBEDDING), o.extra ? { rows: o.extra, start: c.vocabSize } : undefined);
-  for (let i = 0; ; i++) {
-    if (wanted.has(i)) out.hiddenStates.set(i, x);
-    if (i === layers) break;
-    const layer = i;
-    const next = await (be.checkpoint
-      ? be.checkpoint(`${layerPrefix(i)}`, [x], ([xi]) => encoderLayer(be, c, layer, xi!))
-      : encoderLayer(be, c, i, x));
-    if (!wanted.has(i)) be.release(x);
+  // Training (a backend with checkpoint()): layers run in segments of about √layers, each segment
+  // checkpointed as a whole with every layer checkpointed inside it, so the backward holds one input
+  // per segment plus one segment's layer inputs instead of every layer's input (for SDXL's 70 layer-wise
+  // prompts through bigG's 32 layers that is 448 MiB → ~150 MiB). Segments end at requested hidden states.
+  const segment = be.checkpoint ? Math.max(1, Math.round(Math.sqrt(layers))) : layers;
+  const layer = async (i: number, xi: T): Promise<T> =>
+    be.checkpoint ? be.checkpoint(layerPrefix(i), [xi], ([v]) => encoderLayer(be, c, i, v!)) : encoderLayer(be, c, i, xi);
+  /** Layers from..to−1 on x (which stays the caller's). */
+  const run = async (from: number, to: number, xi: T): Promise<T> => {
+    let h = xi;
+    for (let i = from; i < to; i++) {
+      const next = await layer(i, h);
+      if (h !== xi) be.release(h);
+      h = next;
+    }
+    return h;
+  };
+  if (wanted.has(0)) out.hiddenStates.set(0, x);
+  for (let i = 0; i < layers; ) {
+    let end = Math.min(layers, i + segment);
+    for (let j = i + 1; j < end; j++) if (wanted.has(j)) end = j; // a requested state ends the segment
+    const from = i;
+    const next = end - from > 1 && be.checkpoint ? await be.checkpoint(`text layers ${from}..${end - 1}`, [x], ([v]) => run(from, end, v!)) : await run(from, end, x);
+    if (!wanted.has(from)) be.release(x);
     x = next;
+    i = end;
+    if (wanted.has(i)) out.hiddenStates.set(i, x);
   }
   if (final) {
     const last = await be.layerNorm(x, be.weight('text_model.final_layer_norm.weight'), be.weight('text_model.final_layer_norm.bias'), c.layerNormEps);
