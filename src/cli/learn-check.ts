@@ -48,7 +48,7 @@ const r = await runLearnCheck(ctx, model, tokenizers, schedule, {
 const secs = (performance.now() - t0) / 1000;
 console.log(`held-out masked loss before ${r.before.toFixed(4)} after ${r.after.toFixed(4)} (fell ${(100 * r.fall).toFixed(1)}%)`);
 console.log(`tokens moved ${r.tokenChange.toExponential(2)}, LoRA moved ${r.loraChange.toExponential(2)}; ${steps} steps in ${secs.toFixed(1)} s`);
-if (json) writeFileSync(json, JSON.stringify({ adapter: adapterLabel(ctx.handle.summary), dtype: f16 ? 'f16' : 'f32', seed, steps, ...r, seconds: secs }, null, 2));
+if (json) writeFileSync(json, JSON.stringify({ adapter: adapterLabel(ctx.handle.summary), dtype: f16 ? "f16" : "f32", seed, ...r, seconds: secs }, null, 2));
 const ok = r.fall >= 0.2 && r.tokenChange > 0 && r.loraChange > 0;
 console.log(ok ? 'learn-check PASS' : 'learn-check FAIL');
 model.destroy();

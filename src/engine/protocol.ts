@@ -6,6 +6,8 @@
  */
 import type { AdapterSummary, SerializedError } from '../gpu';
 import type { TextToImageParams } from '../diffusion/text-to-image';
+import type { Concept } from '../cidm/concepts/concept';
+import type { TrainerCheckpoint } from '../cidm/train/trainer';
 
 /** Where the engine finds a model: the OPFS store (by id) — the only kind a worker can be sent. */
 export interface StoredModelRef {
@@ -51,7 +53,10 @@ export type EngineProgress =
   | { status: 'encode' }
   | { status: 'step'; step: number; steps: number; preview: RgbaImage | null; elapsedMs: number }
   | { status: 'decode' }
-  | { status: 'done' };
+  | { status: 'done' }
+  // concept training (train requests): one 'train' per step, a 'checkpoint' every checkpointEvery steps and at the end
+  | { status: 'train'; step: number; steps: number; loss: number; lr: number; itPerSec: number; etaMs: number; tokensFrozen: boolean }
+  | { status: 'checkpoint'; step: number; checkpoint: TrainCheckpoint };
 
 export interface LoadedModelInfo {
   id: string;
@@ -80,7 +85,8 @@ export type EngineRequest =
   | { kind: 'load'; id: number; model: StoredModelRef; precision: Precision }
   | { kind: 'generate'; id: number; params: GenerateParams }
   | { kind: 'unload'; id: number }
-  /** Aborts the request `target` (load or generate). */
+  | { kind: 'train'; id: number; spec: TrainJobSpec }
+  /** Aborts the request `target` (load, generate or train). */
   | { kind: 'cancel'; id: number; target: number };
 
 export type EngineEvent =
@@ -96,4 +102,80 @@ export interface EngineResults {
   load: LoadedModelInfo;
   generate: GenerateResult;
   unload: null;
+  train: TrainResult;
+}
+
+// ---- Concept training (a job of the engine; src/engine/train-job.ts) ----
+
+/** One training photo at the training size (square, resolution × resolution). */
+export interface TrainPhoto {
+  rgba: RgbaImage;
+  /** The subject's mask, 0..1, one value per pixel (same size): the loss counts only where it is set. */
+  mask?: Float32Array<ArrayBuffer>;
+}
+
+/** An earlier concept's LoRA ups [out, rank] by attn2 module name (Concept.lora keys), for the consolidation loss. */
+export type TrainOldTask = Map<string, Float32Array>;
+
+export interface TrainJobSpec {
+  /** The job's id; the finished concept takes it as its id, and a checkpoint only resumes its own job. */
+  jobId: string;
+  name: string;
+  /** e.g. "dog" or "teddy bear": the class words of the concept phrase; placeholder j ≥ 1 starts at class word j − 1. */
+  classWord: string;
+  /** e.g. ["<dog1>", "<dog2>"]: new words (PlaceholderCollisionError for a known one). */
+  placeholders: string[];
+  /** 1-based task number g (σ of the first token's init, spec §1.4). */
+  taskIndex: number;
+  photos: TrainPhoto[];
+  /** 'object' (default), 'style', or a caption with '{}' for "<p1> <p2> class". */
+  captionTemplate?: 'object' | 'style' | (string & {});
+  /** Default defaultTrainSteps(photos) (or the resumed checkpoint's). */
+  steps?: number;
+  /** LoRA rank (default 4). */
+  rank?: number;
+  /** AdamW learning rates (defaults 1e-4 and 1e-3, spec §1.6). */
+  lrLora?: number;
+  lrTokens?: number;
+  seed: number;
+  /** Masked ε-MSE for the photos that have a mask. */
+  masked: boolean;
+  /** Side of the square photos in pixels (512 or 1024 for SDXL). */
+  resolution: number;
+  /** Emit a checkpoint every this many steps (default 50), and always at the end. */
+  checkpointEvery?: number;
+  /** The ups of every earlier concept (task g > 1). */
+  oldTasks?: TrainOldTask[];
+  /** Continue this job from a checkpoint (pause = cancel, resume = train again with it). */
+  resume?: TrainCheckpoint;
+}
+
+/** One optimizer group's flat f32 buffers (cidm/train/flat-params.ts), padding included. */
+export interface TrainFlatState {
+  param: Float32Array;
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+}
+
+/** Everything a resumed run needs to continue exactly as the uninterrupted one. */
+export interface TrainCheckpoint {
+  jobId: string;
+  /** Completed steps. */
+  step: number;
+  /** The run's total steps (the learning-rate decay depends on it). */
+  steps: number;
+  trainer: TrainerCheckpoint;
+  lora: TrainFlatState;
+  tokens: TrainFlatState;
+  /** Loss of every completed step, so a resumed job still reports its whole curve. */
+  losses: number[];
+}
+
+export interface TrainResult {
+  concept: Concept;
+  /** Loss of each step 1..steps (resumed runs include the steps before the checkpoint). */
+  losses: number[];
+  /** Steps run by this request (fewer than steps when resumed). */
+  stepsRun: number;
+  timings: { prepareMs: number; trainMs: number };
 }

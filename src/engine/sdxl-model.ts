@@ -24,13 +24,31 @@ import { destroyVae, loadVae, type LoadedVae } from '../model/vae/load';
 import { vaeDecodeAuto } from '../model/vae/tiled';
 import type { SchedulerConfig } from '../diffusion/schedulers';
 import type { SdxlPipelineParts } from '../diffusion/text-to-image';
+import type { CidmModel } from '../cidm/train/cidm-step';
+import type { NoiseScheduleConfig } from '../cidm/train/noising';
 
 export interface LoadedSdxlModel {
   parts: SdxlPipelineParts;
   /** The UNet's config.json (the size check plans a step from it). */
   unetConfig: UNetConfigJson;
   gpuBytes: number;
+  /** What concept training needs beside the sampling parts (train-job.ts). */
+  training: SdxlTrainingParts;
   destroy(): void;
+}
+
+/** The loaded model as concept training sees it: the same resident weights, plus the VAE encoder on demand. */
+export interface SdxlTrainingParts {
+  /** In text-encoder order (tokenizer, tokenizer_2). */
+  tokenizers: readonly ClipTokenizer[];
+  model: CidmModel;
+  /** The training noise schedule (the scheduler config's beta fields, spec §1.6). */
+  schedule: NoiseScheduleConfig;
+  /**
+   * Loads the VAE encoder, which sampling does not keep resident (text-to-image needs only the
+   * decoder): the caller encodes the photos and destroys it (destroyVae) before training.
+   */
+  loadVaeEncoder(signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<LoadedVae>;
 }
 
 export interface LoadSdxlOptions {
@@ -124,5 +142,12 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20 } : {}) }),
   };
   const gpuBytes = loaded.te1.bytes + loaded.te2.bytes + loaded.unet.bytes + loaded.vae.bytes;
-  return { parts, unetConfig, gpuBytes, destroy };
+  const training: SdxlTrainingParts = {
+    tokenizers: [tok1, tok2],
+    model: { unet: loaded.unet, encoders: [loaded.te1, loaded.te2], dtype: o.dtype },
+    schedule: schedulerConfig,
+    loadVaeEncoder: (signal, onProgress) =>
+      withFile('vae', 'diffusion_pytorch_model', (f) => loadVae(ctx, f, vaeConfig, { dtype: vaeDtype, signal, parts: ['encoder'], ...(onProgress ? { onProgress } : {}) })),
+  };
+  return { parts, unetConfig, gpuBytes, training, destroy };
 }
