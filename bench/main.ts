@@ -11,6 +11,7 @@ import { createPeer } from './peer';
 import { maxAbsDiff, timeRuns } from './timing';
 import { runRegionsBench, type RegionBenchRow } from './regions';
 import { runTrainBench, type TrainBenchRow } from './train';
+import { runEwaBench, type EwaBenchRow } from './ewa';
 
 export interface BenchRow {
   op: string;
@@ -38,17 +39,23 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
   const rows: BenchRow[] = [];
   const regions: RegionBenchRow[] = [];
   const train: TrainBenchRow[] = [];
+  const ewa: EwaBenchRow[] = [];
   for (const suite of opts.suites) {
     // regional synthesis has no peer: its cost is measured against our own plain step (bench/regions.ts)
     if (suite === 'regions') {
       regions.push(...(await runRegionsBench(ctx, opts.maxRuns, log)));
+      continue;
+    }
+    // EWA: fold per prompt and the step on folded weights with 1/10/50 concepts, no peer (bench/ewa.ts)
+    if (suite === 'ewa') {
+      ewa.push(...(await runEwaBench(ctx, opts.maxRuns, log)));
       continue;
     }
     // training step vs forward, no peer either (bench/train.ts)
@@ -102,7 +109,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, rows, regions, train };
+  return { adapter, rows, regions, train, ewa };
 }
 
 const logEl = document.getElementById('log')!;

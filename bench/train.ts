@@ -12,13 +12,13 @@
  *    i.e. what each block's recompute inside the backward costs;
  *  - inference_ms: the inference backend's forward (GpuUNetBackend), the cost without any training.
  * Every timed run ends at queue.onSubmittedWorkDone, after a warm-up run (timing.ts).
- * With --profile, one more step runs with timestamp queries (where the adapter has them) and the row
- * gets the kernels that take the time, per phase.
+ * With --profile, one more step runs under bench/train-profile.ts and the row gets the kernels that
+ * take the time, per phase.
  */
 import type { GpuContext } from '../src/gpu/context';
 import { timeRuns } from './timing';
 import { sync } from './train-util';
-import { profileStep, type KernelShare } from './train-profile';
+import { profileStep, type StepProfile } from './train-profile';
 import { tinyCidmCase } from './train-cidm';
 import { resnetTrainCase, transformerTrainCase } from './train-blocks';
 
@@ -41,7 +41,8 @@ export interface TrainBenchRow {
   ratio_to_inference: number;
   /** What the last step's gradients looked like (finite, non-zero). */
   check: string;
-  profile?: KernelShare[];
+  /** With --profile: the step's time per kernel and phase. */
+  profile?: StepProfile;
 }
 
 /** One benchmarked training workload. Every method records GPU work; the driver syncs after it. */
@@ -121,9 +122,8 @@ async function measureCase(ctx: GpuContext, c: TrainCase, o: TrainBenchOptions, 
     check,
   };
   if (o.profile) {
-    const p = await profileStep(ctx, (mark) => c.step(mark));
-    if (p) row.profile = p;
-    else log('train: this adapter has no timestamp queries; no per-kernel profile');
+    row.profile = await profileStep(ctx, (mark) => c.step(mark));
+    log(`train ${c.model}: profiled one more step (${row.profile.method})`);
   }
   return row;
 }

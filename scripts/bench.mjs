@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --suite matmul[,blocks,unet,regions,train]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
+// npm run bench [-- --suite matmul[,blocks,unet,regions,train,ewa]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
 // Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
 // SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
 // EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
@@ -51,8 +51,9 @@ try {
   if (result.rows.length) printTable(result);
   if (result.regions?.length) printRegions(result);
   if (result.train?.length) printTrain(result);
+  if (result.ewa?.length) printEwa(result);
   if (jsonFile) {
-    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows, regions: result.regions }, null, 2));
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}) }, null, 2));
     console.log(`wrote ${jsonFile}`);
   }
   if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
@@ -76,6 +77,16 @@ function printRegions({ adapter, regions }) {
   for (const b of body) console.log(line(b));
 }
 
+// The ewa suite: EWA's once-per-prompt fold and the step on folded weights with 1/10/50 concepts (bench/ewa.ts).
+function printEwa({ adapter, ewa }) {
+  console.log(`\nadapter: ${adapter}   EWA on the tiny SDXL (step × 1 = step ms / step ms with 1 concept; target ≤ 1.05)\n`);
+  const head = ['concepts', 'library ms', 'fold ms', '(encode', 'weights', 'merge)', 'step ms', 'step × 1'];
+  const body = ewa.map((r) => [String(r.concepts), r.library_ms.toFixed(0), r.fold_ms.toFixed(0), r.encode_ms.toFixed(0), r.weights_ms.toFixed(0), r.merge_ms.toFixed(0), r.step_ms.toFixed(1), r.step_ratio_to_1.toFixed(3)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  console.log(head.map((h, i) => h.padStart(widths[i])).join('  '));
+  for (const b of body) console.log(b.map((c, i) => c.padStart(widths[i])).join('  '));
+}
+
 // The train suite: a training step against a forward of the same batch, no peer (bench/train.ts).
 function printTrain({ adapter, train }) {
   console.log(`\nadapter: ${adapter}   sizes: ${options.size}   training step vs forward (× fwd = step ms / forward ms; target ≤ 4)\n`);
@@ -89,10 +100,10 @@ function printTrain({ adapter, train }) {
     console.log(`\n${r.op} ${r.model}: ${r.shape}\n  grads: ${r.check}`);
     if (!r.profile) continue;
     for (const phase of ['forward', 'backward']) {
-      const ks = r.profile.filter((k) => k.phase === phase);
+      const ks = r.profile.kernels.filter((k) => k.phase === phase);
       const total = ks.reduce((s, k) => s + k.ms, 0);
       const top = ks.slice(0, 8).map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms ×${k.count} (${((100 * k.ms) / total).toFixed(0)}%)`);
-      console.log(`  ${phase} kernels (${total.toFixed(1)} ms timed): ${top.join(', ')}`);
+      console.log(`  ${phase} kernels (${total.toFixed(1)} ms, ${r.profile.method}): ${top.join(', ')}`);
     }
   }
 }

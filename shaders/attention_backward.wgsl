@@ -197,13 +197,11 @@ fn accumulate(w: f32, a: u32) {
   a3 = axpy(a3, w, a + 12u);
 #endif
 }
+// Columns d..d+15 of the row at `base`, those before `lim`. A loop with a runtime count, not 16 guarded
+// stores: those took lavapipe as long to compile as the whole key loop (a one-time epilogue on GPUs).
 fn store16(o: mat4x4<f32>, base: u32, d: u32, lim: u32) {
-  for (var c = 0u; c < 4u; c++) {
-    for (var i = 0u; i < 4u; i++) {
-      let col = d + c * 4u + i;
-      if (col < lim) { outg[base + col] = {{DTYPE}}(o[c][i] * params.oscale); }
-    }
-  }
+  let n = min(16u, max(lim, d) - d);
+  for (var c = 0u; c < n; c++) { outg[base + d + c] = {{DTYPE}}(o[c / 4u][c % 4u] * params.oscale); }
 }
 #endif
 

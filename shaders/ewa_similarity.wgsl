@@ -17,13 +17,13 @@ struct Params {
   words: u32,         // J
   tokens: u32,        // K
   dim: u32,           // C
-  concept_rows: u32,  // rows per layer of the concept states (sequences · seq)
+  concept_stride: u32, // rows between layers of the concept states (word j of layer l: l·stride + word_rows[j])
   prompt_stride: u32, // rows between layers of the prompt states: K, or 0 when one prompt serves all layers
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> concept_states: array<{{DTYPE}}>;  // [L, concept_rows, C]
-@group(0) @binding(2) var<storage, read> word_rows: array<u32>;      // [J] row of word j within a layer
+@group(0) @binding(1) var<storage, read> concept_states: array<{{DTYPE}}>;  // rows of C
+@group(0) @binding(2) var<storage, read> word_rows: array<u32>;      // [J] row of word j at layer 0
 @group(0) @binding(3) var<storage, read> prompt_states: array<{{DTYPE}}>;   // [L or 1, K, C]
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;      // [L, J + 1, K + 1]
 
@@ -65,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   // Element offsets of the two rows (the norm column/row needs only one of them).
   if (is_word) {
-    let e = (l * params.concept_rows + word_rows[j]) * params.dim;
+    let e = (l * params.concept_stride + word_rows[j]) * params.dim;
     if (is_token) {
       out[i] = concept_prompt(e, (l * params.prompt_stride + k) * params.dim);
     } else {

@@ -17,6 +17,8 @@ import { regionalPredictor } from '../cidm/regional/regional-step';
 import { latentSize, usesGuidance } from '../diffusion/sdxl-conditioning';
 import { loadSdxlModel, type LoadedSdxlModel } from './sdxl-model';
 import type { EngineProgress, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, RgbaImage, StoredModelRef } from './protocol';
+import type { TrainJobSpec, TrainResult } from './protocol';
+import { runTrainJob } from './train-job';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -29,6 +31,8 @@ export interface StudioEngine {
   load(model: StoredModelRef, precision: Precision, o?: CallOptions): Promise<LoadedModelInfo>;
   generate(params: GenerateParams, o?: CallOptions): Promise<GenerateResult>;
   unload(): Promise<null>;
+  /** Trains a concept on the loaded model (progress: 'train' per step, 'checkpoint'); cancel = pause with a checkpoint. */
+  train(spec: TrainJobSpec, o?: CallOptions): Promise<TrainResult>;
   /** Called when the GPU device is lost (the model is dropped; the next request makes a new device). */
   onDeviceLost(listener: (e: SerializedError) => void): () => void;
   dispose(): void;
@@ -167,6 +171,23 @@ export class InThreadEngine implements StudioEngine {
     return this.serial(async () => {
       this.dropModel();
       return null;
+    });
+  }
+
+  train(spec: TrainJobSpec, o: CallOptions = {}): Promise<TrainResult> {
+    return this.serial(async () => {
+      o.signal?.throwIfAborted();
+      const model = this.model;
+      const ctx = this.ctx;
+      if (!model || !ctx) throw new NoModelLoadedError();
+      try {
+        const result = await runTrainJob(ctx, model.loaded.training, spec, { modelId: model.ref.id, signal: o.signal, onProgress: o.onProgress });
+        o.onProgress?.({ status: 'done' });
+        return result;
+      } finally {
+        // training's activations are far larger than sampling's: give the idle ones back to the GPU
+        if (this.ctx === ctx) ctx.pool.trim();
+      }
     });
   }
 

@@ -7,6 +7,7 @@ import type { SerializedError } from '../gpu';
 import type { CallOptions, StudioEngine } from './engine';
 import { reviveError } from './errors';
 import type { EngineEvent, EngineRequest, EngineResults, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, StoredModelRef } from './protocol';
+import type { TrainJobSpec, TrainResult } from './protocol';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -75,6 +76,9 @@ export class WorkerEngine implements StudioEngine {
   }
   unload(): Promise<null> {
     return this.call({ kind: 'unload' });
+  }
+  train(spec: TrainJobSpec, o?: CallOptions): Promise<TrainResult> {
+    return this.call({ kind: 'train', spec }, o);
   }
   onDeviceLost(listener: (e: SerializedError) => void): () => void {
     this.lostListeners.add(listener);

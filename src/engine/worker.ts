@@ -9,6 +9,8 @@ import { ModelFileError } from '../model/errors';
 import { OpfsModelFiles, readJson, type ModelFiles } from '../model/model-files';
 import { InThreadEngine } from './engine';
 import type { EngineEvent, EngineProgress, EngineRequest } from './protocol';
+import type { TrainResult } from './protocol';
+import { trainTransferables } from './train-job';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -58,6 +60,8 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
     signal: ac.signal,
     onProgress: (progress: EngineProgress) => {
       const t = progress.status === 'step' && progress.preview ? [progress.preview.rgba.buffer as ArrayBuffer] : [];
+      // a training checkpoint's tensors are handed over, not copied (tens of MB for SDXL)
+      if (progress.status === 'checkpoint') t.push(...trainTransferables(progress.checkpoint));
       post({ kind: 'progress', id: req.id, progress }, t);
     },
   };
@@ -76,8 +80,11 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
       case 'unload':
         value = await engine.unload();
         break;
+      case 'train':
+        value = await engine.train(req.spec, opts);
+        break;
     }
-    post({ kind: 'result', id: req.id, value }, transferables(value));
+    post({ kind: 'result', id: req.id, value }, req.kind === 'train' ? trainTransferables(value as TrainResult) : transferables(value));
   } catch (err) {
     post({ kind: 'error', id: req.id, error: serializeError(err) });
   } finally {

@@ -4,7 +4,9 @@
  *
  *  once per library (EwaLibrary.create):
  *    register every concept's words as added tokens (token-table.ts) and upload the extra rows;
- *    encode the concept prompt's L layer-wise copies → states [L, sequences·77, C] (kept);
+ *    encode the concept prompt's L layer-wise copies → states [sequences·L, 77, C] (kept; a library
+ *    past one 77-token sequence is encoded one sequence's L copies at a time, the batch of a prompt,
+ *    so no activation outgrows what a prompt needs);
  *    pack all LoRAs per attn2 linear (fold.ts).
  *  once per prompt (prepare):
  *    encode the prompt's layer-wise copies → [L, 77, C] (or [1, 77, C] if it names no concept);
@@ -18,11 +20,13 @@ import { toF16Array } from '../../gpu/f16';
 import type { Tensor } from '../../gpu/tensor';
 import type { ClipTokenizer } from '../../model/tokenizer/clip-bpe';
 import type { Concept } from '../concepts/concept';
+import { concat } from '../../ops/concat';
+import { checkPlaceholders } from '../train/caption-ids';
 import type { CidmModel } from '../train/cidm-step';
 import { crossAttentionLayers, loraTargets } from '../train/layers';
 import { encodeLayerwise, type LayerwiseStates } from './encode';
 import { createLoraBank, ewaAdapters, EWA_LORA_SCALE, foldEwa, type EwaAdapters, type EwaLoraBank, type FoldedWeights } from './fold';
-import { ewaSimilarity, layerSimilarities } from './similarity';
+import { ewaSimilarity, layerSimilarities, type ConceptRows } from './similarity';
 import {
   buildTokenTable, conceptPromptIds, conceptPromptLayout, extraEmbeddingRows, layerwisePromptIds, promptIds, type EwaTokenTable,
 } from './token-table';
@@ -60,9 +64,8 @@ export class EwaLibrary {
     readonly table: EwaTokenTable,
     /** Per encoder: the extra rows [L·W, hidden_k]. */
     private readonly extra: readonly Tensor[],
-    /** The concept prompt's states [L, sequences·77, C] and each word's row in them. */
-    readonly conceptStates: Tensor,
-    readonly wordRows: readonly number[],
+    /** The concept prompt's states [sequences·L, 77, C] and each word's row in them. */
+    readonly concept: ConceptRows,
     readonly bank: EwaLoraBank,
     readonly options: Required<EwaOptions>,
   ) {}
@@ -73,6 +76,7 @@ export class EwaLibrary {
     const layers = crossAttentionLayers(model.unet.arch).length;
     const table = buildTokenTable(concepts, model.encoders.map((e) => e.config), layers);
     const extra: Tensor[] = [];
+    const parts: Tensor[] = [];
     let bank: EwaLoraBank | null = null;
     try {
       for (const [k, te] of model.encoders.entries()) {
@@ -81,17 +85,26 @@ export class EwaLibrary {
         extra.push(t);
         ctx.write(t, model.dtype === 'f16' ? toF16Array(rows) : rows);
       }
+      tokenizers.forEach((tok) => checkPlaceholders(tok, table.words));
       const seq = tokenizers[0]!.maxLength;
       const layout = conceptPromptLayout(table, seq);
-      const ids = tokenizers.map((tok, k) => layerwisePromptIds(table, k, conceptPromptIds(table, k, tok)));
-      const enc = await encodeLayerwise(ctx, model.encoders, extra, ids, { seq });
-      const [, , C] = enc.states.shape as [number, number, number];
-      const conceptStates = { ...enc.states, shape: [layers, layout.sequences * seq, C] };
+      const ids = tokenizers.map((tok, k) => conceptPromptIds(table, k, tok));
+      for (let s = 0; s < layout.sequences; s++) {
+        const one = ids.map((all, k) => layerwisePromptIds(table, k, all.slice(s * seq, (s + 1) * seq)));
+        parts.push((await encodeLayerwise(ctx, model.encoders, extra, one, { seq })).states);
+      }
+      const states = parts.length === 1 ? parts[0]! : await concat(ctx, parts, 0);
+      if (parts.length > 1) ctx.release(...parts);
+      parts.length = 0;
+      parts.push(states);
+      // Word w of layer l: row (sequence·L + l)·seq + position = l·seq + (sequence·L·seq + position).
+      const concept: ConceptRows = { states, layers, layerStride: seq, rows: layout.places.map((p) => p.sequence * layers * seq + p.position) };
       bank = createLoraBank(ctx, loraTargets(model.unet.arch), table.concepts, model.dtype);
       const options = { form: o.form ?? 'code', loraScale: o.loraScale ?? EWA_LORA_SCALE };
-      return new EwaLibrary(ctx, model, tokenizers, table, extra, conceptStates, layout.wordRows, bank, options);
+      return new EwaLibrary(ctx, model, tokenizers, table, extra, concept, bank, options);
     } catch (err) {
       for (const t of extra) ctx.destroyTensor(t);
+      ctx.releaseLive(...parts);
       bank?.destroy();
       throw err;
     }
@@ -112,10 +125,10 @@ export class EwaLibrary {
 
   /** w^l for every layer from prompt states [L or 1, 77, C]. */
   async weights(states: Tensor, form: EwaForm = this.options.form): Promise<Float64Array[]> {
-    const t = await ewaSimilarity(this.ctx, this.conceptStates, this.wordRows, states);
+    const t = await ewaSimilarity(this.ctx, this.concept, states);
     const table = await this.ctx.read(t);
     this.ctx.release(t);
-    return layerSimilarities(table, this.layers, this.wordRows.length, states.shape[1]!).map((s) => ewaLayerWeights(s, this.table.spans, form));
+    return layerSimilarities(table, this.layers, this.concept.rows.length, states.shape[1]!).map((s) => ewaLayerWeights(s, this.table.spans, form));
   }
 
   /** Encode, weigh and fold for one prompt. */
@@ -147,7 +160,7 @@ export class EwaLibrary {
 
   destroy(): void {
     for (const t of this.extra) this.ctx.destroyTensor(t);
-    this.ctx.releaseLive(this.conceptStates);
+    this.ctx.releaseLive(this.concept.states);
     this.bank.destroy();
   }
 }

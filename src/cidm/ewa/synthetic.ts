@@ -1,9 +1,11 @@
 /**
  * Synthetic concepts for EWA's checks and bench: seeded random layer-wise tokens and LoRAs of the
- * right shapes for a model, with no training behind them. Token rows are drawn far larger than a CLIP
- * vocabulary row (σ = tokenStd), so each concept's words dominate the states at their positions and
- * concepts are told apart clearly (what learned tokens do on a trained model). LoRA ups are non-zero
- * (a freshly initialised up is 0 and would make every fold a no-op).
+ * right shapes for a model, with no training behind them. Token rows are drawn large (σ = tokenStd,
+ * default 4: a row's norm is then ~4·√hidden, while the tiny random encoders' states have norms ~15
+ * and a large part shared by all positions, cos ≈ 0.4 between unrelated ones), so each concept's
+ * words dominate the states at their positions and concepts are told apart clearly, as learned tokens
+ * are on a trained model. LoRA ups are non-zero (a freshly initialised up is 0 and would make every
+ * fold a no-op).
  */
 import { NoiseStream } from '../../diffusion/rng';
 import type { UNetArch } from '../../model/unet/arch';
@@ -15,7 +17,7 @@ export interface SyntheticConceptOptions {
   words?: number;
   rank?: number;
   seed?: number;
-  /** σ of the token rows (default 1). */
+  /** σ of the token rows (default 4). */
   tokenStd?: number;
   /** σ of the LoRA downs and ups (default 0.1). */
   loraStd?: number;
@@ -52,7 +54,7 @@ export function syntheticConcepts(arch: UNetArch, tokenWidths: readonly number[]
       taskIndex: i + 1,
       layers,
       rank,
-      tokens: tokenWidths.map((h) => normals(rng, layers * words * h, o.tokenStd ?? 1)),
+      tokens: tokenWidths.map((h) => normals(rng, layers * words * h, o.tokenStd ?? 4)),
       tokenWidths: [...tokenWidths],
       lora,
       hyper: { steps: 0, lrLora: 0, lrTokens: 0, rank, seed: o.seed ?? 1234, resolution: 0, masked: false, gamma: 0, r1Form: 'code' },

@@ -75,7 +75,7 @@ describe('EWA token table', () => {
     const ids = conceptPromptIds(table, 1, tok2);
     expect(ids.slice(0, 10)).toEqual([49406, 49408, 49409, 49410, 49411, 49412, 49413, 49414, 49407, tok2.padId]);
     expect(ids).toHaveLength(77);
-    expect(conceptPromptLayout(table, 77)).toEqual({ sequences: 1, seq: 77, wordRows: [1, 2, 3, 4, 5, 6, 7] });
+    expect(conceptPromptLayout(table, 77)).toEqual({ sequences: 1, seq: 77, places: [1, 2, 3, 4, 5, 6, 7].map((position) => ({ sequence: 0, position })) });
     // layer 3's copy of the concept prompt
     const lw = layerwisePromptIds(table, 0, conceptPromptIds(table, 0, tok1));
     expect(lw.slice(3 * 77 + 1, 3 * 77 + 8)).toEqual([0, 1, 2, 3, 4, 5, 6].map((w) => addedTokenId(table, 0, w, 3)));
@@ -85,7 +85,8 @@ describe('EWA token table', () => {
     const many = buildTokenTable(syntheticConcepts(arch, [32, 48], 50), ENC, L);
     const layout = conceptPromptLayout(many, 77);
     expect(layout.sequences).toBe(2);
-    expect(layout.wordRows.slice(72, 76)).toEqual([73, 74, 78, 79]); // 37 tasks (74 words) fit the first; task 38 starts the second
+    // 37 tasks (74 words) fit the first; task 38 starts the second
+    expect(layout.places.slice(72, 76)).toEqual([{ sequence: 0, position: 73 }, { sequence: 0, position: 74 }, { sequence: 1, position: 1 }, { sequence: 1, position: 2 }]);
     const ids = conceptPromptIds(many, 0, tok1);
     expect(ids).toHaveLength(154);
     expect([ids[0], ids[75], ids[76], ids[77]]).toEqual([49406, 49407, tok1.padId, 49406]);

@@ -127,14 +127,14 @@ export interface ConceptPromptLayout {
   sequences: number;
   /** Tokens per sequence. */
   seq: number;
-  /** Per word w (task order): its row among the sequences·seq positions of one layer. */
-  wordRows: number[];
+  /** Per word w (task order): its sequence and its position in it (1 + its index there: BOS is 0). */
+  places: { sequence: number; position: number }[];
 }
 
 /** Where each word sits in the concept prompt: whole tasks packed into sequences of maxLength − 2 words. */
 export function conceptPromptLayout(t: EwaTokenTable, maxLength: number): ConceptPromptLayout {
   const room = maxLength - 2;
-  const wordRows: number[] = [];
+  const places: { sequence: number; position: number }[] = [];
   let sequence = 0;
   let used = 0;
   t.spans.forEach((s, i) => {
@@ -143,10 +143,10 @@ export function conceptPromptLayout(t: EwaTokenTable, maxLength: number): Concep
       sequence++;
       used = 0;
     }
-    for (let j = 0; j < s.count; j++) wordRows.push(sequence * maxLength + 1 + used + j);
+    for (let j = 0; j < s.count; j++) places.push({ sequence, position: 1 + used + j });
     used += s.count;
   });
-  return { sequences: sequence + 1, seq: maxLength, wordRows };
+  return { sequences: sequence + 1, seq: maxLength, places };
 }
 
 /** The concept prompt's layer-less ids for encoder k (sequences·seq), BOS/EOS/padding of its tokenizer. */
@@ -155,13 +155,12 @@ export function conceptPromptIds(t: EwaTokenTable, encoder: number, tok: Sequenc
   const ids: number[] = [];
   for (let s = 0; s < layout.sequences; s++) ids.push(tok.bosId, ...Array<number>(tok.maxLength - 1).fill(tok.padId));
   const vocab = t.encoders[encoder]!.vocabSize;
-  // Each sequence's EOS follows its last word (the position after the largest word row in it).
-  const lastRow = new Map<number, number>();
-  layout.wordRows.forEach((row, w) => {
-    ids[row] = vocab + w;
-    const s = Math.floor(row / tok.maxLength);
-    lastRow.set(s, Math.max(lastRow.get(s) ?? 0, row));
+  // Each sequence's EOS follows its last word.
+  const last = new Map<number, number>();
+  layout.places.forEach(({ sequence, position }, w) => {
+    ids[sequence * tok.maxLength + position] = vocab + w;
+    last.set(sequence, Math.max(last.get(sequence) ?? 0, position));
   });
-  for (const row of lastRow.values()) ids[row + 1] = tok.eosId;
+  for (const [sequence, position] of last) ids[sequence * tok.maxLength + position + 1] = tok.eosId;
   return ids;
 }

@@ -58,6 +58,8 @@ export interface CidmStepOptions {
   checkpointing?: boolean;
   /** Multiplies dL/dε̂ before the backward; gradients are divided by it on accumulation (f16). */
   lossScale?: number;
+  /** LoRA scale α in y = Wx + α·U·D·x (CIDM trains with α = 1, spec §1.3). */
+  loraAlpha?: number;
 }
 
 /** The activation-dtype copy a forward reads of an f32 master tensor (the master itself in f32). */
@@ -86,7 +88,7 @@ export async function cidmForward(ctx: GpuContext, m: CidmModel, p: CidmParams, 
     lora.set(w, {
       down: await computeCopy(ctx, p.lora.view('param', downName(t.module)), m.dtype, scratch),
       up: await computeCopy(ctx, p.lora.view('param', upName(t.module)), m.dtype, scratch),
-      alpha: 1,
+      alpha: o.loraAlpha ?? 1,
       gradDown: p.lora.view('grad', downName(t.module)),
       gradUp: p.lora.view('grad', upName(t.module)),
       gradScale,
@@ -104,15 +106,21 @@ export async function cidmForward(ctx: GpuContext, m: CidmModel, p: CidmParams, 
     const be = new TrainBackend(tape, te.weights, m.dtype, { rows: new Map([[rowsT, rows]]), checkpointing: o.checkpointing, label: `text_encoder ${k + 1}` });
     const ids = layerwiseIds(inp.ids[k]!, te.config.vocabSize, s.placeholders, s.layers);
     const L = te.config.numHiddenLayers;
-    const last = k === m.encoders.length - 1 && te.config.withProjection;
+    // SDXL (two encoders, the last with a projection) reads hidden_states[-2] of both and pools the last
+    // one; a single-encoder model (SD-1.5) reads last_hidden_state (CIDM's released code, spec §1.4).
+    const pooling = k === m.encoders.length - 1 && te.config.withProjection;
+    const lastState = m.encoders.length === 1 && !te.config.withProjection;
     const out = await textEncoderForwardOn(be, te, ids, {
       extra: be.input(rowsT, true),
-      // SDXL reads hidden_states[-2] of both encoders; only the last one (with the projection) runs to the end for the pooled embedding.
-      hiddenStates: [L - 1],
-      ...(last ? { pooling: 'eos' as const } : { layers: L - 1, final: false }),
+      ...(pooling ? { hiddenStates: [L - 1], pooling: 'eos' as const } : lastState ? {} : { hiddenStates: [L - 1], layers: L - 1, final: false }),
     });
-    hidden.push(out.hiddenStates.get(L - 1)!);
-    if (last) {
+    if (lastState) {
+      hidden.push(out.lastHiddenState!);
+      be.release(out.pooled!);
+    } else {
+      hidden.push(out.hiddenStates.get(L - 1)!);
+    }
+    if (pooling) {
       be.release(out.lastHiddenState!, out.pooled!);
       pooled = out.textEmbeds;
     }

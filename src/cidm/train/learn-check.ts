@@ -27,6 +27,8 @@ export interface LearnCheckOptions {
   /** Learning rates: a tiny random model needs more than CIDM's 1e-4 / 1e-3 to move in a few steps. */
   lrLora?: number;
   lrTokens?: number;
+  /** Gradient checkpointing (default on; the tiny model fits without it, and CPU adapters are faster). */
+  checkpointing?: boolean;
   onStep?: (r: StepReport) => void;
 }
 
@@ -143,6 +145,7 @@ export async function runLearnCheck(ctx: GpuContext, m: CidmModel, tokenizers: r
     schedule,
     // The check measures learning, not the early stop: the tokens keep training.
     tokenNormThreshold: Infinity,
+    ...(o.checkpointing === false ? { checkpointing: false } : {}),
   });
   try {
     // Random first word, the other initialised at random too (no class row needed for a synthetic concept).

@@ -7,7 +7,7 @@
  * model's scheduler config. A tensor the set does not have is not compared; nothing is assumed about
  * names beyond the golden convention (param./grad./grad_masked./grad_reg./adamw[_masked].*).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../../gpu/context';
 import type { DType, Tensor } from '../../gpu/tensor';
@@ -76,7 +76,10 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
   const names = g.names();
 
   // Shapes from the parameters themselves.
-  const tokenShapes = model.encoders.map((_, k) => g.shape(`param.${tokenName(k)}`));
+  // Golden names: token_embeds_<k> per encoder (a single-encoder set may say token_embeds), input_ids_<k>.
+  const tokenTensor = (k: number) => (g.has(`param.${tokenName(k)}`) || k > 0 || !g.has('param.token_embeds') ? tokenName(k) : 'token_embeds');
+  const idsTensor = (k: number) => (g.has(`input.input_ids_${k + 1}`) || k > 0 || !g.has('input.input_ids') ? `input.input_ids_${k + 1}` : 'input.input_ids');
+  const tokenShapes = model.encoders.map((_, k) => g.shape(`param.${tokenTensor(k)}`));
   const [L, P] = tokenShapes[0]! as [number, number, number];
   const anyDown = names.find((n) => n.startsWith('param.') && n.endsWith('.lora_down.weight'));
   if (!anyDown) throw new Error('the cidm group has no param.*.lora_down.weight');
@@ -84,17 +87,22 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
   const shape = cidmShape(model.unet.arch, P, rank, tokenShapes.map((s) => s[2]!));
   if (shape.layers !== L) throw new Error(`the set has tokens for ${L} layers, the model has ${shape.layers} cross-attention layers`);
   const params = createCidmParams(ctx, shape);
-  const alpha = g.spec.lora?.alpha ?? 1;
-  if (alpha !== 1) throw new Error(`LoRA alpha ${alpha}: the training step uses CIDM's α = 1`);
+  const loraAlpha = g.spec.lora?.alpha ?? 1;
+  const alias = new Map(model.encoders.map((_, k) => [tokenName(k), tokenTensor(k)]));
   const oldIdx = [...new Set(names.map((n) => /^old_task\.(\d+)\./.exec(n)?.[1]).filter((x): x is string => x !== undefined))].sort((a, b) => +a - +b);
   const upNames = shape.targets.map((t) => upName(t.module));
   const oldTasks: OldTaskUps[] = [];
   for (const i of oldIdx) oldTasks.push(new Map(await Promise.all(upNames.map(async (u) => [u, await g.f32(`old_task.${i}.${u}`)] as const))));
   const consolidation = ConsolidationLoss.create(ctx, params.lora, upNames, oldTasks, { gamma: gammaOf(g.spec) });
 
+  const unalias = (golden: string) => [...alias].find(([, a]) => a === golden)?.[0] ?? golden;
   try {
     // Noising (DDPM add_noise with the model's training schedule).
-    const sched = JSON.parse(readFileSync(join(modelDir, 'scheduler/scheduler_config.json'), 'utf8')) as SchedulerConfig;
+    const schedPath = join(modelDir, 'scheduler/scheduler_config.json');
+    // diffusers' DDPM defaults for SD-family models when the folder has no scheduler config.
+    const sched = (existsSync(schedPath)
+      ? JSON.parse(readFileSync(schedPath, 'utf8'))
+      : { num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear' }) as SchedulerConfig;
     const noiser = new DdpmNoiser(sched);
     const x0 = await g.f32('input.x0');
     const noise = await g.f32('input.noise');
@@ -104,7 +112,7 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
     const noisyHost = noiser.addNoise(x0, noise, B, timesteps);
     await cmp('intermediate.noisy_latents', noisyHost, tol.forward);
     const latentShape = g.shape('input.x0');
-    const ids = await Promise.all(model.encoders.map((_, k) => g.ints(`input.input_ids_${k + 1}`)));
+    const ids = await Promise.all(model.encoders.map((_, k) => g.ints(idsTensor(k))));
     const timeIds = g.has('input.time_ids') ? Array.from(await g.f32('input.time_ids')) : undefined;
 
     const variants: { masked: boolean; grad: string; adamw: string; total: string }[] = [
@@ -112,14 +120,14 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
       ...(g.has('input.mask') ? [{ masked: true, grad: 'grad_masked', adamw: 'adamw_masked', total: 'loss.total_masked' }] : []),
     ];
     for (const [vi, v] of variants.entries()) {
-      await writeParams(ctx, g, params);
+      await writeParams(ctx, g, params, alias);
       await params.lora.zeroGrads(ctx);
       await params.tokens.zeroGrads(ctx);
       const noisy = ctx.upload(noisyHost, latentShape, dtype, 'noisy latents');
       const target = ctx.upload(noise, latentShape, dtype, 'noise target');
       // f16: the same static loss scale as the trainer, so the backward's small gradients stay normal.
       const lossScale = dtype === 'f16' ? 1024 : 1;
-      const f = await cidmForward(ctx, model as CidmModel, params, { noisy, timesteps, timeIds, ids }, { lossScale });
+      const f = await cidmForward(ctx, model as CidmModel, params, { noisy, timesteps, timeIds, ids }, { lossScale, loraAlpha });
       if (vi === 0) {
         await cmp('intermediate.encoder_hidden_states', await ctx.read(f.states.t), tol.forward);
         if (f.pooled) await cmp('intermediate.text_embeds', await ctx.read(f.pooled.t), tol.forward);
@@ -139,17 +147,17 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
         await cmp('loss.enhan', [reg.enhan], tol.forward);
       }
       await cmp(v.total, [diffusion + reg.total], tol.forward);
-      for (const n of names.filter((x) => x.startsWith(`${v.grad}.`))) await cmp(n, await readParam(ctx, params, n.slice(v.grad.length + 1), 'grad'), tol.grad);
+      for (const n of names.filter((x) => x.startsWith(`${v.grad}.`))) await cmp(n, await readParam(ctx, params, unalias(n.slice(v.grad.length + 1)), 'grad'), tol.grad);
       await adamwStep(ctx, g.spec, params);
       for (const n of names.filter((x) => x.startsWith(`${v.adamw}.`))) {
         const [, slot, ...rest] = n.split('.');
         const s = slot === 'param' ? 'param' : slot === 'exp_avg' ? 'expAvg' : 'expAvgSq';
-        await cmp(n, await readParam(ctx, params, rest.join('.'), s), tol.adamw);
+        await cmp(n, await readParam(ctx, params, unalias(rest.join('.')), s), tol.adamw);
       }
     }
     // The consolidation gradient alone (grad_reg.*): from the initial ups, zero diffusion gradient.
     if (names.some((n) => n.startsWith('grad_reg.'))) {
-      await writeParams(ctx, g, params);
+      await writeParams(ctx, g, params, alias);
       await params.lora.zeroGrads(ctx);
       await consolidation.apply(ctx);
       for (const n of names.filter((x) => x.startsWith('grad_reg.'))) await cmp(n, await readParam(ctx, params, n.slice('grad_reg.'.length), 'grad'), tol.forward * 10);
@@ -162,10 +170,10 @@ export async function cidmGroupCase(ctx: GpuContext, dtype: DType, g: CidmGroupV
   return results;
 }
 
-async function writeParams(ctx: GpuContext, g: CidmGroupView, p: CidmParams): Promise<void> {
+async function writeParams(ctx: GpuContext, g: CidmGroupView, p: CidmParams, alias: ReadonlyMap<string, string>): Promise<void> {
   for (const group of [p.lora, p.tokens]) {
     await group.resetMoments(ctx);
-    for (const name of group.layout.names) group.write(ctx, 'param', name, await g.f32(`param.${name}`));
+    for (const name of group.layout.names) group.write(ctx, 'param', name, await g.f32(`param.${alias.get(name) ?? name}`));
   }
 }
 

@@ -76,11 +76,15 @@ const F32_TOL = 2e-5;
 /** f16 storage: out (used for D) and the gradients are rounded to f16 (2^-11 relative each). */
 const F16_TOL = 5e-3;
 /**
- * Each new (head-dim blocks, causal, dtype) compiles four pipelines; lavapipe takes 5-30 s for each
- * (3 register row-vectors per invocation) without its shader cache, so the cases share few variants
- * (D 16/24/40/64 whole, 80/128 in chunks; causal only with D 16 and 128) and the tests get 10 minutes.
+ * Each new (head-dim blocks, causal, dtype) compiles four pipelines, which takes lavapipe (without its
+ * shader cache) 5-45 s of CPU per variant: three 64-float register row-vectors per invocation. So the
+ * cases share few variants (D 16/24/40/64 whole, 80/128 in chunks; causal with D 16 and 128), lavapipe,
+ * the f16 tier, runs the f32 cases of D 16, 64 (SDXL's) and 80 (chunks) only (SwiftShader runs all), and
+ * the tests get 10 minutes.
  */
 const LONG = 600_000;
+const LAVAPIPE_F32_DIMS = new Set([16, 64, 80]);
+const here = (cases: Case[]) => cases.filter((c) => TEST_ADAPTER !== 'lavapipe' || LAVAPIPE_F32_DIMS.has(c.d));
 
 describe(`attention backward on ${TEST_ADAPTER}`, () => {
   it('tiles each head dim within 16 KiB of workgroup memory', () => {
@@ -99,7 +103,7 @@ describe(`attention backward on ${TEST_ADAPTER}`, () => {
       { batch: 1, heads: 2, tq: 77, tk: 77, d: 64 },
       { batch: 1, heads: 3, tq: 37, tk: 37, d: 80 },
     ];
-    for (const [i, c] of cases.entries()) expect(await run(ctx, c, 'f32', 100 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
+    for (const [i, c] of here(cases).entries()) expect(await run(ctx, c, 'f32', 100 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
   }, LONG);
 
   it('cross-attention (Tq != Tk): Tq 45 with Tk 13 / 77, Tk = 1, batch 2', async () => {
@@ -107,9 +111,9 @@ describe(`attention backward on ${TEST_ADAPTER}`, () => {
     const cases: Case[] = [
       { batch: 2, heads: 2, tq: 45, tk: 13, d: 16 },
       { batch: 1, heads: 2, tq: 45, tk: 77, d: 40 },
-      { batch: 2, heads: 1, tq: 5, tk: 1, d: 24 },
+      { batch: 2, heads: 1, tq: 5, tk: 1, d: 16 },
     ];
-    for (const [i, c] of cases.entries()) expect(await run(ctx, c, 'f32', 200 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
+    for (const [i, c] of here(cases).entries()) expect(await run(ctx, c, 'f32', 200 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
   }, LONG);
 
   it('causal (top-left aligned): Tq = Tk across several row blocks, Tq > Tk and Tq < Tk', async () => {
@@ -120,7 +124,7 @@ describe(`attention backward on ${TEST_ADAPTER}`, () => {
       { batch: 1, heads: 2, tq: 45, tk: 13, d: 16, causal: true },
       { batch: 2, heads: 1, tq: 20, tk: 45, d: 16, causal: true },
     ];
-    for (const [i, c] of cases.entries()) expect(await run(ctx, c, 'f32', 300 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
+    for (const [i, c] of here(cases).entries()) expect(await run(ctx, c, 'f32', 300 + 10 * i), name(c)).toBeLessThanOrEqual(F32_TOL);
   }, LONG);
 
   it('long keys (several tiles and row blocks), head dims past 64 (column chunks) and large logits', async () => {
@@ -133,7 +137,7 @@ describe(`attention backward on ${TEST_ADAPTER}`, () => {
       // Logits up to ~±100: without the saved max (lse) exp would overflow; P is nearly one-hot.
       { batch: 1, heads: 2, tq: 41, tk: 50, d: 16, scale: 4, amp: 2.5 },
     ];
-    for (const [i, c] of cases.entries()) {
+    for (const [i, c] of here(cases).entries()) {
       // Large logits: f32 rounds a logit of ~100 by ~100·2^-24 before any accumulation (attention.gpu.test).
       const tol = c.amp ? 1e-4 : F32_TOL;
       expect(await run(ctx, c, 'f32', 400 + 10 * i), name(c)).toBeLessThanOrEqual(tol);
