@@ -6,11 +6,12 @@
  * transformer and resnet blocks on the training backend with checkpointing), medians of:
  *  - ours_ms: one training step: forward (checkpointed, not recording), loss, then recompute + backward
  *    (+ AdamW for CIDM), with one sync after the loss so the two halves are timed apart (fwd_ms and
- *    recompute_backward_ms; the sync costs one GPU drain, nothing on a CPU adapter);
+ *    recompute_backward_ms; the sync lets the queue run dry once while the backward starts recording);
  *  - forward_ms: the same forward on the training backend, discarded (ratio_to_forward = ours / this);
  *  - recording_forward_ms: that forward with checkpointing off (every op recorded, activations held),
  *    i.e. what each block's recompute inside the backward costs;
- *  - inference_ms: the inference backend's forward (GpuUNetBackend), the cost without any training.
+ *  - inference_ms: the inference backend's forward (GpuUNetBackend), the cost without any training
+ *    (for the CIDM row: the UNet alone with one context, as a sampling step; no text encoders).
  * Every timed run ends at queue.onSubmittedWorkDone, after a warm-up run (timing.ts).
  * With --profile, one more step runs under bench/train-profile.ts and the row gets the kernels that
  * take the time, per phase.
@@ -36,7 +37,7 @@ export interface TrainBenchRow {
   recompute_backward_ms: number;
   /** The forward with every op recorded (no checkpointing): the cost of the recomputes. */
   recording_forward_ms: number;
-  /** The inference backend's forward (no tape, no LoRA). */
+  /** The inference backend's forward (no tape, no LoRA; CIDM: the UNet alone, one context). */
   inference_ms: number;
   ratio_to_inference: number;
   /** What the last step's gradients looked like (finite, non-zero). */

@@ -50,6 +50,8 @@ afterAll(async () => {
 });
 
 const sum = (w: ArrayLike<number>) => Array.from(w).reduce((a, b) => a + b, 0);
+/** SwiftShader on a busy 2-core machine: the tiny encoders over 28 layer-wise prompts take tens of seconds. */
+const SLOW = 600_000;
 
 describe(`EWA on the tiny SDXL (${TEST_ADAPTER})`, () => {
   it('a prompt naming concept A gives w_A ≈ 1 in every layer; the weights are a distribution', async () => {
@@ -69,7 +71,7 @@ describe(`EWA on the tiny SDXL (${TEST_ADAPTER})`, () => {
       }
       ctx.release(p.states, p.pooled!);
     }
-  });
+  }, SLOW);
 
   it('the GPU weights equal the plain-TS reference on the states read back (code and paper form, shared and layer-wise prompts)', async () => {
     const { ctx, lib } = await tiny();
@@ -93,7 +95,7 @@ describe(`EWA on the tiny SDXL (${TEST_ADAPTER})`, () => {
       }
       ctx.release(p.states, p.pooled!);
     }
-  });
+  }, SLOW);
 
   it('a library past one 77-token sequence: the second sequence\'s words are found where they are', async () => {
     const { ctx, model } = await tiny();
@@ -116,7 +118,7 @@ describe(`EWA on the tiny SDXL (${TEST_ADAPTER})`, () => {
     } finally {
       lib.destroy();
     }
-  });
+  }, SLOW);
 
   it('the folded UNet equals the UNet applying Σ_i 0.8·w_i·LoRA_i unfolded in every attn2 linear', async () => {
     const { ctx, model, lib } = await tiny();
@@ -159,5 +161,5 @@ describe(`EWA on the tiny SDXL (${TEST_ADAPTER})`, () => {
     contexts.release();
     ctx.release(sample, textEmbeds, uncond.states, uncond.pooled!);
     prep.release();
-  });
+  }, SLOW);
 });

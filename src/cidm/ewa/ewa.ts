@@ -75,6 +75,8 @@ export class EwaLibrary {
     if (tokenizers.length !== model.encoders.length) throw new RangeError(`EWA: ${tokenizers.length} tokenizers for ${model.encoders.length} text encoders`);
     const layers = crossAttentionLayers(model.unet.arch).length;
     const table = buildTokenTable(concepts, model.encoders.map((e) => e.config), layers);
+    // a placeholder that is a vocabulary word would silently change that word everywhere
+    for (const tok of tokenizers) checkPlaceholders(tok, table.words);
     const extra: Tensor[] = [];
     const parts: Tensor[] = [];
     let bank: EwaLoraBank | null = null;
@@ -85,7 +87,6 @@ export class EwaLibrary {
         extra.push(t);
         ctx.write(t, model.dtype === 'f16' ? toF16Array(rows) : rows);
       }
-      tokenizers.forEach((tok) => checkPlaceholders(tok, table.words));
       const seq = tokenizers[0]!.maxLength;
       const layout = conceptPromptLayout(table, seq);
       const ids = tokenizers.map((tok, k) => conceptPromptIds(table, k, tok));
