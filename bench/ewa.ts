@@ -10,7 +10,7 @@
  *  - step_ms: one sampling step's UNet forward (CFG batch 2, layer-wise contexts) on the folded weights
  *    at a 16×16 latent (128² image). The weights are folded, so this must not grow with the number of
  *    concepts: step_ratio_to_1 = step_ms / step_ms with 1 concept (target ≤ 1.05).
- * Steps are timed in interleaved rounds (1, 10, 50, then 10, 50, 1, …; at least 9) after a warm-up each, so
+ * Steps are timed in interleaved rounds (1, 10, 50, then 10, 50, 1, …; at least 15) after a warm-up each, so
  * load that drifts on a shared CPU machine hits every count alike, and step_ms is the fastest round:
  * contention only ever adds time. Every timed section ends at queue.onSubmittedWorkDone (train-util
  * sync: ctx.flush alone returns at once when a buffer write has already submitted the work).
@@ -171,7 +171,7 @@ export async function runEwaBench(ctx: GpuContext, maxRuns: number, log: (s: str
     };
     const times = prepared.map(() => [] as number[]);
     for (const p of prepared) await step(p); // warm-up (pipelines compiled, pool filled)
-    const rounds = Math.max(9, maxRuns);
+    const rounds = Math.max(15, maxRuns);
     for (let r = 0; r < rounds; r++) {
       // each round starts at another count, so no count always runs first (or after the same one)
       for (let n = 0; n < prepared.length; n++) {

@@ -2,7 +2,8 @@
  * Layer-wise text states for EWA and for sampling (spec §1.4, §9.2): a prompt's L layer-wise copies
  * (token-table.ts) through every text encoder as one batch, exactly as the CIDM training step encodes
  * a caption (src/cidm/train/cidm-step.ts), so inference reads the states the concepts were learned in:
- *   states[l] = cat over encoders of hidden_states[-2] (SDXL: te1 ‖ te2 = 2048-d; SD-1.5: its one encoder)
+ *   states[l] = SDXL: cat(te1, te2) of hidden_states[-2] (2048-d); a single-encoder model (SD-1.5): its
+ *               last_hidden_state (CIDM's released code, spec §1.4)
  *   pooled    = the projection encoder's text_embeds of the layer-0 copy, pooled at the first EOS (the
  *               learned ids are > 49407, so transformers' argmax pooling would pick a placeholder).
  * A prompt that names no concept has identical copies: it is encoded once, [1, 77, C], and that one
@@ -31,7 +32,7 @@ export interface EncodeLayerwiseOptions {
 
 /**
  * ids[k]: encoder k's ids, Ls·seq (or sequences·seq) of them, layer-major; extra[k]: its learned rows
- * [L·W, hidden_k]. Returns the concatenated hidden_states[-2] [Ls, seq, Σ hidden].
+ * [L·W, hidden_k]. Returns the states cross-attention reads, [Ls, seq, Σ hidden].
  */
 export async function encodeLayerwise(
   ctx: GpuContext, encoders: readonly LoadedTextEncoder[], extra: readonly Tensor[], ids: readonly (readonly number[])[], o: EncodeLayerwiseOptions = {},
@@ -43,15 +44,21 @@ export async function encodeLayerwise(
   try {
     for (const [k, te] of encoders.entries()) {
       const L = te.config.numHiddenLayers;
-      const wantPooled = (o.pooled ?? false) && pooled === null && k === encoders.length - 1 && te.config.withProjection;
+      const wantPooled = (o.pooled ?? false) && k === encoders.length - 1 && te.config.withProjection;
+      // the rule of src/cidm/train/cidm-step.ts, which the concepts were learned with
+      const lastState = encoders.length === 1 && !te.config.withProjection;
       const out = await textEncoderForward(ctx, te, ids[k]!, {
         seq,
-        hiddenStates: [L - 1],
         extraEmbeddings: extra[k],
-        ...(wantPooled ? { pooling: 'eos' as const } : { layers: L - 1, final: false }),
+        ...(lastState ? {} : wantPooled ? { hiddenStates: [L - 1], pooling: 'eos' as const } : { hiddenStates: [L - 1], layers: L - 1, final: false }),
       });
-      hidden.push(out.hiddenStates.get(L - 1)!);
-      out.hiddenStates.delete(L - 1);
+      if (lastState) {
+        hidden.push(out.lastHiddenState!);
+        out.lastHiddenState = null;
+      } else {
+        hidden.push(out.hiddenStates.get(L - 1)!);
+        out.hiddenStates.delete(L - 1);
+      }
       if (wantPooled) {
         const proj = out.textEmbeds!;
         pooled = ctx.empty([1, proj.shape[1]!], proj.dtype, 'ewa-pooled');

@@ -16,6 +16,7 @@
 import type { GpuContext } from '../../gpu/context';
 import { FeatureMissingError } from '../../gpu/errors';
 import { ceilDiv, type KernelDescriptor } from '../../gpu/kernel';
+import type { CompiledKernel } from '../../gpu/pipeline-cache';
 import { binding, describe, type DType, type Tensor } from '../../gpu/tensor';
 import { attention } from '../attention';
 import { MAX_GRID_X } from '../grid';
@@ -135,11 +136,21 @@ function problemOf(ctx: GpuContext, q: Tensor, k: Tensor, v: Tensor, opts: Atten
   return { batch, heads, tq, tk, headDim, scale: opts.scale ?? 1 / Math.sqrt(headDim), causal: opts.causal ?? false, dtype: q.dtype };
 }
 
-/** Records one pass over rows of q (lse, dq) or of k (dk, dv); `bindings` in the shader's order. */
-async function pass(ctx: GpuContext, p: Problem, target: AttentionBackwardTarget, bindings: Tensor[]): Promise<void> {
+interface Pass {
+  target: AttentionBackwardTarget;
+  kernel: CompiledKernel;
+  chunks: number;
+}
+
+/** Compiles (once) the pipeline of a pass; the backward asks for its three together, so compiles overlap. */
+async function preparePass(ctx: GpuContext, p: Problem, target: AttentionBackwardTarget): Promise<Pass> {
   const plan = planAttentionBackward(p.headDim, target);
-  const split = plan.chunks > 1;
-  const kernel = await ctx.kernel(attentionBackwardKernel, { dtype: p.dtype, causal: p.causal, target, nb: plan.nb, bk: plan.bk, split });
+  const variant = { dtype: p.dtype, causal: p.causal, target, nb: plan.nb, bk: plan.bk, split: plan.chunks > 1 };
+  return { target, kernel: await ctx.kernel(attentionBackwardKernel, variant), chunks: plan.chunks };
+}
+
+/** Records one pass over rows of q (lse, dq) or of k (dk, dv); `bindings` in the shader's order. */
+function dispatchPass(ctx: GpuContext, p: Problem, { target, kernel, chunks }: Pass, bindings: Tensor[]): void {
   const qRows = target === 'lse' || target === 'dq';
   const [nx, ny] = qRows ? [p.tq, p.tk] : [p.tk, p.tq];
   ctx.dispatch(kernel, {
@@ -150,13 +161,13 @@ async function pass(ctx: GpuContext, p: Problem, target: AttentionBackwardTarget
       tq: p.tq,
       dim: p.headDim,
       cdim: p.heads * p.headDim,
-      chunks: plan.chunks,
+      chunks,
       scale2: p.scale * Math.LOG2E,
       oscale: target === 'dv' ? 1 : p.scale,
     },
     bindings: bindings.map(binding),
     // SPLIT: workgroup z owns one output column chunk (the lse pass has no output columns).
-    workgroups: [ceilDiv(nx, ATTENTION_BACKWARD_ROWS), p.batch * p.heads, split && target !== 'lse' ? plan.chunks : 1],
+    workgroups: [ceilDiv(nx, ATTENTION_BACKWARD_ROWS), p.batch * p.heads, target === 'lse' ? 1 : chunks],
   });
 }
 
@@ -172,7 +183,7 @@ export async function attentionForwardWithStats(
   const label = opts.label ?? 'attention';
   const out = await attention(ctx, q, k, v, { heads: p.heads, scale: p.scale, causal: p.causal, label: `${label}-out` });
   const lse = ctx.empty([p.batch, p.heads, p.tq], 'f32', `${label}-lse`);
-  await pass(ctx, p, 'lse', [q, k, lse]);
+  dispatchPass(ctx, p, await preparePass(ctx, p, 'lse'), [q, k, lse]);
   return { out, lse };
 }
 
@@ -190,14 +201,15 @@ export async function attentionBackward(
   if (!shapeIs(lse, [p.batch, p.heads, p.tq]) || lse.dtype !== 'f32') {
     throw new RangeError(`attentionBackward: lse must be f32 [${p.batch}, ${p.heads}, ${p.tq}], got ${describe(lse)}`);
   }
+  const [dqPass, dkPass, dvPass] = await Promise.all((['dq', 'dk', 'dv'] as const).map((t) => preparePass(ctx, p, t)));
   const label = opts.label ?? 'attention';
   const dq = ctx.empty(q.shape, p.dtype, `${label}-dq`);
   const dk = ctx.empty(k.shape, p.dtype, `${label}-dk`);
   const dv = ctx.empty(v.shape, p.dtype, `${label}-dv`);
   const dsum = ctx.empty([p.batch, p.heads, p.tq], 'f32', `${label}-rowsum-dO-O`);
-  await pass(ctx, p, 'dq', [q, k, v, lse, dq, dOut, out, dsum]);
-  await pass(ctx, p, 'dk', [k, q, dOut, lse, dk, v, dsum]);
-  await pass(ctx, p, 'dv', [k, q, dOut, lse, dv]);
+  dispatchPass(ctx, p, dqPass!, [q, k, v, lse, dq, dOut, out, dsum]);
+  dispatchPass(ctx, p, dkPass!, [k, q, dOut, lse, dk, v, dsum]);
+  dispatchPass(ctx, p, dvPass!, [k, q, dOut, lse, dv]);
   // Work runs in recording order and uploads submit pending work first, so the scratch can go now.
   ctx.release(dsum);
   return { dq, dk, dv };
