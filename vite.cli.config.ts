@@ -11,7 +11,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'node20',
     rollupOptions: {
-      input: { golden: 'src/cli/golden.ts', 'memory-plan': 'src/cli/memory-plan.ts', 'learn-check': 'src/cli/learn-check.ts' },
+      input: { golden: 'src/cli/golden.ts', 'memory-plan': 'src/cli/memory-plan.ts', 'learn-check': 'src/cli/learn-check.ts', forgetting: 'src/cli/forgetting.ts' },
       external: ['webgpu', /^node:/],
       output: { format: 'es', entryFileNames: '[name].js' },
     },

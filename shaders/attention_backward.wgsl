@@ -241,7 +241,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lim = min(params.dim, col0 + CW);
 #if TARGET == dq
   let lse2 = lseg[sBase + min(row, params.nx - 1u)] * LOG2E;
-  // D = rowsum(dO∘O) of this query row (FlashAttention-2 Alg. 2, line 4), for this pass and the dk pass.
+  // D = rowsum(dO∘O) of this query row (FlashAttention-2 Alg. 2), for this pass and the dk pass.
   var dsum = 0.0;
   for (var d = 0u; d < params.dim; d++) { dsum += f32(x2g[xBase + d]) * f32(og[xBase + d]); }
   if (wid.z == 0u && row < params.nx) { dg[sBase + row] = dsum; }
@@ -249,8 +249,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #if !SPLIT
   loadX(xBase, 0u, params.dim);
 #endif
+#if TARGET == lse
   var m = MASKED;
   var l = 0.0;
+#endif
   var yStart = 0u;
   var yEnd = params.ny;
 #if CAUSAL
