@@ -112,7 +112,8 @@ export async function cidmForward(ctx: GpuContext, m: CidmModel, p: CidmParams, 
     const lastState = m.encoders.length === 1 && !te.config.withProjection;
     const out = await textEncoderForwardOn(be, te, ids, {
       extra: be.input(rowsT, true),
-      ...(pooling ? { hiddenStates: [L - 1], pooling: 'eos' as const } : lastState ? {} : { hiddenStates: [L - 1], layers: L - 1, final: false }),
+      // CLIP's vocabularies end with <|startoftext|>, <|endoftext|>: the EOS id is vocab_size − 1.
+      ...(pooling ? { hiddenStates: [L - 1], pooling: 'eos' as const, eosId: te.config.vocabSize - 1 } : lastState ? {} : { hiddenStates: [L - 1], layers: L - 1, final: false }),
     });
     if (lastState) {
       hidden.push(out.lastHiddenState!);

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../../gpu/context';
-import type { DType, Tensor } from '../../gpu/tensor';
+import type { DType } from '../../gpu/tensor';
 import type { SchedulerConfig } from '../../diffusion/schedulers/common';
 import { AdamW, type ParamGroup } from '../../cidm/train/adamw';
 import { cidmShape, createCidmParams, destroyCidmParams, tokenName, upName, type CidmParams } from '../../cidm/train/cidm-params';
@@ -195,4 +195,3 @@ async function adamwStep(ctx: GpuContext, spec: CidmSpecJson, p: CidmParams): Pr
   await new AdamW(pg, { betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8 }).step(ctx);
 }
 
-export type { Tensor };

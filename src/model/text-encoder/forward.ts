@@ -34,6 +34,8 @@ export interface TextEncoderRunOptions {
   extraEmbeddings?: Tensor;
   /** Default 'argmax' (transformers 4.26). */
   pooling?: Pooling;
+  /** The end-of-text id 'eos' pooling looks for (default CLIP's 49407; a config's eos_token_id is unreliable). */
+  eosId?: number;
 }
 
 export interface TextEncoderOutput {
@@ -47,11 +49,11 @@ export interface TextEncoderOutput {
 }
 
 /** Which token each sequence pools at. */
-export function poolIndices(ids: ArrayLike<number>, seq: number, pooling: Pooling = 'argmax'): number[] {
+export function poolIndices(ids: ArrayLike<number>, seq: number, pooling: Pooling = 'argmax', eosId = CLIP_EOS_ID): number[] {
   const out: number[] = [];
   for (let s = 0; s * seq < ids.length; s++) {
     const row = Array.from({ length: seq }, (_, t) => ids[s * seq + t]!);
-    const eos = pooling === 'eos' ? row.indexOf(CLIP_EOS_ID) : -1;
+    const eos = pooling === 'eos' ? row.indexOf(eosId) : -1;
     // torch.argmax returns the first maximum; a sequence without EOS falls back to it under 'eos' too.
     out.push(eos >= 0 ? eos : row.indexOf(Math.max(...row)));
   }
@@ -157,7 +159,7 @@ export async function textEncoderForwardOn<T extends TensorRef>(
     if (!wanted.has(layers)) be.release(x);
     out.lastHiddenState = last;
     // The pooled rows are a gather from last_hidden_state seen as a [B·T, hidden] table.
-    const rows = poolIndices(ids, seq, o.pooling).map((t, b) => b * seq + t);
+    const rows = poolIndices(ids, seq, o.pooling, o.eosId).map((t, b) => b * seq + t);
     out.pooled = await be.gatherRows(be.reshape(last, [ids.length, c.hiddenSize]), rows);
     if (c.withProjection) out.textEmbeds = await be.linear(out.pooled, be.weight(TEXT_PROJECTION), null);
   } else if (!wanted.has(layers)) {
