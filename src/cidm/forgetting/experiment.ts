@@ -70,12 +70,23 @@ function taskData(m: CidmModel, tokenizers: readonly ClipTokenizer[], i: number,
   const prompt = `a photo of ${placeholders.join(' ')} toy`;
   const ids = m.encoders.map((te, k) => conceptCaptionIds(tokenizers[k]!, prompt, placeholders, te.config.vocabSize).ids);
   const px = n * 8;
-  const examples = syntheticConcept(C, n, o.photos ?? 2, (o.seed ?? 7) * 100 + i).map((s) => ({
-    ...s,
+  // Concepts come in conflicting pairs: concept 2k+1 is concept 2k's object with its texture negated, at
+  // the same places on the same background. What a shared LoRA learns for one it unlearns for the other;
+  // separate LoRAs (CIDM) chosen per prompt by EWA need not.
+  const examples = syntheticConcept(C, n, o.photos ?? 2, (o.seed ?? 7) * 100 + Math.floor(i / 2)).map((s) => ({
+    latents: i % 2 ? negateObject(s.latents, s.mask, C) : s.latents,
+    mask: s.mask,
     ids,
     ...(m.unet.arch.addition ? { timeIds: [px, px, 0, 0, px, px] } : {}),
   }));
   return { placeholders, examples, prompt };
+}
+
+function negateObject(latents: Float32Array, mask: Float32Array, channels: number): Float32Array {
+  const out = Float32Array.from(latents);
+  const hw = mask.length;
+  for (let c = 0; c < channels; c++) for (let p = 0; p < hw; p++) if (mask[p]! > 0) out[c * hw + p] = -out[c * hw + p]!;
+  return out;
 }
 
 async function toConcept(ctx: GpuContext, m: CidmModel, p: CidmParams, id: string, t: TaskData, taskIndex: number): Promise<Concept> {
