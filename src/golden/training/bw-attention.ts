@@ -8,7 +8,7 @@
  * candidate accepts).
  */
 import type { GpuContext } from '../../gpu/context';
-import type { DType } from '../../gpu/tensor';
+import { sameShape, type DType } from '../../gpu/tensor';
 import { attentionBackward, attentionForwardWithStats } from '../../ops/backward/attention-backward';
 import type { HostTensor, OpBackwardCandidate, OpBackwardCaseView } from './op-backward';
 
@@ -20,7 +20,6 @@ interface Dims {
   dim: number;
 }
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The problem size if the case's tensors have the attention shapes, else null. */
 function dimsOf(c: OpBackwardCaseView): Dims | null {
@@ -28,7 +27,7 @@ function dimsOf(c: OpBackwardCaseView): Dims | null {
   if (!q || !k || !v || !dO || q.shape.length !== 4) return null;
   const [batch, heads, tq, dim] = q.shape as [number, number, number, number];
   const tk = k.shape[2] ?? 0;
-  if (!same(k.shape, [batch, heads, tk, dim]) || !same(v.shape, k.shape) || !same(dO.shape, q.shape)) return null;
+  if (!sameShape(k.shape, [batch, heads, tk, dim]) || !sameShape(v.shape, k.shape) || !sameShape(dO.shape, q.shape)) return null;
   return Math.min(batch, heads, tq, tk, dim) >= 1 ? { batch, heads, tq, tk, dim } : null;
 }
 

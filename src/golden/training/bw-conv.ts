@@ -6,7 +6,7 @@
  * dX (conv2dInputGrad), dW (conv2dWeightGrad) and db (sumBiasGrad).
  */
 import type { GpuContext } from '../../gpu/context';
-import type { DType, Tensor } from '../../gpu/tensor';
+import { sameShape, type DType, type Tensor } from '../../gpu/tensor';
 import { conv2d, conv2dOutputSize } from '../../ops/conv2d';
 import { conv2dInputGrad, conv2dWeightGrad, sumBiasGrad } from '../../ops/backward/conv2d-backward';
 import type { HostTensor, OpBackwardCandidate, OpBackwardCaseView } from './op-backward';
@@ -30,7 +30,6 @@ interface ConvGeometry {
   padding: number;
 }
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The case read as a conv2d, or null when its content does not fit one. */
 function geometry(c: OpBackwardCaseView): ConvGeometry | null {
@@ -45,11 +44,11 @@ function geometry(c: OpBackwardCaseView): ConvGeometry | null {
   const stride = squareParam(c.params.stride, 1);
   const padding = squareParam(c.params.padding, 0);
   if (wcin !== cin || stride === null || stride < 1 || padding === null) return null;
-  if (bias && !same(bias.shape, [cout])) return null;
+  if (bias && !sameShape(bias.shape, [cout])) return null;
   const [ho, wo] = conv2dOutputSize(h, w, kh, kw, stride, padding);
-  if (ho < 1 || wo < 1 || !same(dY.shape, [n, cout, ho, wo])) return null;
+  if (ho < 1 || wo < 1 || !sameShape(dY.shape, [n, cout, ho, wo])) return null;
   const output = c.tensors.get('output');
-  if (output && !same(output.shape, dY.shape)) return null;
+  if (output && !sameShape(output.shape, dY.shape)) return null;
   return { x, weight, bias, dY, stride, padding };
 }
 

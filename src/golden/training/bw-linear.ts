@@ -6,7 +6,7 @@
  * never needs them: the base weights are frozen).
  */
 import type { GpuContext } from '../../gpu/context';
-import { numel, type DType, type Tensor } from '../../gpu/tensor';
+import { numel, sameShape, type DType, type Tensor } from '../../gpu/tensor';
 import { add } from '../../ops/elementwise';
 import { linear } from '../../ops/linear';
 import { matmul } from '../../ops/matmul';
@@ -15,7 +15,6 @@ import { loraLinearBackward } from '../../model/autograd/trainable';
 import { zeros } from '../../model/autograd/tape';
 import type { HostTensor, OpBackwardCandidate, OpBackwardCaseView } from './op-backward';
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function fits(c: OpBackwardCaseView, lora: boolean): boolean {
   const x = c.tensors.get('input.x');
@@ -23,7 +22,7 @@ function fits(c: OpBackwardCaseView, lora: boolean): boolean {
   const dY = c.tensors.get('input.grad_output');
   if (!x || !w || !dY || w.shape.length !== 2) return false;
   const [out, inF] = w.shape as [number, number];
-  if (x.shape[x.shape.length - 1] !== inF || !same(dY.shape, [...x.shape.slice(0, -1), out])) return false;
+  if (x.shape[x.shape.length - 1] !== inF || !sameShape(dY.shape, [...x.shape.slice(0, -1), out])) return false;
   const down = c.tensors.get('input.lora_down');
   const up = c.tensors.get('input.lora_up');
   if (!lora) return !down && !up;

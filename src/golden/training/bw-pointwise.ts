@@ -10,7 +10,7 @@
  * Every case must also hold input.grad_output of the output's shape.
  */
 import type { GpuContext } from '../../gpu/context';
-import type { DType, Tensor } from '../../gpu/tensor';
+import { sameShape, type DType, type Tensor } from '../../gpu/tensor';
 import { gegluBackward, activationBackward, BACKWARD_ACTIVATIONS, type BackwardActivation } from '../../ops/backward/activation-backward';
 import { groupNormBackward, layerNormBackward } from '../../ops/backward/norm-backward';
 import { softmaxBackward } from '../../ops/backward/softmax-backward';
@@ -22,7 +22,6 @@ import { groupNorm, layerNorm } from '../../ops/norm';
 import { softmax } from '../../ops/softmax';
 import type { HostTensor, OpBackwardCandidate, OpBackwardCaseView } from './op-backward';
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The case's input tensors by short name ('x', 'weight', …) when they are exactly `names` plus
@@ -36,7 +35,7 @@ function inputs(c: OpBackwardCaseView, names: string[], outShape: (t: Record<str
   const out = c.tensors.get('output');
   const dY = c.tensors.get('input.grad_output');
   const shape = outShape(t);
-  if (!out || !dY || !shape || !same(out.shape, shape) || !same(dY.shape, shape)) return null;
+  if (!out || !dY || !shape || !sameShape(out.shape, shape) || !sameShape(dY.shape, shape)) return null;
   return t;
 }
 
@@ -65,7 +64,7 @@ function groupNormInputs(c: OpBackwardCaseView) {
   const t = inputs(c, ['x', 'weight', 'bias'], ({ x, weight, bias }) => {
     const ch = x!.shape[1];
     if (x!.shape.length < 2 || ch === undefined || ch % groups !== 0) return null;
-    return same(weight!.shape, [ch]) && same(bias!.shape, [ch]) ? x!.shape : null;
+    return sameShape(weight!.shape, [ch]) && sameShape(bias!.shape, [ch]) ? x!.shape : null;
   });
   return t ? { t, groups } : null;
 }
@@ -94,7 +93,7 @@ const layerNormInputs = (c: OpBackwardCaseView) =>
     ? null
     : inputs(c, ['x', 'weight', 'bias'], ({ x, weight, bias }) => {
         const d = x!.shape[x!.shape.length - 1];
-        return d !== undefined && same(weight!.shape, [d]) && same(bias!.shape, [d]) ? x!.shape : null;
+        return d !== undefined && sameShape(weight!.shape, [d]) && sameShape(bias!.shape, [d]) ? x!.shape : null;
       });
 
 const layerNormCandidate: OpBackwardCandidate = {
@@ -115,7 +114,7 @@ const layerNormCandidate: OpBackwardCandidate = {
 const gegluInputs = (c: OpBackwardCaseView) =>
   inputs(c, ['x', 'weight', 'bias'], ({ x, weight, bias }) => {
     const [out2, inF] = weight!.shape as [number, number];
-    if (weight!.shape.length !== 2 || out2 % 2 !== 0 || x!.shape[x!.shape.length - 1] !== inF || !same(bias!.shape, [out2])) return null;
+    if (weight!.shape.length !== 2 || out2 % 2 !== 0 || x!.shape[x!.shape.length - 1] !== inF || !sameShape(bias!.shape, [out2])) return null;
     return [...x!.shape.slice(0, -1), out2 / 2];
   });
 

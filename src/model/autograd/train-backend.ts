@@ -9,7 +9,7 @@
  * the UNet, and a single backward from the loss runs through all three.
  */
 import type { GpuContext } from '../../gpu/context';
-import { numel, type DType, type Tensor } from '../../gpu/tensor';
+import { numel, sameShape, type DType, type Tensor } from '../../gpu/tensor';
 import { attention } from '../../ops/attention';
 import { concat, concatChannels } from '../../ops/concat';
 import { conv2d } from '../../ops/conv2d';
@@ -40,7 +40,6 @@ function backwardActivation(act: Activation): BackwardActivation {
   return act as BackwardActivation;
 }
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export interface TrainBackendOptions {
   /** Gradient checkpointing per resnet/transformer block (default true). */
@@ -183,7 +182,7 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
 
   async add(a: Var, b: Var): Promise<Var> {
     const y = await add(this.ctx, a.t, b.t);
-    const grad = async (dY: Tensor, v: Var) => (!v.requiresGrad ? null : same(v.shape, dY.shape) ? dY : await reduceToShape(this.ctx, dY, v.shape));
+    const grad = async (dY: Tensor, v: Var) => (!v.requiresGrad ? null : sameShape(v.shape, dY.shape) ? dY : await reduceToShape(this.ctx, dY, v.shape));
     return this.out(y, [a, b], [], async (dY) => [await grad(dY, a), await grad(dY, b)]);
   }
 
