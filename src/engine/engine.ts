@@ -17,8 +17,10 @@ import { regionalPredictor } from '../cidm/regional/regional-step';
 import { latentSize, usesGuidance } from '../diffusion/sdxl-conditioning';
 import { loadSdxlModel, type LoadedSdxlModel } from './sdxl-model';
 import type { EngineProgress, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, RgbaImage, StoredModelRef } from './protocol';
-import type { TrainJobSpec, TrainResult } from './protocol';
+import type { ForgettingJobSpec, ForgettingResult, TrainJobSpec, TrainResult } from './protocol';
+import type { Concept } from '../cidm/concepts/concept';
 import { runTrainJob } from './train-job';
+import { runForgettingJob } from './forgetting-job';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -33,6 +35,13 @@ export interface StudioEngine {
   unload(): Promise<null>;
   /** Trains a concept on the loaded model (progress: 'train' per step, 'checkpoint'); cancel = pause with a checkpoint. */
   train(spec: TrainJobSpec, o?: CallOptions): Promise<TrainResult>;
+  /**
+   * Replaces the concept library that prompts can name (task order; [] clears it). Kept across model
+   * loads; a concept of another model than the loaded one is refused when a prompt uses the library.
+   */
+  setConcepts(concepts: Concept[]): Promise<{ count: number }>;
+  /** The forgetting dashboard's matrix over the library (progress: 'forgetting'). */
+  forgetting(spec: ForgettingJobSpec, o?: CallOptions): Promise<ForgettingResult>;
   /** Called when the GPU device is lost (the model is dropped; the next request makes a new device). */
   onDeviceLost(listener: (e: SerializedError) => void): () => void;
   dispose(): void;
@@ -54,6 +63,8 @@ export class InThreadEngine implements StudioEngine {
   private ctx: GpuContext | null = null;
   private model: { ref: StoredModelRef; precision: Precision; loaded: LoadedSdxlModel; info: LoadedModelInfo } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The concept library (setConcepts), in task order. */
+  private concepts: Concept[] = [];
   private readonly lostListeners = new Set<(e: SerializedError) => void>();
 
   constructor(private readonly deps: EngineDeps) {}
@@ -186,6 +197,29 @@ export class InThreadEngine implements StudioEngine {
         return result;
       } finally {
         // training's activations are far larger than sampling's: give the idle ones back to the GPU
+        if (this.ctx === ctx) ctx.pool.trim();
+      }
+    });
+  }
+
+  setConcepts(concepts: Concept[]): Promise<{ count: number }> {
+    return this.serial(async () => {
+      this.concepts = [...concepts];
+      return { count: this.concepts.length };
+    });
+  }
+
+  forgetting(spec: ForgettingJobSpec, o: CallOptions = {}): Promise<ForgettingResult> {
+    return this.serial(async () => {
+      o.signal?.throwIfAborted();
+      const model = this.model;
+      const ctx = this.ctx;
+      if (!model || !ctx) throw new NoModelLoadedError();
+      try {
+        const result = await runForgettingJob(ctx, model.loaded.training, this.concepts, spec, { signal: o.signal, onProgress: o.onProgress });
+        o.onProgress?.({ status: 'done' });
+        return result;
+      } finally {
         if (this.ctx === ctx) ctx.pool.trim();
       }
     });

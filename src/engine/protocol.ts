@@ -29,6 +29,11 @@ export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt'
   /** s of Eq. 4 for the region estimates (default 7.5) and α of Eq. 5 (default 0.1). */
   regionGuidance?: number;
   regionAlpha?: number;
+  /**
+   * EWA's weight form (spec §3.3) when a prompt names concepts of the engine's library (setConcepts):
+   * 'code' (default) or the paper's ψ.
+   */
+  ewaForm?: 'code' | 'paper';
 }
 
 export interface GenerateRegion {
@@ -56,7 +61,11 @@ export type EngineProgress =
   | { status: 'done' }
   // concept training (train requests): one 'train' per step, a 'checkpoint' every checkpointEvery steps and at the end
   | { status: 'train'; step: number; steps: number; loss: number; lr: number; itPerSec: number; etaMs: number; tokensFrozen: boolean }
-  | { status: 'checkpoint'; step: number; checkpoint: TrainCheckpoint };
+  | { status: 'checkpoint'; step: number; checkpoint: TrainCheckpoint }
+  // a sample of the concept as learned so far, every previewEvery steps of a train request
+  | { status: 'train-preview'; step: number; image: RgbaImage }
+  // forgetting requests: one per (task, concept) cell computed
+  | { status: 'forgetting'; done: number; total: number };
 
 export interface LoadedModelInfo {
   id: string;
@@ -86,6 +95,10 @@ export type EngineRequest =
   | { kind: 'generate'; id: number; params: GenerateParams }
   | { kind: 'unload'; id: number }
   | { kind: 'train'; id: number; spec: TrainJobSpec }
+  /** Replaces the engine's concept library (task order; [] clears it): prompts name these concepts by their tokens (EWA). */
+  | { kind: 'concepts'; id: number; concepts: Concept[] }
+  /** The forgetting dashboard's scores over the engine's concept library. */
+  | { kind: 'forgetting'; id: number; spec: ForgettingJobSpec }
   /** Aborts the request `target` (load, generate or train). */
   | { kind: 'cancel'; id: number; target: number };
 
@@ -103,6 +116,8 @@ export interface EngineResults {
   generate: GenerateResult;
   unload: null;
   train: TrainResult;
+  concepts: { count: number };
+  forgetting: ForgettingResult;
 }
 
 // ---- Concept training (a job of the engine; src/engine/train-job.ts) ----
@@ -148,6 +163,40 @@ export interface TrainJobSpec {
   oldTasks?: TrainOldTask[];
   /** Continue this job from a checkpoint (pause = cancel, resume = train again with it). */
   resume?: TrainCheckpoint;
+  /** A 'train-preview' every this many steps (0 or absent: none), sampled with the concept as learned so far. */
+  previewEvery?: number;
+  /** The preview's prompt (default "a photo of <p1> … <pP> {class}"), sampling steps (default 12) and seed (default `seed`). */
+  previewPrompt?: string;
+  previewSteps?: number;
+  previewSeed?: number;
+}
+
+// ---- The forgetting dashboard (spec §5: the denoising-loss proxy of each concept after every later task) ----
+
+export interface ForgettingProbe {
+  /** A concept of the engine's library (setConcepts). */
+  conceptId: string;
+  /** Its own training photos at its training resolution (masks: the masked loss, as it was trained). */
+  photos: TrainPhoto[];
+  captionTemplate?: TrainJobSpec['captionTemplate'];
+}
+
+export interface ForgettingJobSpec {
+  probes: ForgettingProbe[];
+  /** Draws of (timestep, noise) per photo are fixed by this seed, the same for every cell. */
+  seed: number;
+  /** (timestep, noise) draws per photo (default 8). */
+  draws?: number;
+}
+
+export interface ForgettingResult {
+  /** The library in task order (rows and columns of the matrix). */
+  conceptIds: string[];
+  /**
+   * matrix[j][i]: concept i's mean ε-MSE on its photos through EWA over the library as it stood after
+   * task j (tasks 0..j); null where concept i was not yet learned (i > j) or has no probe.
+   */
+  matrix: (number | null)[][];
 }
 
 /** One optimizer group's flat f32 buffers (cidm/train/flat-params.ts), padding included. */

@@ -7,7 +7,8 @@ import type { SerializedError } from '../gpu';
 import type { CallOptions, StudioEngine } from './engine';
 import { reviveError } from './errors';
 import type { EngineEvent, EngineRequest, EngineResults, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, StoredModelRef } from './protocol';
-import type { TrainJobSpec, TrainResult } from './protocol';
+import type { ForgettingJobSpec, ForgettingResult, TrainJobSpec, TrainResult } from './protocol';
+import type { Concept } from '../cidm/concepts/concept';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -79,6 +80,12 @@ export class WorkerEngine implements StudioEngine {
   }
   train(spec: TrainJobSpec, o?: CallOptions): Promise<TrainResult> {
     return this.call({ kind: 'train', spec }, o);
+  }
+  setConcepts(concepts: Concept[]): Promise<{ count: number }> {
+    return this.call({ kind: 'concepts', concepts });
+  }
+  forgetting(spec: ForgettingJobSpec, o?: CallOptions): Promise<ForgettingResult> {
+    return this.call({ kind: 'forgetting', spec }, o);
   }
   onDeviceLost(listener: (e: SerializedError) => void): () => void {
     this.lostListeners.add(listener);

@@ -62,6 +62,7 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
       const t = progress.status === 'step' && progress.preview ? [progress.preview.rgba.buffer as ArrayBuffer] : [];
       // a training checkpoint's tensors are handed over, not copied (tens of MB for SDXL)
       if (progress.status === 'checkpoint') t.push(...trainTransferables(progress.checkpoint));
+      if (progress.status === 'train-preview') t.push(progress.image.rgba.buffer);
       post({ kind: 'progress', id: req.id, progress }, t);
     },
   };
@@ -82,6 +83,12 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
         break;
       case 'train':
         value = await engine.train(req.spec, opts);
+        break;
+      case 'concepts':
+        value = await engine.setConcepts(req.concepts);
+        break;
+      case 'forgetting':
+        value = await engine.forgetting(req.spec, opts);
         break;
     }
     post({ kind: 'result', id: req.id, value }, req.kind === 'train' ? trainTransferables(value as TrainResult) : transferables(value));

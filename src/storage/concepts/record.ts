@@ -29,6 +29,13 @@ export interface ConceptMedia {
   samples: ConceptSample[];
   /** Training loss per step. */
   lossCurve: number[];
+  /**
+   * The training photos as trained (square crops at the training resolution, PNG) and their painted
+   * masks (grey PNG, or null): the forgetting dashboard scores the concept on them after later tasks.
+   */
+  trainingPhotos?: { image: Blob; mask: Blob | null }[];
+  /** The caption template it was trained with ('object', 'style' or a custom caption). */
+  captionTemplate?: string;
 }
 
 export type StoredConcept = Concept & ConceptMedia;
@@ -162,6 +169,8 @@ export function encodeConceptRecord(c: Concept & Partial<ConceptMedia>): Concept
     thumbnails: [...(c.thumbnails ?? [])],
     samples: (c.samples ?? []).map((s) => ({ ...s })),
     lossCurve: [...(c.lossCurve ?? [])],
+    ...(c.trainingPhotos ? { trainingPhotos: c.trainingPhotos.map((p) => ({ ...p })) } : {}),
+    ...(c.captionTemplate !== undefined ? { captionTemplate: c.captionTemplate } : {}),
     tensorIndex: packed.index,
     tensors: new Blob([packed.data], { type: 'application/octet-stream' }),
   };
@@ -170,16 +179,21 @@ export function encodeConceptRecord(c: Concept & Partial<ConceptMedia>): Concept
 export async function decodeConceptRecord(r: ConceptRecord): Promise<StoredConcept> {
   const data = await r.tensors.arrayBuffer();
   const meta = conceptMeta(r);
-  return { ...meta, ...unpackConceptTensors({ index: r.tensorIndex, data }, meta), thumbnails: r.thumbnails, samples: r.samples, lossCurve: r.lossCurve };
+  return { ...meta, ...unpackConceptTensors({ index: r.tensorIndex, data }, meta), thumbnails: r.thumbnails, samples: r.samples, lossCurve: r.lossCurve, ...optionalMedia(r) };
+}
+
+/** The media fields a record may lack (added within schema v1; absent on older records). */
+function optionalMedia(r: ConceptRecord): Pick<ConceptMedia, 'trainingPhotos' | 'captionTemplate'> {
+  return { ...(r.trainingPhotos ? { trainingPhotos: r.trainingPhotos } : {}), ...(r.captionTemplate !== undefined ? { captionTemplate: r.captionTemplate } : {}) };
 }
 
 export function summarizeConcept(r: ConceptRecord): ConceptSummary {
-  return { ...conceptMeta(r), thumbnails: r.thumbnails, samples: r.samples, lossCurve: r.lossCurve, tensorBytes: r.tensors.size };
+  return { ...conceptMeta(r), thumbnails: r.thumbnails, samples: r.samples, lossCurve: r.lossCurve, ...optionalMedia(r), tensorBytes: r.tensors.size };
 }
 
 /** Approximate stored bytes of a record: its Blobs and the loss curve (the rest is a few hundred bytes). */
 export function conceptRecordBytes(r: ConceptRecord): number {
-  return r.tensors.size + r.thumbnails.reduce((a, b) => a + b.size, 0) + r.samples.reduce((a, s) => a + s.image.size, 0) + 8 * r.lossCurve.length + 1024;
+  return r.tensors.size + r.thumbnails.reduce((a, b) => a + b.size, 0) + r.samples.reduce((a, s) => a + s.image.size, 0) + (r.trainingPhotos ?? []).reduce((a, p) => a + p.image.size + (p.mask?.size ?? 0), 0) + 8 * r.lossCurve.length + 1024;
 }
 
 /** Whether `h` has every ConceptHyper field with its type. */
