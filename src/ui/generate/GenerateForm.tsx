@@ -5,6 +5,7 @@
 import type { SchedulerKind } from '../../diffusion/schedulers';
 import { MAX_SEED } from '../../diffusion/rng';
 import { useGenerate, type GenerateDraft } from './generate-store';
+import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { MIN_SIDE, presetOf, SDXL_BUCKETS, snapSide } from './sizes';
 
 const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
@@ -54,7 +55,8 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
     >
       <label className="field">
         <span className="field-label">Prompt</span>
-        <textarea name="prompt" data-testid="gen-prompt" rows={4} value={draft.prompt} placeholder="a photo of a corgi on a surfboard, golden hour" onChange={(e) => set({ prompt: e.target.value })} />
+        {/* the concept library's autocomplete: "<" lists the model's concepts (src/ui/concepts/prompt) */}
+        <ConceptPrompt name="prompt" data-testid="gen-prompt" rows={4} value={draft.prompt} placeholder="a photo of a corgi on a surfboard, golden hour — type < for your concepts" onChange={(prompt) => set({ prompt })} />
       </label>
       <label className="field">
         <span className="field-label">Negative prompt</span>

@@ -8,6 +8,7 @@ import { isAbort } from '../../engine/errors';
 import type { GenerateParams, GenerateResult } from '../../engine/protocol';
 import { MAX_SEED, randomSeed } from '../../diffusion/rng';
 import { studioEngine } from '../engine-service';
+import { syncEngineConcepts } from '../concepts/engine-sync';
 import { useGenerate } from './generate-store';
 import { snapSide } from './sizes';
 
@@ -59,6 +60,8 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
   let last: GenerateResult | null = null;
   try {
     await engine.load({ type: 'stored', id: modelId }, draft.precision, { signal: ac.signal, onProgress: (progress) => store.setState({ progress }) });
+    // the model's concept library, for prompts and regions that name concepts (sent only when it changed)
+    await syncEngineConcepts(engine, modelId);
     for (let b = 0; b < total; b++) {
       // a batch numbers its seeds seed, seed+1, … so each image can be made again on its own
       const p = { ...params, seed: (params.seed + b) % (MAX_SEED + 1) };

@@ -5,6 +5,8 @@
  */
 import type { Layer } from './editor/scene';
 import { maskStats } from './editor/regions';
+import { ConceptPicker } from '../concepts/prompt/ConceptPicker';
+import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { addSceneLayer, moveSceneLayer, removeSceneLayer, selectLayer, updateSceneLayer, useScenes } from './scene-store';
 
 function LayerRow({ layer, index, count, active }: { layer: Layer; index: number; count: number; active: boolean }) {
@@ -27,8 +29,10 @@ function LayerRow({ layer, index, count, active }: { layer: Layer; index: number
         <div className="sc-layer-body">
           <label className="sc-field">
             <span className="sc-field-label">Region prompt</span>
-            <textarea rows={2} value={layer.prompt} placeholder="What this region shows" aria-label="Region prompt" data-testid="sc-layer-prompt" onChange={(e) => updateSceneLayer(id, { prompt: e.target.value })} />
+            <ConceptPrompt rows={2} value={layer.prompt} placeholder="What this region shows (< for concepts)" aria-label="Region prompt" data-testid="sc-layer-prompt" onChange={(prompt) => updateSceneLayer(id, { prompt })} />
           </label>
+          {/* the concepts this region's prompt names (its own EWA weights, issue 11 point 5) */}
+          <ConceptPicker prompt={layer.prompt} label="Region concepts" onChange={(prompt) => updateSceneLayer(id, { prompt })} />
           <label className="sc-field">
             <span className="sc-field-label">Negative prompt</span>
             <textarea rows={1} value={layer.negativePrompt} placeholder="What it should not" aria-label="Region negative prompt" data-testid="sc-layer-negative" onChange={(e) => updateSceneLayer(id, { negativePrompt: e.target.value })} />

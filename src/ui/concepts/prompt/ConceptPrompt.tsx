@@ -1,0 +1,135 @@
+/**
+ * A prompt box that knows the concept library (issue 11 point 4, "autocomplete in the prompt box"):
+ * typing "<" (or the start of a concept's name) lists the active model's concepts — name, class word,
+ * thumbnail — and picking one writes its phrase "<p1> <p2> class". ↑/↓ move, Enter or Tab pick,
+ * Escape closes; the textarea keeps focus and points at the highlighted option with
+ * aria-activedescendant (the ARIA listbox-popup pattern). The matching and insertion are
+ * autocomplete.ts; this component wires keys, caret and list.
+ */
+import { useEffect, useId, useMemo, useRef, useState, type TextareaHTMLAttributes } from 'react';
+import type { ConceptSummary } from '../../../storage/concepts/record';
+import { useStudio } from '../../store';
+import { conceptsOfModel, ensureConcepts, useConcepts } from '../concepts-store';
+import { useBlobUrl } from '../library/blob-url';
+import { conceptPhrase, insertConcept, matchConcepts, promptQueryAt, type PromptQuery } from './autocomplete';
+import './prompt.css';
+
+/** The active model's concepts (what its prompts can name), read once per page load. */
+export function useActiveConcepts(): ConceptSummary[] {
+  const concepts = useConcepts((s) => s.concepts);
+  const modelId = useStudio((s) => s.activeModelId);
+  useEffect(() => {
+    void ensureConcepts();
+  }, []);
+  return useMemo(() => conceptsOfModel(concepts, modelId), [concepts, modelId]);
+}
+
+function Option({ c, id, active, onPick }: { c: ConceptSummary; id: string; active: boolean; onPick(): void }) {
+  const url = useBlobUrl(c.samples[0]?.image ?? c.thumbnails[0]);
+  return (
+    <li
+      id={id}
+      role="option"
+      aria-selected={active}
+      className={`cp-option${active ? ' is-active' : ''}`}
+      data-testid="concept-option"
+      // mousedown, not click: the textarea must not lose focus (and the caret) first
+      onMouseDown={(e) => {
+        e.preventDefault();
+        onPick();
+      }}
+    >
+      {url ? <img src={url} alt="" className="cp-thumb" /> : <span className="cp-thumb cp-thumb-empty" aria-hidden="true">{c.name.slice(0, 1).toUpperCase()}</span>}
+      <span className="cp-text">
+        <span className="cp-name">{c.name}</span>
+        <span className="cp-phrase">{conceptPhrase(c)}</span>
+      </span>
+    </li>
+  );
+}
+
+export interface ConceptPromptProps extends Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'value' | 'onChange'> {
+  value: string;
+  onChange(value: string): void;
+}
+
+export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPromptProps) {
+  const concepts = useActiveConcepts();
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const listId = useId();
+  const [query, setQuery] = useState<PromptQuery | null>(null);
+  const [active, setActive] = useState(0);
+  // Escape closes the list until the text changes again
+  const [closed, setClosed] = useState(false);
+  const matches = useMemo(() => (query ? matchConcepts(concepts, query) : []), [concepts, query]);
+  const open = matches.length > 0 && !closed;
+  const optionId = (i: number) => `${listId}-opt-${i}`;
+
+  const track = (el: HTMLTextAreaElement) => {
+    const q = el.selectionStart === el.selectionEnd ? promptQueryAt(el.value, el.selectionStart) : null;
+    setQuery(q);
+    setActive(0);
+  };
+
+  const pick = (c: ConceptSummary) => {
+    if (!query) return;
+    const r = insertConcept(value, query, c);
+    onChange(r.text);
+    setQuery(null);
+    // the caret after the phrase once React has written the new value
+    requestAnimationFrame(() => {
+      const el = ref.current;
+      if (!el) return;
+      el.focus();
+      el.setSelectionRange(r.caret, r.caret);
+    });
+  };
+
+  return (
+    <div className="cp-wrap">
+      <textarea
+        {...rest}
+        ref={ref}
+        className={className}
+        value={value}
+        aria-autocomplete="list"
+        aria-controls={open ? listId : undefined}
+        aria-activedescendant={open ? optionId(active) : undefined}
+        onChange={(e) => {
+          onChange(e.target.value);
+          setClosed(false);
+          track(e.target);
+        }}
+        onSelect={(e) => track(e.currentTarget)}
+        onBlur={() => setQuery(null)}
+        onKeyDown={(e) => {
+          if (!open || e.ctrlKey || e.metaKey || e.altKey) return;
+          if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+            e.preventDefault();
+            const n = matches.length;
+            setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+          } else if (e.key === 'Enter' || e.key === 'Tab') {
+            e.preventDefault();
+            const c = matches[active];
+            if (c) pick(c);
+          } else if (e.key === 'Escape') {
+            // closes the list only (the page's Escape would cancel a running generation)
+            e.preventDefault();
+            e.stopPropagation();
+            setClosed(true);
+          }
+        }}
+      />
+      {open && (
+        <ul id={listId} role="listbox" aria-label="Concepts" className="cp-list" data-testid="concept-suggestions">
+          {matches.map((c, i) => (
+            <Option key={c.id} c={c} id={optionId(i)} active={i === active} onPick={() => pick(c)} />
+          ))}
+        </ul>
+      )}
+      <span className="sr-only" role="status" aria-live="polite">
+        {open ? `${matches.length} concept${matches.length === 1 ? '' : 's'} suggested; arrow keys to choose, Enter to insert.` : ''}
+      </span>
+    </div>
+  );
+}
