@@ -15,6 +15,9 @@
 // instructions), else f32; VT the matching storage type. Dims below are in units of V.
 // Text K/V are tiny (77 tokens) and read from storage (cached): in the score step the lanes of one key
 // read the same K row (a broadcast), in the value step consecutive lanes read consecutive V columns.
+// Q is either one [B, tq, H·D] shared by every prompt (q_p = 0: loaded once) or one per prompt,
+// [B, 1 + U, tq, H·D] (q_p = tq·H·D: reloaded for each prompt run) — concept-aware regions, where each
+// prompt's attention uses its own EWA-adapted to_q (src/model/unet/forward.ts regionalAttentionModule).
 #param DTYPE
 #param LANES
 #param ROWS
@@ -40,10 +43,12 @@ struct Params {
   // U (1..31), and the masks' batch stride: 0 when one mask set serves the whole batch, else U·tq.
   regions: u32, mask_b: u32,
   scale: f32,
+  // q's batch stride and prompt stride in units of V (q_p = 0: one q for every prompt)
+  q_b: u32, q_p: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> qs: array<VT>;           // [B, tq, H·D]
+@group(0) @binding(1) var<storage, read> qs: array<VT>;           // [B, tq, H·D] or [B, 1 + U, tq, H·D]
 @group(0) @binding(2) var<storage, read> kg: array<VT>;           // [B, 1 + U, tk, H·D]
 @group(0) @binding(3) var<storage, read> vg: array<VT>;
 @group(0) @binding(4) var<storage, read> masks: array<f32>;       // [1 or B, U, tq]
@@ -71,6 +76,17 @@ fn weight(b: u32, u: u32, row: u32) -> f32 {
   return clamp(masks[b * params.mask_b + u * params.tq + row], 0.0, 1.0) * act[b * params.regions + u];
 }
 
+// The scaled q rows of prompt a for this workgroup's rows and head into qt.
+fn load_q(lid: u32, row0: u32, b: u32, h: u32, a: u32) {
+  let D = params.dim;
+  let C = params.heads * D;
+  for (var e = lid; e < {{ROWS}}u * D; e += WG) {
+    let r = e / D;
+    let row = min(row0 + r, params.tq - 1u);
+    qt[r * {{DV}}u + e % D] = V(qs[b * params.q_b + a * params.q_p + row * C + h * D + e % D]) * params.scale;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row0 = wid.x * {{ROWS}}u;
@@ -79,12 +95,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let D = params.dim;
   let C = params.heads * D;
   let U = params.regions;
-  for (var e = lid; e < {{ROWS}}u * D; e += WG) {
-    let r = e / D;
-    let row = min(row0 + r, params.tq - 1u);
-    qt[r * {{DV}}u + e % D] = V(qs[(b * params.tq + row) * C + h * D + e % D]) * params.scale;
-    acc[r * {{DV}}u + e % D] = V(0.0);
-  }
+  if (params.q_p == 0u) { load_q(lid, row0, b, h, 0u); }
+  for (var e = lid; e < {{ROWS}}u * D; e += WG) { acc[e / D * {{DV}}u + e % D] = V(0.0); }
   if (lid < {{ROWS}}u) {
     var total = 0.0;
     var bits = 0u;
@@ -110,6 +122,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var a = 0u; a <= U; a++) {
     // a workgroup-uniform flag: the barriers below stay in uniform control flow
     if (((flags >> a) & 1u) == 0u) { continue; }
+    if (params.q_p != 0u) {
+      // this prompt's own q (the previous prompt's last barrier ended every read of qt)
+      load_q(lid, row0, b, h, a);
+      workgroupBarrier();
+    }
     let kBase = (b * (U + 1u) + a) * params.tk * C + h * D;
     if (lid < {{ROWS}}u) {
       var c = gcoef[lid];

@@ -12,7 +12,7 @@
 import type { GpuContext } from '../gpu/context';
 import { describe, type Tensor } from '../gpu/tensor';
 import { concat } from './concat';
-import { add, scale as scaleOp } from './elementwise';
+import { add, mul, scale as scaleOp } from './elementwise';
 import { linear } from './linear';
 import { matmul } from './matmul';
 
@@ -72,6 +72,26 @@ export async function foldLora(ctx: GpuContext, weight: Tensor, lora: PackedLora
   await add(ctx, weight, delta, { out: folded });
   ctx.release(delta);
   return folded;
+}
+
+/**
+ * The low-rank term alone with per-column scales that may differ by row or by prompt:
+ * ((x·Dᵀ) ⊙ scale)·Uᵀ, D [R, in], U [out, R] (unscaled), `scale` broadcast numpy-style against x·Dᵀ
+ * [..., R]. Concept-aware regions (src/model/unet/forward.ts regionalAttentionModule) give each prompt,
+ * or each cell, its own EWA weights this way: scale [P, 1, R] turns x [B, 1, T, in] into P prompts'
+ * terms [B, P, T, out], with no per-prompt copy of W.
+ */
+export async function lowRankDelta(ctx: GpuContext, x: Tensor, down: Tensor, up: Tensor, scale: Tensor): Promise<Tensor> {
+  const R = down.shape[0]!;
+  if (up.shape[1] !== R || scale.shape[scale.shape.length - 1] !== R) {
+    throw new RangeError(`low-rank term: down ${describe(down)}, up ${describe(up)} and scale ${describe(scale)} disagree on the rank ${R}`);
+  }
+  const t = await matmul(ctx, x, down, { transB: true, label: 'lowrank-down' });
+  const s = await mul(ctx, t, scale, { label: 'lowrank-scale' });
+  ctx.release(t);
+  const y = await matmul(ctx, s, up, { transB: true, label: 'lowrank-up' });
+  ctx.release(s);
+  return y;
 }
 
 /** Plain-TS reference of the fused formula, f64 accumulation. x [M, in], W [out, in]. */

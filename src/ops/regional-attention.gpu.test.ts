@@ -19,9 +19,12 @@ interface Case {
   maskBatch: 1 | 'B';
   /** Per batch element, which regions are active (default: all). */
   active?: number[][];
+  /** One q per prompt, [B, 1 + U, Tq, C] (concept-aware regions), instead of one shared q. */
+  perPromptQ?: boolean;
 }
 
-const name = (c: Case) => `B${c.batch} H${c.heads} Tq${c.tq} Tk${c.tk} D${c.d} U${c.regions}${c.maskBatch === 'B' ? ' per-batch masks' : ''}`;
+const name = (c: Case) => `B${c.batch} H${c.heads} Tq${c.tq} Tk${c.tk} D${c.d} U${c.regions}${c.maskBatch === 'B' ? ' per-batch masks' : ''}${c.perPromptQ ? ' per-prompt q' : ''}`;
+const qPrompts = (c: Case) => (c.perPromptQ ? 1 + c.regions : 1);
 
 /**
  * Masks with every situation a row can be in: region 0 a soft ramp over the first 2/3 of the rows,
@@ -61,7 +64,7 @@ function makeData(c: Case, dtype: DType, seed: number): Data {
     for (let u = 0; u < c.regions; u++) active[b * c.regions + u] = set.includes(u) ? 1 : 0;
   });
   return {
-    q: round(randomArray(c.batch * c.tq * C, seed, -2, 2)),
+    q: round(randomArray(c.batch * qPrompts(c) * c.tq * C, seed, -2, 2)),
     k: round(randomArray(c.batch * (1 + c.regions) * c.tk * C, seed + 1, -2, 2)),
     v: round(randomArray(c.batch * (1 + c.regions) * c.tk * C, seed + 2)),
     masks: makeMasks(c, seed + 5),
@@ -70,14 +73,14 @@ function makeData(c: Case, dtype: DType, seed: number): Data {
 }
 
 function problem(c: Case): RegionalAttentionProblem {
-  return { batch: c.batch, heads: c.heads, tq: c.tq, tk: c.tk, headDim: c.d, regions: c.regions, maskBatch: c.maskBatch === 1 ? 1 : c.batch, scale: 1 / Math.sqrt(c.d) };
+  return { batch: c.batch, heads: c.heads, tq: c.tq, tk: c.tk, headDim: c.d, regions: c.regions, maskBatch: c.maskBatch === 1 ? 1 : c.batch, scale: 1 / Math.sqrt(c.d), perPromptQ: c.perPromptQ ?? false };
 }
 
 async function runGpu(ctx: GpuContext, c: Case, dtype: DType, d: Data): Promise<Float32Array> {
   const C = c.heads * c.d;
   const up = (x: Float32Array, shape: number[], dt: DType = dtype): Tensor => ctx.upload(x, shape, dt, 'regional-test');
   const t = {
-    q: up(d.q, [c.batch, c.tq, C]),
+    q: up(d.q, c.perPromptQ ? [c.batch, 1 + c.regions, c.tq, C] : [c.batch, c.tq, C]),
     k: up(d.k, [c.batch, 1 + c.regions, c.tk, C]),
     v: up(d.v, [c.batch, 1 + c.regions, c.tk, C]),
     masks: up(d.masks, [c.maskBatch === 1 ? 1 : c.batch, c.regions, c.tq], 'f32'),
@@ -106,6 +109,9 @@ const CASES: Case[] = [
   { batch: 2, heads: 1, tq: 70, tk: 77, d: 40, regions: 1, maskBatch: 1 },
   // head dim 160 (SD-1.5's deepest level): fewer rows per workgroup
   { batch: 1, heads: 1, tq: 23, tk: 77, d: 160, regions: 4, maskBatch: 1 },
+  // one q per prompt (concept-aware regions), with overlaps, per-batch activity and odd sizes
+  { batch: 3, heads: 2, tq: 37, tk: 77, d: 16, regions: 3, maskBatch: 1, active: [[0, 1, 2], [1], []], perPromptQ: true },
+  { batch: 2, heads: 3, tq: 19, tk: 5, d: 5, regions: 2, maskBatch: 'B', perPromptQ: true },
 ];
 
 describe(`regional attention on ${TEST_ADAPTER}`, () => {
@@ -143,6 +149,26 @@ describe(`regional attention on ${TEST_ADAPTER}`, () => {
     expect(inside).toBe(c.batch * (c.tq - Math.ceil(c.tq / 2)));
   });
 
+  it("with one q per prompt, rows outside a region do not depend on that region's q (exactly equal)", async () => {
+    const ctx = await testContext();
+    const c: Case = { batch: 2, heads: 2, tq: 41, tk: 77, d: 16, regions: 2, maskBatch: 1, perPromptQ: true };
+    const a = makeData(c, 'f32', 13);
+    const b = { ...a, q: a.q.slice() };
+    const C = c.heads * c.d;
+    // change region 1's queries (prompt 2; binary on rows >= tq/2) in every batch element
+    for (let bi = 0; bi < c.batch; bi++) b.q.set(randomArray(c.tq * C, 299 + bi, -2, 2), (bi * (1 + c.regions) + 2) * c.tq * C);
+    const [ga, gb] = [await runGpu(ctx, c, 'f32', a), await runGpu(ctx, c, 'f32', b)];
+    let inside = 0;
+    for (let bi = 0; bi < c.batch; bi++) {
+      for (let t = 0; t < c.tq; t++) {
+        const row = (i: Float32Array) => Array.from(i.subarray((bi * c.tq + t) * C, (bi * c.tq + t + 1) * C));
+        if (a.masks[c.tq + t] === 0) expect(row(gb), `row ${t}`).toEqual(row(ga));
+        else if (row(gb).some((x, i) => x !== row(ga)[i])) inside++;
+      }
+    }
+    expect(inside).toBe(c.batch * (c.tq - Math.ceil(c.tq / 2)));
+  });
+
   it('rejects inconsistent shapes with a RangeError naming the operand', async () => {
     const ctx = await testContext();
     const e = (shape: number[]) => ctx.empty(shape, 'f32', 'bad');
@@ -151,6 +177,7 @@ describe(`regional attention on ${TEST_ADAPTER}`, () => {
     await expect(regionalAttention(ctx, { ...ok, k: e([1, 3, 76, 8]) }, { heads: 2 })).rejects.toThrow(/k\/v/);
     await expect(regionalAttention(ctx, { ...ok, active: e([1, 3]) }, { heads: 2 })).rejects.toThrow(/active/);
     await expect(regionalAttention(ctx, ok, { heads: 3 })).rejects.toThrow(RangeError);
+    await expect(regionalAttention(ctx, { ...ok, q: e([1, 2, 4, 8]) }, { heads: 2 })).rejects.toThrow(/per-prompt q/);
     ctx.release(...Object.values(ok));
   });
 
@@ -159,7 +186,7 @@ describe(`regional attention on ${TEST_ADAPTER}`, () => {
     if (TEST_ADAPTER === 'lavapipe') {
       expect(ctx.hasF16).toBe(true);
       // f16 storage of q/k/v and of the output: the output rounding alone is 2^-11 ≈ 4.9e-4 relative
-      for (const c of CASES.slice(0, 2)) await check(ctx, c, 'f16', 2e-3);
+      for (const c of [...CASES.slice(0, 2), ...CASES.filter((x) => x.perPromptQ)]) await check(ctx, c, 'f16', 2e-3);
     } else {
       expect(ctx.hasF16).toBe(false);
       const c = CASES[0]!;

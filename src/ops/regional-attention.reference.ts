@@ -8,6 +8,7 @@ import { attentionReference, denseView } from './attention.reference';
 import type { RegionalAttentionProblem } from './regional-attention';
 
 export interface RegionalReferenceInputs {
+  /** [B, Tq, H·D], or [B, 1 + U, Tq, H·D] when the problem's perPromptQ. */
   q: ArrayLike<number>;
   /** [B, 1 + U, Tk, H·D], prompt 0 global. */
   k: ArrayLike<number>;
@@ -26,10 +27,11 @@ export function regionalAttentionReference(p: RegionalAttentionProblem, x: Regio
   const { batch: B, heads, tq, tk, headDim: D, regions: U } = p;
   const C = heads * D;
   const base = { batch: B, heads, tq, tk, headDim: D, scale: p.scale, causal: false };
-  const qv = { data: x.q, view: denseView(tq, C, D) };
+  // q: one [Tq, C] per batch element shared by every prompt, or one per prompt ([B, 1 + U, Tq, C])
+  const qOf = (a: number) => (p.perPromptQ ? { data: x.q, view: { offset: a * tq * C, batchStride: (U + 1) * tq * C, headStride: D, tokenStride: C } } : { data: x.q, view: denseView(tq, C, D) });
   const prompt = (a: number) => {
     const view = { offset: a * tk * C, batchStride: (U + 1) * tk * C, headStride: D, tokenStride: C };
-    return attentionReference(base, qv, { data: x.k, view }, { data: x.v, view });
+    return attentionReference(base, qOf(a), { data: x.k, view }, { data: x.v, view });
   };
   const global = prompt(0);
   const regional = Array.from({ length: U }, (_, u) => prompt(u + 1));

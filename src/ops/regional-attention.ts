@@ -7,7 +7,9 @@
  * For binary masks this is the spec's rule (global output replaced inside a region, overlaps averaged).
  * The combination happens on the attention output, before to_out, as Mix-of-Show does.
  *
- * Layouts (dense): q [B, Tq, H·D]; k/v [B, 1 + U, Tk, H·D], prompt 0 the global one and 1..U the
+ * Layouts (dense): q [B, Tq, H·D], or [B, 1 + U, Tq, H·D] with one q per prompt (concept-aware regions:
+ * each prompt's attention uses its own EWA-adapted to_q, see forward.ts regionalAttentionModule);
+ * k/v [B, 1 + U, Tk, H·D], prompt 0 the global one and 1..U the
  * regions (= one to_k/to_v over all prompts' embeddings [B·(1+U), Tk, ·], so one matmul and one binding
  * serve every prompt); masks f32 [1 or B, U, Tq] at this layer's resolution (src/cidm/regional/masks.ts);
  * active f32 [B, U], 1 where batch element b uses region u, else 0.
@@ -46,6 +48,7 @@ export const regionalAttentionKernel: KernelDescriptor<RegionalAttentionVariant>
 };
 
 export interface RegionalAttentionInputs {
+  /** [B, Tq, H·D] shared by every prompt, or [B, 1 + U, Tq, H·D]: prompt a's queries. */
   q: Tensor;
   /** [B, 1 + U, Tk, H·D]: the global prompt's keys, then each region's. */
   k: Tensor;
@@ -72,6 +75,8 @@ export interface RegionalAttentionProblem {
   /** 1 (one mask set for the batch) or batch. */
   maskBatch: number;
   scale: number;
+  /** True when q holds one [Tq, H·D] per prompt ([B, 1 + U, Tq, H·D]). */
+  perPromptQ: boolean;
 }
 
 const roundUp16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -94,7 +99,8 @@ function dims(t: Tensor, n: number, name: string): number[] {
 
 /** Checks every shape against q and returns the problem size. */
 export function regionalAttentionProblem(x: RegionalAttentionInputs, o: RegionalAttentionOptions): RegionalAttentionProblem {
-  const [B, tq, C] = dims(x.q, 3, 'q') as [number, number, number];
+  const perPromptQ = x.q.shape.length === 4;
+  const [B, tq, C] = (perPromptQ ? [x.q.shape[0], x.q.shape[2], x.q.shape[3]] : dims(x.q, 3, 'q')) as [number, number, number];
   const heads = o.heads;
   const headDim = C / heads;
   if (!Number.isInteger(heads) || heads < 1 || !Number.isInteger(headDim)) throw new RangeError(`regional attention: ${C} channels do not split into ${heads} heads`);
@@ -104,6 +110,7 @@ export function regionalAttentionProblem(x: RegionalAttentionInputs, o: Regional
   }
   const U = prompts - 1;
   if (U < 1 || U > MAX_REGIONS) throw new RangeError(`regional attention: ${U} regions (1..${MAX_REGIONS})`);
+  if (perPromptQ && x.q.shape[1] !== prompts) throw new RangeError(`regional attention: per-prompt q must be [${B}, ${prompts}, Tq, ${C}], got [${x.q.shape}]`);
   if (tk > MAX_TEXT_TOKENS) throw new RangeError(`regional attention: ${tk} text tokens (at most ${MAX_TEXT_TOKENS})`);
   const [mb, mu, mt] = dims(x.masks, 3, 'masks') as [number, number, number];
   if ((mb !== 1 && mb !== B) || mu !== U || mt !== tq) throw new RangeError(`regional attention: masks must be [1 or ${B}, ${U}, ${tq}], got [${x.masks.shape}]`);
@@ -112,7 +119,7 @@ export function regionalAttentionProblem(x: RegionalAttentionInputs, o: Regional
   for (const t of [x.k, x.v]) {
     if (t.dtype !== x.q.dtype) throw new TypeError(`regional attention: q is ${x.q.dtype}, k/v are ${t.dtype}`);
   }
-  return { batch: B, heads, tq, tk, headDim, regions: U, maskBatch: mb, scale: o.scale ?? 1 / Math.sqrt(headDim) };
+  return { batch: B, heads, tq, tk, headDim, regions: U, maskBatch: mb, scale: o.scale ?? 1 / Math.sqrt(headDim), perPromptQ };
 }
 
 export async function regionalAttention(ctx: GpuContext, x: RegionalAttentionInputs, o: RegionalAttentionOptions): Promise<Tensor> {
@@ -135,6 +142,8 @@ export async function regionalAttention(ctx: GpuContext, x: RegionalAttentionInp
       regions: p.regions,
       mask_b: p.maskBatch === 1 ? 0 : p.regions * p.tq,
       scale: p.scale,
+      q_b: (p.perPromptQ ? p.regions + 1 : 1) * p.tq * (p.heads * p.headDim / lanes),
+      q_p: p.perPromptQ ? p.tq * (p.heads * p.headDim / lanes) : 0,
     },
     bindings: [x.q, x.k, x.v, x.masks, x.active, out].map(binding),
     workgroups: groups,

@@ -10,6 +10,7 @@ import { PlanBackend, type PlanTensor } from '../../model/unet/plan-backend';
 import { SDXL_BASE_UNET } from '../../model/unet/sdxl-configs';
 import { unetWeightShapes } from '../../model/unet/weight-shapes';
 import { attentionGrids } from './masks';
+import { crossAttentionLayers, loraTargets } from '../train/layers';
 import { BINDING_BUDGET_BYTES, largestActivationPerPass, passesPerForward } from './batch-plan';
 
 async function plan(height: number, width: number, regions: number): Promise<number> {
@@ -45,6 +46,56 @@ describe('regional UNet step on the planning backend', () => {
     expect(one).toBeGreaterThanOrEqual(plain);
     expect(one).toBeLessThan(1.1 * plain);
     expect(three).toBeGreaterThan(2 * plain);
+  });
+});
+
+describe('concept-aware regions on the planning backend', () => {
+  it('run SDXL with per-prompt queries and low-rank EWA terms; the passes per forward shrink only when the query stack outgrows GEGLU', async () => {
+    const arch = unetArch(SDXL_BASE_UNET);
+    const R = 50 * 4; // 50 concepts of rank 4
+    // 2 regions: q stack [3, 4096, 640] f16 = 15 MiB < the GEGLU's 40 MiB, so nothing changes
+    expect(await largestActivationPerPass(arch, 128, 128, 2, 'f16', { rank: R })).toBe(4096 * 5120 * 2);
+    expect(await passesPerForward(arch, 128, 128, 2, 'f16', { rank: R })).toBe(3);
+    // 9 regions: q stack [10, 4096, 640] f16 = 50 MiB is the largest binding
+    expect(await largestActivationPerPass(arch, 128, 128, 9, 'f16', { rank: R })).toBe(10 * 4096 * 640 * 2);
+    expect(await passesPerForward(arch, 128, 128, 9, 'f16', { rank: R })).toBe(2);
+  });
+
+  it('stack each layer\'s prompts for an [uncond, cond] batch and free everything they make', async () => {
+    const arch = unetArch(SDXL_BASE_UNET);
+    const be = new PlanBackend(unetWeightShapes(arch), 'f16', 'f16');
+    const [B, U, R, h, w] = [2, 2, 8, 97, 127];
+    const P = U + 1;
+    const layers = crossAttentionLayers(arch).length;
+    const grids = attentionGrids(arch, h, w);
+    const inputs: PlanTensor[] = [];
+    const input = (shape: number[], label: string) => {
+      const t = be.input(shape, label);
+      inputs.push(t);
+      return t;
+    };
+    const masks = new Map(grids.map((g) => [regionalMaskKey(g.h, g.w), input([1, U, g.h * g.w], 'masks')] as const));
+    const perLayer = (shape: number[], label: string) => Array.from({ length: layers }, () => input(shape, label));
+    const concepts = {
+      negativePass: [true, false],
+      negative: input([P, 77, 2048], 'negative'),
+      positive: perLayer([P, 77, 2048], 'positive'),
+      scales: perLayer([P, 1, R], 'scales'),
+      scalesT: perLayer([R, P], 'scales-t'),
+      coefficients: new Map(grids.map((g) => [regionalMaskKey(g.h, g.w), input([B, g.h * g.w, P], 'coefficients')] as const)),
+      adapters: new Map(loraTargets(arch).map((t) => [t.weight, { down: input([R, t.inFeatures], 'down'), up: input([t.outFeatures, R], 'up') }] as const)),
+    };
+    const out = await unetForward(be, arch, {
+      sample: input([B, 4, h, w], 'sample'),
+      timesteps: [999, 999],
+      encoderHiddenStates: input([B, 77, 2048], 'ehs'),
+      textEmbeds: input([B, 1280], 'text_embeds'),
+      timeIds: Array(12).fill(1024),
+      regional: { masks, active: input([B, U], 'active'), concepts },
+    });
+    expect(out.shape).toEqual([B, 4, h, w]);
+    be.release(out, ...inputs);
+    expect(be.liveTensors).toBe(0);
   });
 });
 

@@ -2,33 +2,46 @@
  * One regional sampling step for the text-to-image loop (CIDM §4.3, spec §9.3): the UNet batch with
  * regional cross-attention, and the guidance + region noise aggregation that turn its output into E*.
  *
- * All passes of a step are ONE UNet forward with batch B = 2 + U (U > 1) or 2 (U = 1):
- *   b = 0      uncond: every region attends to its NEGATIVE prompt, the global negative elsewhere
- *              (Mix-of-Show's CFG batch, spec §4.2 "CFG batch")
- *   b = 1      cond-all: regional attention with all regions → E (spec §4.3 best reading)
- *   b = 1 + u  cond-u: only region u (Eq. 4's ε(z_t | [ĉ_u, ŝ_u], t)); other regions see the global prompt
- * With one region cond-u is cond-all (same inputs), so that pass is not run twice. Where the batch's
- * largest activation would pass the per-binding budget (SDXL 1024² with 2+ regions), the passes are
- * split into several forwards (batch-plan.ts); every kernel treats batch elements independently, so
- * the split does not change the result.
- * Then E = ε_unc + g·(ε_all − ε_unc) (g = the run's CFG scale; ε_all without CFG when g ≤ 1),
- * E_u = ε_unc + s·(ε_u − ε_unc) (s = regionGuidance, default 7.5), and E* by the corrected Eq. 5
- * (noise-aggregation.ts) with the latent-resolution masks.
+ * The passes of a step (passes.ts), run as one UNet forward where the binding budget allows:
+ *   uncond     every region attends to its NEGATIVE prompt, the global negative elsewhere (Mix-of-Show's
+ *              CFG batch, spec §4.2); a region whose negative is empty uses the scene's global negative
+ *              (the user wrote one negative for the whole picture). Only when guided.
+ *   all        regional attention with all regions → E (spec §4.3 best reading)
+ *   region u   only region u (Eq. 4's ε(z_t | [ĉ_u, ŝ_u], t)); other regions see the global prompt.
+ *              With one region this is the all pass, so it is not run twice.
+ * One guidance scale s for E and every E_u (passes.ts says why); s ≤ 1 drops the uncond pass.
+ * Where the batch's largest activation would pass the per-binding budget (SDXL 1024² with 2+ regions),
+ * or in low-memory mode (one pass per forward), the passes are split into several forwards
+ * (batch-plan.ts); every kernel treats batch elements independently, so the split changes nothing.
+ *
+ * SDXL's pooled text embedding (the add_embedding input, a global modulation of every resnet): the
+ * uncond pass keeps the global negative's and the all pass the global prompt's — E is read everywhere
+ * outside the regions. Region u's own pass uses region u's pooled embedding: Eq. 5 reads its estimate
+ * only inside region u, so there the whole UNet, not only attn2, is conditioned on that region's text.
+ * With one region there is no such pass (its estimate is the all pass, read outside it too), so the
+ * global pooled embedding stays.
+ *
+ * With an EWA library and a prompt that names concepts, the step is concept-aware (concept-regions.ts):
+ * every prompt encoded layer-wise with its own EWA weights, applied per prompt inside attn2.
  */
 import type { GpuContext } from '../../gpu/context';
 import type { Tensor } from '../../gpu/tensor';
 import type { UNetArch } from '../../model/unet/arch';
 import type { UNetBackend } from '../../model/unet/backend';
-import { unetForward, type RegionalInputs } from '../../model/unet/forward';
+import { unetForward, type ConceptRegionalInputs, type RegionalInputs } from '../../model/unet/forward';
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../../diffusion/text-to-image';
-import { usesGuidance } from '../../diffusion/sdxl-conditioning';
 import { buildRegionMasks, isEmptyMask, type MaskData } from './masks';
-import { aggregateRegionNoise, DEFAULT_REGION_ALPHA, DEFAULT_REGION_GUIDANCE, guide } from './noise-aggregation';
+import { DEFAULT_REGION_ALPHA } from './noise-aggregation';
 import { passesPerForward } from './batch-plan';
+import { combinePasses, regionalGuidance, regionalPasses, type RegionalGuidance, type RegionalPass } from './passes';
+import { combinationCoefficients, type ConceptPrompts } from './concept-regions';
+import { regionText } from './region-text';
+import type { EwaLibrary } from '../ewa/ewa';
 
 /** A painted region: its prompt, negative prompt and soft mask at image resolution (H×W). */
 export interface RegionPrompt {
   prompt: string;
+  /** '' = the run's global negative prompt. */
   negativePrompt: string;
   /** H×W, Float32 in 0..1 or Uint8 alpha in 0..255. */
   mask: MaskData;
@@ -37,13 +50,24 @@ export interface RegionPrompt {
 export interface RegionalParams {
   width: number;
   height: number;
+  /** The run's CFG scale: the one scale of E and every E_u unless regionGuidance is set. */
   guidanceScale: number;
-  /** s of Eq. 4 for the region estimates; default 7.5. */
+  /** The global prompt; needed with an EWA library (encoded layer-wise for its own EWA weights). */
+  prompt?: string;
+  /** s of Eq. 4, if set: replaces guidanceScale for E and every E_u alike (passes.ts). */
   regionGuidance?: number;
   /** α of Eq. 5; default 0.1. */
   regionAlpha?: number;
   /** At most this many passes per UNet forward; default: as many as fit the binding budget (batch-plan.ts). */
   regionMaxBatch?: number;
+  /** 'low': one pass per UNet forward (GenerateParams.memoryMode). */
+  memoryMode?: 'balanced' | 'low';
+}
+
+/** Concept-aware regions: the library whose concepts prompts name, and EWA's weight form (spec §3.3). */
+export interface RegionalEwa {
+  library: EwaLibrary;
+  form: 'code' | 'paper';
 }
 
 /** The regions that do anything: masks checked for size, empty ones dropped (an empty mask changes nothing). */
@@ -56,21 +80,6 @@ export function activeRegions(regions: readonly RegionPrompt[] | undefined, widt
   return out;
 }
 
-/** Encodes each distinct prompt once; '' with force_zeros_for_empty_prompt is all zeros (as the global negative). */
-async function encodeAll(parts: SdxlPipelineParts, prompts: string[], zeroEmpty: boolean, size: number): Promise<Float32Array[]> {
-  const cache = new Map<string, Float32Array>();
-  for (const s of prompts) {
-    if (cache.has(s)) continue;
-    if (s === '' && zeroEmpty) {
-      cache.set(s, new Float32Array(size));
-      continue;
-    }
-    const e = await parts.encodePrompt(s);
-    cache.set(s, await parts.ctx.read(e.embeds));
-    parts.ctx.release(e.embeds, e.pooled);
-  }
-  return prompts.map((s) => cache.get(s)!);
-}
 
 /** The inputs of one UNet forward over passes [start, start + count). */
 interface Chunk {
@@ -78,69 +87,107 @@ interface Chunk {
   count: number;
   ehs: Tensor;
   pooled: Tensor;
-  regional: RegionalInputs<Tensor>;
+  regional: RegionalInputs<Tensor> | ConceptRegionalInputs<Tensor>;
+  /** Tensors made for this chunk only. */
+  owned: Tensor[];
 }
 
 export class RegionalStep implements GuidedPredictor {
   private constructor(
     private readonly ctx: GpuContext,
-    /** Passes per step (the UNet batch if it ran as one forward). */
-    readonly batch: number,
+    readonly passes: readonly RegionalPass[],
     readonly regionCount: number,
     private readonly chunks: Chunk[],
     private readonly masks: Tensor[],
     private readonly latentMasks: Float32Array[],
     private readonly latent: [number, number],
-    private readonly g: { guided: boolean; scale: number; region: number; alpha: number },
+    readonly guidance: RegionalGuidance,
+    private readonly alpha: number,
+    private readonly concepts: ConceptPrompts | null,
   ) {}
 
   /**
-   * Builds the passes from the global conditioning `global` ([uncond, cond] embeds and pooled, as the
-   * loop made them; left to the caller to release) and the non-empty regions (activeRegions).
+   * Builds the passes from the global conditioning `global` ([uncond, cond] embeds and pooled, or [cond]
+   * when the run is unguided — as the loop made them; left to the caller to release), the non-empty
+   * regions (activeRegions) and, for concept-aware regions, the EWA library.
    */
-  static async create(parts: SdxlPipelineParts, p: RegionalParams, regions: RegionPrompt[], global: { ehs: Tensor; pooled: Tensor }): Promise<RegionalStep> {
+  static async create(parts: SdxlPipelineParts, p: RegionalParams, regions: RegionPrompt[], global: { ehs: Tensor; pooled: Tensor }, ewa?: RegionalEwa): Promise<RegionalStep> {
     const { ctx } = parts;
     const U = regions.length;
     if (U === 0) throw new RangeError('regional step without regions');
-    const [twoB, T, C] = global.ehs.shape as [number, number, number];
-    if (twoB !== 2) throw new RangeError('regional step needs the [uncond, cond] conditioning');
-    const B = U > 1 ? 2 + U : 2;
-    const P = global.pooled.shape[1]!;
-    const ehs = await ctx.read(global.ehs);
-    const pooled = await ctx.read(global.pooled);
-    const neg = await encodeAll(parts, regions.map((r) => r.negativePrompt), parts.forceZerosForEmptyPrompt, T * C);
-    const pos = await encodeAll(parts, regions.map((r) => r.prompt), false, T * C);
-    const set = buildRegionMasks(regions.map((r) => ({ data: r.mask, height: p.height, width: p.width })), parts.unetArch, p.height, p.width);
-    const masks = new Map<string, Tensor>();
-    for (const [key, m] of set.attention) masks.set(key, ctx.upload(m.data, [1, U, m.grid.h * m.grid.w], 'f32', `region-masks-${key}`));
-    const per = p.regionMaxBatch ?? (await passesPerForward(parts.unetArch, p.height / 8, p.width / 8, U, parts.dtype));
+    const g = regionalGuidance(p);
+    const passes = regionalPasses(U, g.guided);
+    const text = await regionText(parts, p.prompt, regions, global, g.guided, ewa);
+    const owned: Tensor[] = [];
     const chunks: Chunk[] = [];
-    for (let start = 0; start < B; start += per) {
-      const count = Math.min(per, B - start);
-      const ehsB = new Float32Array(count * T * C);
-      const pooledB = new Float32Array(count * P);
-      const embeds = new Float32Array(count * U * T * C);
-      const active = new Float32Array(count * U);
-      for (let i = 0; i < count; i++) {
-        const b = start + i;
-        const half = b === 0 ? 0 : 1; // pass 0 is uncond, every other pass conditions on the global prompt
-        ehsB.set(ehs.subarray(half * T * C, (half + 1) * T * C), i * T * C);
-        pooledB.set(pooled.subarray(half * P, (half + 1) * P), i * P);
-        for (let u = 0; u < U; u++) {
-          embeds.set((b === 0 ? neg : pos)[u]!, (i * U + u) * T * C);
-          active[i * U + u] = b < 2 || b - 2 === u ? 1 : 0;
-        }
+    try {
+      const { tokens: T, channels: C } = text;
+      const P = text.globalPooled.length;
+      const set = buildRegionMasks(regions.map((r) => ({ data: r.mask, height: p.height, width: p.width })), parts.unetArch, p.height, p.width);
+      const masks = new Map<string, Tensor>();
+      for (const [key, m] of set.attention) {
+        const t = ctx.upload(m.data, [1, U, m.grid.h * m.grid.w], 'f32', `region-masks-${key}`);
+        owned.push(t);
+        masks.set(key, t);
       }
-      chunks.push({
-        start,
-        count,
-        ehs: ctx.upload(ehsB, [count, T, C], parts.dtype, 'regional-encoder-hidden-states'),
-        pooled: ctx.upload(pooledB, [count, P], parts.dtype, 'regional-text-embeds'),
-        regional: { embeds: ctx.upload(embeds, [count, U, T, C], parts.dtype, 'region-embeds'), masks, active: ctx.upload(active, [count, U], 'f32', 'region-active') },
-      });
+      const [lh, lw] = [p.height / 8, p.width / 8];
+      const concepts = text.concepts;
+      const per = p.memoryMode === 'low' ? 1 : p.regionMaxBatch ?? (await passesPerForward(parts.unetArch, lh, lw, U, parts.dtype, concepts ? { rank: concepts.scalesT[0]!.shape[0]! } : undefined));
+      if (!(per >= 1)) throw new RangeError(`regional step: ${per} passes per forward`);
+      for (let start = 0; start < passes.length; start += per) {
+        const count = Math.min(per, passes.length - start);
+        const mine = passes.slice(start, start + count);
+        const ehsB = new Float32Array(count * T * C);
+        const pooledB = new Float32Array(count * P);
+        const activeRows = mine.map((pass) => Array.from({ length: U }, (_, u) => (pass.kind !== 'region' || pass.region === u ? 1 : 0)));
+        mine.forEach((pass, i) => {
+          const uncond = pass.kind === 'uncond';
+          ehsB.set(uncond ? text.globalNeg! : text.globalCond, i * T * C);
+          pooledB.set(uncond ? text.globalNegPooled! : pass.kind === 'region' ? text.pooled[pass.region]! : text.globalPooled, i * P);
+        });
+        const chunkOwned: Tensor[] = [];
+        const up = (data: Float32Array, shape: number[], dtype: 'f32' | typeof parts.dtype, label: string) => {
+          const t = ctx.upload(data, shape, dtype, label);
+          chunkOwned.push(t);
+          return t;
+        };
+        const active = up(Float32Array.from(activeRows.flat()), [count, U], 'f32', 'region-active');
+        let regional: Chunk['regional'];
+        if (concepts) {
+          const coefficients = new Map<string, Tensor>();
+          for (const [key, m] of set.attention) {
+            const tq = m.grid.h * m.grid.w;
+            coefficients.set(key, up(combinationCoefficients(m.data, activeRows, U, tq), [count, tq, U + 1], parts.dtype, `region-coefficients-${key}`));
+          }
+          const { negative, positive, scales, scalesT, adapters } = concepts;
+          regional = { masks, active, concepts: { negativePass: mine.map((x) => x.kind === 'uncond'), negative, positive, scales, scalesT, coefficients, adapters } };
+        } else {
+          const embeds = new Float32Array(count * U * T * C);
+          mine.forEach((pass, i) => {
+            for (let u = 0; u < U; u++) embeds.set((pass.kind === 'uncond' ? text.negatives! : text.positives)[u]!, (i * U + u) * T * C);
+          });
+          regional = { embeds: up(embeds, [count, U, T, C], parts.dtype, 'region-embeds'), masks, active };
+        }
+        chunks.push({
+          start,
+          count,
+          ehs: up(ehsB, [count, T, C], parts.dtype, 'regional-encoder-hidden-states'),
+          pooled: up(pooledB, [count, P], parts.dtype, 'regional-text-embeds'),
+          regional,
+          owned: chunkOwned,
+        });
+      }
+      return new RegionalStep(ctx, passes, U, chunks, owned, set.latent, [lh, lw], g, p.regionAlpha ?? DEFAULT_REGION_ALPHA, concepts);
+    } catch (err) {
+      ctx.releaseLive(...owned, ...chunks.flatMap((c) => c.owned));
+      text.concepts?.release();
+      throw err;
     }
-    const g = { guided: usesGuidance(p.guidanceScale), scale: p.guidanceScale, region: p.regionGuidance ?? DEFAULT_REGION_GUIDANCE, alpha: p.regionAlpha ?? DEFAULT_REGION_ALPHA };
-    return new RegionalStep(ctx, B, U, chunks, [...masks.values()], set.latent, [p.height / 8, p.width / 8], g);
+  }
+
+  /** Passes per step (the UNet batch if it ran as one forward). */
+  get batch(): number {
+    return this.passes.length;
   }
 
   /** Forwards per step (1 unless the passes had to be split). */
@@ -148,9 +195,15 @@ export class RegionalStep implements GuidedPredictor {
     return this.chunks.length;
   }
 
+  /** True when the prompts' concepts shape their own regions (EWA per prompt). */
+  get conceptAware(): boolean {
+    return this.concepts !== null;
+  }
+
   /**
-   * The UNet output of every pass [B, 4, h, w] for the scaled model input `input` [4, h, w] at timestep
-   * t; `timeIds` are one sample's six micro-conditioning ids.
+   * The UNet output of every pass [passes, 4, h, w] for the scaled model input `input` [4, h, w] at
+   * timestep t; `timeIds` are one sample's six micro-conditioning ids. `unet` must run the base attn2
+   * weights (no EWA fold): concept-aware regions add each prompt's EWA term themselves.
    */
   async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array> {
     const n = input.length;
@@ -159,43 +212,43 @@ export class RegionalStep implements GuidedPredictor {
       const data = new Float32Array(c.count * n);
       for (let i = 0; i < c.count; i++) data.set(input, i * n);
       const sample = this.ctx.upload(data, [c.count, arch.inChannels, ...this.latent], c.ehs.dtype, 'unet-sample');
-      const pred = await unetForward(unet, arch, {
-        sample,
-        timesteps: new Array<number>(c.count).fill(t),
-        encoderHiddenStates: c.ehs,
-        textEmbeds: c.pooled,
-        timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
-        regional: c.regional,
-      });
-      out.set(await this.ctx.read(pred), c.start * n);
-      this.ctx.release(pred, sample);
+      try {
+        const pred = await unetForward(unet, arch, {
+          sample,
+          timesteps: new Array<number>(c.count).fill(t),
+          encoderHiddenStates: c.ehs,
+          textEmbeds: c.pooled,
+          timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
+          regional: c.regional,
+        });
+        out.set(await this.ctx.read(pred), c.start * n);
+        this.ctx.release(pred);
+      } finally {
+        this.ctx.release(sample);
+      }
     }
     return out;
   }
 
-  /** E* [4, h, w] from the UNet output [B, 4, h, w] of every pass. */
+  /** E* [4, h, w] from the UNet output [passes, 4, h, w] (passes.ts). */
   combine(noisePred: Float32Array): Float32Array {
-    const n = noisePred.length / this.batch;
-    const pass = (b: number) => noisePred.subarray(b * n, (b + 1) * n);
-    const unc = pass(0);
-    const all = pass(1);
-    const E = this.g.guided ? guide(unc, all, this.g.scale) : Float32Array.from(all);
-    const regionE = Array.from({ length: this.regionCount }, (_, u) => guide(unc, this.regionCount > 1 ? pass(2 + u) : all, this.g.region));
-    return aggregateRegionNoise(E, regionE, this.latentMasks, this.g.alpha);
+    return combinePasses(noisePred, this.passes, this.guidance, this.latentMasks, this.alpha);
   }
 
   release(): void {
-    for (const c of this.chunks) this.ctx.release(c.ehs, c.pooled, c.regional.embeds, c.regional.active);
-    this.ctx.release(...this.masks);
+    for (const c of this.chunks) this.ctx.releaseLive(...c.owned);
+    this.ctx.releaseLive(...this.masks);
+    this.concepts?.release();
   }
 }
 
 /**
  * The loop's plug-in for painted regions (text-to-image.ts GuidedPredictorFactory), or null when no
- * region has any coverage: then the run is exactly the plain one (mechanism check (b)).
+ * region has any coverage: then the run is exactly the plain one (mechanism check (b)). With `ewa`
+ * (the engine's library when any prompt names a concept) every prompt gets its own EWA weights.
  */
-export function regionalPredictor(p: RegionalParams, regions: readonly RegionPrompt[] | undefined): GuidedPredictorFactory | null {
+export function regionalPredictor(p: RegionalParams, regions: readonly RegionPrompt[] | undefined, ewa?: RegionalEwa): GuidedPredictorFactory | null {
   const active = activeRegions(regions, p.width, p.height);
   if (active.length === 0) return null;
-  return { needsUncond: true, create: (parts, global) => RegionalStep.create(parts, p, active, global) };
+  return { needsUncond: regionalGuidance(p).guided, create: (parts, global) => RegionalStep.create(parts, p, active, global, ewa) };
 }

@@ -158,8 +158,9 @@ describe(`regional synthesis mechanism on ${TEST_ADAPTER}`, () => {
     const n = 4 * (H / 8) * (W / 8);
     expect(s.noisePred.length).toBe(4 * n);
     const pass = (b: number) => s.noisePred.subarray(b * n, (b + 1) * n);
+    // one scale for E and every E_u: the run's CFG (issue 11 fault a)
     const E = guide(pass(0), pass(1), BASE.guidanceScale);
-    const E0 = guide(pass(0), pass(2), 7.5);
+    const E0 = guide(pass(0), pass(2), BASE.guidanceScale);
     // the single-region passes differ from the all-regions pass (other regions see the global prompt there)
     expect(Array.from(pass(2))).not.toEqual(Array.from(pass(1)));
     const hw = (H / 8) * (W / 8);

@@ -31,10 +31,19 @@ export interface UNetBackend<T extends TensorRef> {
   /** Multi-head attention on [B,Tq,H·D] × [B,Tk,H·D] → [B,Tq,H·D]. */
   attention(q: T, k: T, v: T, heads: number): Awaitable<T>;
   /**
-   * CIDM regional cross-attention (ops/regional-attention.ts): q [B,Tq,H·D], k/v [B,1+U,Tk,H·D]
-   * (prompt 0 global, then the regions), f32 masks [1 or B,U,Tq], f32 active [B,U] → [B,Tq,H·D].
+   * CIDM regional cross-attention (ops/regional-attention.ts): q [B,Tq,H·D] (or [B,1+U,Tq,H·D], one per
+   * prompt), k/v [B,1+U,Tk,H·D] (prompt 0 global, then the regions), f32 masks [1 or B,U,Tq], f32 active
+   * [B,U] → [B,Tq,H·D].
    */
   regionalAttention(q: T, k: T, v: T, masks: T, active: T, heads: number): Awaitable<T>;
+  /**
+   * Optional, for concept-aware regions (forward.ts regionalAttentionModule): the low-rank term
+   * ((x·downᵀ) ⊙ scale)·upᵀ of packed LoRAs, down [R, in], up [out, R], `scale` broadcast numpy-style
+   * against x·downᵀ [..., R] (so the result may have more leading dims than x). ops/lora.ts lowRankDelta.
+   */
+  lowRank?(x: T, down: T, up: T, scale: T): Awaitable<T>;
+  /** Optional, for concept-aware regions: cat(parts, dim=0) of tensors that agree off dim 0 (a part may repeat). */
+  concatBatch?(parts: readonly T[]): Awaitable<T>;
   geglu(h: T): Awaitable<T>;
   silu(x: T): Awaitable<T>;
   /** a + b with b broadcast numpy-style (e.g. [B,C,1,1] onto [B,C,H,W]). */

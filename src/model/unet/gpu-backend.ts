@@ -16,7 +16,7 @@ import { groupNorm, layerNorm } from '../../ops/norm';
 import { timestepEmbedding } from '../../ops/timestep-embedding';
 import { imageToTokens, tokensToImage } from '../../ops/transpose';
 import { upsampleNearest } from '../../ops/upsample';
-import { loraLinear, type PackedLora } from '../../ops/lora';
+import { loraLinear, lowRankDelta, type PackedLora } from '../../ops/lora';
 import type { UNetBackend } from './backend';
 
 export class GpuUNetBackend implements UNetBackend<Tensor> {
@@ -66,6 +66,12 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   regionalAttention(q: Tensor, k: Tensor, v: Tensor, masks: Tensor, active: Tensor, heads: number): Promise<Tensor> {
     return regionalAttention(this.ctx, { q, k, v, masks, active }, { heads });
+  }
+  lowRank(x: Tensor, down: Tensor, up: Tensor, scale: Tensor): Promise<Tensor> {
+    return lowRankDelta(this.ctx, x, down, up, scale);
+  }
+  concatBatch(parts: readonly Tensor[]): Promise<Tensor> {
+    return concat(this.ctx, parts, 0);
   }
   geglu(h: Tensor): Promise<Tensor> {
     return geglu(this.ctx, h);

@@ -22,6 +22,17 @@ export interface PlanStats {
   leaked: number;
 }
 
+/** numpy broadcasting of two shapes (ops/elementwise.ts's rule, without importing a GPU op here). */
+function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  return Array.from({ length: rank }, (_, i) => {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`plan: [${a}] and [${b}] do not broadcast`);
+    return da === 1 ? db : da;
+  });
+}
+
 export class PlanBackend implements UNetBackend<PlanTensor> {
   private nextId = 0;
   private live = 0;
@@ -82,16 +93,29 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
     return this.alloc(q.shape, 'attention'); // flash attention: no score matrix
   }
   regionalAttention(q: PlanTensor): PlanTensor {
-    return this.alloc(q.shape, 'regional-attention'); // one fused kernel: no per-region outputs
+    // one fused kernel: no per-region outputs; q may hold one [Tq, C] per prompt ([B, 1 + U, Tq, C])
+    return this.alloc([q.shape[0]!, ...q.shape.slice(-2)], 'regional-attention');
+  }
+  lowRank(x: PlanTensor, down: PlanTensor, up: PlanTensor, scale: PlanTensor): PlanTensor {
+    // the GPU's transient x·Dᵀ and its scaled copy, then the result (ops/lora.ts lowRankDelta)
+    const t = this.alloc([...x.shape.slice(0, -1), down.shape[0]!], 'lowrank-down');
+    const s = this.alloc(broadcastShapes(t.shape, scale.shape), 'lowrank-scale');
+    this.release(t);
+    const y = this.alloc([...s.shape.slice(0, -1), up.shape[0]!], 'lowrank-up');
+    this.release(s);
+    return y;
+  }
+  concatBatch(parts: readonly PlanTensor[]): PlanTensor {
+    return this.alloc([parts.reduce((n, p) => n + p.shape[0]!, 0), ...parts[0]!.shape.slice(1)], 'concat');
+  }
+  add(a: PlanTensor, b: PlanTensor): PlanTensor {
+    return this.alloc(broadcastShapes(a.shape, b.shape), 'add');
   }
   geglu(h: PlanTensor): PlanTensor {
     return this.alloc([...h.shape.slice(0, -1), h.shape[h.shape.length - 1]! / 2], 'geglu');
   }
   silu(x: PlanTensor): PlanTensor {
     return this.alloc(x.shape, 'silu');
-  }
-  add(a: PlanTensor): PlanTensor {
-    return this.alloc(a.shape, 'add');
   }
   upsampleNearest(x: PlanTensor, height: number, width: number): PlanTensor {
     return this.alloc([x.shape[0]!, x.shape[1]!, height, width], 'upsample');
