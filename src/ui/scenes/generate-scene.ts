@@ -20,7 +20,9 @@ export function generateScene(modelId: string | null, modelName: string | null, 
       height: input.height,
       prompt: input.prompt,
       negativePrompt: input.negativePrompt,
-      regionGuidance: useGenerate.getState().draft.regionGuidance,
+      // one guidance scale for the global estimate E and every region's E_u (spec §4.3, Eq. 4): a
+      // different scale inside and outside a mask leaves a seam at its edge
+      guidanceScale: useGenerate.getState().draft.regionGuidance,
       regionAlpha: useGenerate.getState().draft.regionAlpha,
       regions: input.regions.map((g) => ({ name: g.name, color: g.color, prompt: g.prompt, negativePrompt: g.negativePrompt, mask: new Float32Array(g.mask) })),
     },
