@@ -1,211 +1,244 @@
 /**
  * The forgetting experiment (issue "concept studio", point 7; the paper's forgetting analysis): learn K
- * synthetic concepts one after another on the tiny model, three ways, and measure after every task j the
- * masked denoising loss of every concept i ≤ j on its own photos (held-out noise and timesteps), through
- * elastic weight aggregation of the library as it stands:
+ * synthetic concepts (synthetic.ts: strongly coloured objects in conflicting pairs) one after another on
+ * the tiny model, three ways, and measure after every task j the masked denoising loss of every concept
+ * i ≤ j on its own photos (fixed held-out draws, ewa-loss.ts), through elastic weight aggregation of the
+ * library as it stands:
  *
- *  - cidm:          a fresh LoRA + tokens per task, consolidated against every earlier task (γ = 0.1);
+ *  - cidm:           a fresh LoRA + tokens per task, consolidated against every earlier task (γ = 0.1);
  *  - cidm-no-consol: the same without the consolidation loss (γ = 0);
- *  - finetune:      the paper's Finetuning baseline: one LoRA trained on task after task (fresh tokens per
- *                   task); every concept of the library then carries that one shared LoRA.
+ *  - finetune:       the paper's Finetuning baseline: one LoRA trained on task after task (fresh tokens per
+ *                    task); every concept of the library then carries that one shared LoRA.
  *
- * Forgetting of concept i = loss after the last task − loss right after its own task; the average is over
- * all but the last concept. A lower number forgets less.
+ * Task 1 is the same for all three (a fresh LoRA, no earlier task to consolidate against), so it is
+ * trained once and shared. Each concept's loss before training (its initial tokens, a zero LoRA) is
+ * measured too, to show that every concept was actually learned. Forgetting: metrics.ts.
  */
 import type { GpuContext } from '../../gpu/context';
-import type { Tensor } from '../../gpu/tensor';
-import { NoiseStream } from '../../diffusion/rng';
-import { GpuUNetBackend } from '../../model/unet/gpu-backend';
-import { unetForward } from '../../model/unet/forward';
+import { embedding } from '../../ops/embedding';
 import type { ClipTokenizer } from '../../model/tokenizer/clip-bpe';
 import type { Concept } from '../concepts/concept';
 import { EwaLibrary } from '../ewa/ewa';
-import { layerContexts } from '../ewa/encode';
 import { conceptCaptionIds } from '../train/caption-ids';
-import { cidmShape, createCidmParams, destroyCidmParams, downName, tokenName, upName, type CidmParams } from '../train/cidm-params';
+import { cidmShape, createCidmParams, destroyCidmParams, downName, tokenName, upName, type CidmParams, type CidmShape } from '../train/cidm-params';
 import type { CidmModel } from '../train/cidm-step';
-import { maskedEpsMse, prepareLossMask } from '../train/diffusion-loss';
-import { initCidmParams, syntheticConcept } from '../train/learn-check';
-import { DdpmNoiser, type NoiseScheduleConfig } from '../train/noising';
+import { NoiseStream } from '../../diffusion/rng';
+import { cidmTokenSigma, initConceptTokens, initLoraDown, initLoraUp } from '../train/lora-init';
+import type { NoiseScheduleConfig } from '../train/noising';
 import { CidmTrainer, type TrainingExample } from '../train/trainer';
+import { ewaProbeLoss, type LossProbe } from './ewa-loss';
+import { summarizeForgetting, type ForgettingSummary } from './metrics';
+import { syntheticClassWord, syntheticConceptPhotos } from './synthetic';
 
 export const FORGETTING_METHODS = ['cidm', 'cidm-no-consol', 'finetune'] as const;
 export type ForgettingMethod = (typeof FORGETTING_METHODS)[number];
 
 export interface ForgettingOptions {
   concepts: number;
+  /** Training steps per task. */
   steps: number;
   seed?: number;
   photos?: number;
+  /** Held-out (timestep, noise) draws per photo. */
   evalDraws?: number;
   latent?: number;
   lrLora?: number;
   lrTokens?: number;
+  /** RMS of each concept's colour (synthetic.ts). */
+  amplitude?: number;
   /** s_lora of the EWA fold (default 1: every method evaluated at the scale it trained with). */
   loraScale?: number;
+  /** A concept counts as learned when its loss fell by at least this fraction (default 0.1). */
+  minFall?: number;
   methods?: readonly ForgettingMethod[];
   onLog?: (line: string) => void;
 }
 
-export interface MethodResult {
+/**
+ * The test command's small form: the first conflicting pair only, CIDM against Finetuning (three
+ * trainings), on another seed than the command's default.
+ */
+export const FORGETTING_SMALL: ForgettingOptions = { concepts: 2, steps: 16, seed: 8, methods: ['cidm', 'finetune'] };
+
+/** The defaults of every option but concepts and steps (the JSON records them). */
+export function forgettingSettings(o: ForgettingOptions) {
+  return {
+    concepts: o.concepts, steps: o.steps, seed: o.seed ?? 7, photos: o.photos ?? 2, evalDraws: o.evalDraws ?? 4, latent: o.latent ?? 8,
+    lrLora: o.lrLora ?? 2e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 2, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.1,
+    rank: 4, gammaCidm: 0.1, methods: [...(o.methods ?? FORGETTING_METHODS)],
+  };
+}
+type Settings = ReturnType<typeof forgettingSettings>;
+
+export interface MethodResult extends ForgettingSummary {
   method: ForgettingMethod;
   /** loss[i][j]: concept i after task j (null for j < i). */
   loss: (number | null)[][];
-  forgetting: number[];
-  averageForgetting: number;
-  /** Mean loss over all concepts after the last task. */
-  finalMeanLoss: number;
 }
 
-interface TaskData {
+export interface ExperimentResult {
+  settings: Settings;
+  /** Per concept: its loss before training (initial tokens, zero LoRA), through EWA over it alone. */
+  before: number[];
+  /** Per concept: its loss right after its own task, as a fraction of `before`. */
+  learnedRatio: number[];
+  /** Every concept's loss fell by at least settings.minFall in its own task (in every method). */
+  allLearned: boolean;
+  methods: MethodResult[];
+}
+
+interface Task {
   placeholders: string[];
+  classWord: string;
   examples: TrainingExample[];
-  prompt: string;
+  probe: LossProbe;
 }
 
-function taskData(m: CidmModel, tokenizers: readonly ClipTokenizer[], i: number, o: ForgettingOptions): TaskData {
-  const n = o.latent ?? 16;
-  const C = m.unet.arch.inChannels;
+function makeTask(m: CidmModel, tokenizers: readonly ClipTokenizer[], i: number, s: Settings): Task {
   const placeholders = [`<fg${i}a>`, `<fg${i}b>`];
-  const prompt = `a photo of ${placeholders.join(' ')} toy`;
+  const classWord = syntheticClassWord(i);
+  const prompt = `a photo of ${placeholders.join(' ')} ${classWord}`;
   const ids = m.encoders.map((te, k) => conceptCaptionIds(tokenizers[k]!, prompt, placeholders, te.config.vocabSize).ids);
-  const px = n * 8;
-  // Concepts come in conflicting pairs: concept 2k+1 is concept 2k's object with its texture negated, at
-  // the same places on the same background. What a shared LoRA learns for one it unlearns for the other;
-  // separate LoRAs (CIDM) chosen per prompt by EWA need not.
-  const examples = syntheticConcept(C, n, o.photos ?? 2, (o.seed ?? 7) * 100 + Math.floor(i / 2)).map((s) => ({
-    latents: i % 2 ? negateObject(s.latents, s.mask, C) : s.latents,
-    mask: s.mask,
-    ids,
-    ...(m.unet.arch.addition ? { timeIds: [px, px, 0, 0, px, px] } : {}),
-  }));
-  return { placeholders, examples, prompt };
+  const px = s.latent * 8;
+  const timeIds = m.unet.arch.addition ? [px, px, 0, 0, px, px] : undefined;
+  const photos = syntheticConceptPhotos(i, { channels: m.unet.arch.inChannels, latent: s.latent, photos: s.photos, seed: s.seed, amplitude: s.amplitude });
+  const examples = photos.map((p) => ({ latents: p.latents, mask: p.mask, ids, ...(timeIds ? { timeIds } : {}) }));
+  return { placeholders, classWord, examples, probe: { prompt, examples } };
 }
 
-function negateObject(latents: Float32Array, mask: Float32Array, channels: number): Float32Array {
-  const out = Float32Array.from(latents);
-  const hw = mask.length;
-  for (let c = 0; c < channels; c++) for (let p = 0; p < hw; p++) if (mask[p]! > 0) out[c * hw + p] = -out[c * hw + p]!;
+/** Spec §1.4: per encoder, [random, the class word's row] for the two placeholder words. */
+async function classRows(ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], word: string): Promise<(Float32Array | null)[][]> {
+  const out: (Float32Array | null)[][] = [];
+  for (const [k, te] of m.encoders.entries()) {
+    const id = tokenizers[k]!.encode(word)[0]!;
+    const t = await embedding(ctx, [id], te.tokenBlocks, { label: `class row ${word}` });
+    out.push([null, await ctx.read(t)]);
+    ctx.release(t);
+  }
   return out;
 }
 
-async function toConcept(ctx: GpuContext, m: CidmModel, p: CidmParams, id: string, t: TaskData, taskIndex: number): Promise<Concept> {
-  const lora = new Map<string, Concept['lora'] extends Map<string, infer V> ? V : never>();
+async function toConcept(ctx: GpuContext, m: CidmModel, p: CidmParams, id: string, t: Task, taskIndex: number): Promise<Concept> {
+  const lora: Concept['lora'] = new Map();
   for (const tg of p.shape.targets) {
     lora.set(tg.module, { down: await p.lora.read(ctx, 'param', downName(tg.module)), up: await p.lora.read(ctx, 'param', upName(tg.module)), inFeatures: tg.inFeatures, outFeatures: tg.outFeatures });
   }
   const tokens = await Promise.all(m.encoders.map((_, k) => p.tokens.read(ctx, 'param', tokenName(k))));
   return {
-    id, name: id, classWord: 'toy', placeholders: t.placeholders, taskIndex, layers: p.shape.layers, rank: p.shape.rank, tokens,
+    id, name: id, classWord: t.classWord, placeholders: t.placeholders, taskIndex, layers: p.shape.layers, rank: p.shape.rank, tokens,
     tokenWidths: m.encoders.map((te) => te.config.hiddenSize), lora, modelId: 'tiny', createdAt: 0,
     hyper: { steps: 0, lrLora: 0, lrTokens: 0, rank: p.shape.rank, seed: 0, resolution: 0, masked: true, gamma: 0.1, r1Form: 'code' },
   };
 }
 
-/** Masked ε-MSE of concept `t` through EWA over `library` (held-out draws, forward only). */
-async function ewaLoss(ctx: GpuContext, m: CidmModel, lib: EwaLibrary, t: TaskData, schedule: NoiseScheduleConfig, draws: number, seed: number): Promise<number> {
-  const prepared = await lib.prepare(t.prompt);
-  const ctxs = await layerContexts(ctx, prepared.prompt.states, lib.layers);
-  const be = new GpuUNetBackend(ctx, prepared.folded.weights, m.dtype);
-  const noiser = new DdpmNoiser(schedule);
-  let sum = 0;
-  let count = 0;
-  try {
-    for (const [i, ex] of t.examples.entries()) {
-      for (let d = 0; d < draws; d++) {
-        const rng = new NoiseStream(seed, 0x70000000 + i * 1000 + d);
-        const noise = rng.normals(ex.latents.length);
-        const step = Math.floor(rng.uniform() * noiser.numTrainTimesteps);
-        const n = Math.round(Math.sqrt(ex.latents.length / m.unet.arch.inChannels));
-        const shape = [1, m.unet.arch.inChannels, n, n];
-        const noisy = ctx.upload(noiser.addNoise(ex.latents, noise, 1, [step]), shape, m.dtype, 'forgetting noisy');
-        const target = ctx.upload(noise, shape, m.dtype, 'forgetting target');
-        const pred: Tensor = await unetForward(be, m.unet.arch, {
-          sample: noisy,
-          timesteps: [step],
-          encoderHiddenStates: ctxs.contexts[0]!,
-          layerContexts: ctxs.contexts,
-          ...(prepared.prompt.pooled ? { textEmbeds: prepared.prompt.pooled, timeIds: ex.timeIds } : {}),
-        });
-        const mask = prepareLossMask(ctx, ex.mask!, [1, 1, n, n]);
-        const r = await maskedEpsMse(ctx, pred, target, mask);
-        sum += (await ctx.read(r.loss))[0]!;
-        count++;
-        ctx.release(r.loss, r.grad, pred, noisy, target, mask.tensor);
-      }
-    }
-  } finally {
-    ctxs.release();
-    prepared.release();
+class Run {
+  readonly shape: CidmShape;
+  constructor(readonly ctx: GpuContext, readonly m: CidmModel, readonly tokenizers: readonly ClipTokenizer[], readonly schedule: NoiseScheduleConfig, readonly s: Settings, readonly tasks: Task[]) {
+    this.shape = cidmShape(m.unet.arch, 2, s.rank, m.encoders.map((te) => te.config.hiddenSize));
   }
-  return sum / count;
-}
 
-export async function runForgettingMethod(
-  ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, method: ForgettingMethod, o: ForgettingOptions,
-): Promise<MethodResult> {
-  const K = o.concepts;
-  const seed = o.seed ?? 7;
-  const tasks = Array.from({ length: K }, (_, i) => taskData(m, tokenizers, i, o));
-  const shape = cidmShape(m.unet.arch, 2, 4, m.encoders.map((te) => te.config.hiddenSize));
-  const loss: (number | null)[][] = tasks.map(() => Array<number | null>(K).fill(null));
-  const learned: Concept[] = [];
-  let shared: CidmParams | null = null; // finetune: the one LoRA carried from task to task
-  for (let j = 0; j < K; j++) {
-    const p = createCidmParams(ctx, shape);
-    try {
-      await initCidmParams(ctx, m, p, seed + j, m.encoders.map(() => [null, null]));
-      if (method === 'finetune' && shared) {
-        for (const tg of shape.targets) for (const name of [downName(tg.module), upName(tg.module)]) p.lora.write(ctx, 'param', name, await shared.lora.read(ctx, 'param', name));
-      }
-      const oldTasks = method === 'cidm' ? learned.map((c) => new Map([...c.lora].map(([mod, l]) => [upName(mod), l.up]))) : [];
-      const n = o.latent ?? 16;
-      const trainer = new CidmTrainer(ctx, m, p, oldTasks, tasks[j]!.examples, {
-        steps: o.steps, seed: seed + 31 * j, lrLora: o.lrLora ?? 3e-3, lrTokens: o.lrTokens ?? 3e-2,
-        latentShape: [m.unet.arch.inChannels, n, n], schedule, tokenNormThreshold: Infinity, checkpointing: false,
-        gamma: method === 'cidm-no-consol' ? 0 : 0.1,
-      });
-      try {
-        while (!trainer.done) await trainer.runStep();
-      } finally {
-        trainer.destroy();
-      }
-      learned.push(await toConcept(ctx, m, p, `task${j + 1}`, tasks[j]!, j + 1));
-      if (method === 'finetune') {
-        // every concept now carries the one shared LoRA (its own tokens stay its own)
-        const current = learned[j]!.lora;
-        for (const c of learned) c.lora = current;
-        if (shared) destroyCidmParams(ctx, shared);
-        shared = p;
-      }
-    } finally {
-      if (shared !== p) destroyCidmParams(ctx, p);
+  /** CIDM's init (spec §1.3–1.4, as the engine's training job): down Kaiming-uniform, up 0, tokens [N(0, σ_j²), class row]. */
+  private async init(p: CidmParams, j: number, startLora?: Concept['lora']): Promise<void> {
+    const { ctx, m } = this;
+    const rng = new NoiseStream(this.s.seed + j, 11);
+    for (const t of p.shape.targets) {
+      p.lora.write(ctx, 'param', downName(t.module), startLora?.get(t.module)?.down ?? initLoraDown(rng, p.shape.rank, t.inFeatures));
+      p.lora.write(ctx, 'param', upName(t.module), startLora?.get(t.module)?.up ?? initLoraUp(t.outFeatures, p.shape.rank));
     }
-    const lib = await EwaLibrary.create(ctx, m, tokenizers, learned, { loraScale: o.loraScale ?? 1 });
+    const rows = await classRows(ctx, m, this.tokenizers, this.tasks[j]!.classWord);
+    m.encoders.forEach((te, k) => {
+      p.tokens.write(ctx, 'param', tokenName(k), initConceptTokens(rng, { layers: p.shape.layers, dim: te.config.hiddenSize, sigma: cidmTokenSigma(j + 1), words: rows[k]! }));
+    });
+    await p.lora.resetMoments(ctx);
+    await p.tokens.resetMoments(ctx);
+  }
+
+  /** Task j's concept: initialised (spec §1.3–1.4), optionally started from `startLora`, trained `steps` steps. */
+  async learn(j: number, steps: number, gamma: number, old: readonly Concept[], startLora?: Concept['lora']): Promise<Concept> {
+    const { ctx, m, s } = this;
+    const p = createCidmParams(ctx, this.shape);
     try {
-      for (let i = 0; i <= j; i++) {
-        loss[i]![j] = await ewaLoss(ctx, m, lib, tasks[i]!, schedule, o.evalDraws ?? 2, seed + 1000);
-        o.onLog?.(`${method}: concept ${i + 1} after task ${j + 1}: ${loss[i]![j]!.toFixed(4)}`);
+      await this.init(p, j, startLora);
+      if (steps > 0) {
+        const oldTasks = old.map((c) => new Map([...c.lora].map(([mod, l]) => [upName(mod), l.up])));
+        const trainer = new CidmTrainer(ctx, m, p, oldTasks, this.tasks[j]!.examples, {
+          steps, seed: s.seed + 31 * j, lrLora: s.lrLora, lrTokens: s.lrTokens, latentShape: [m.unet.arch.inChannels, s.latent, s.latent],
+          schedule: this.schedule, tokenNormThreshold: Infinity, checkpointing: false, gamma,
+        });
+        try {
+          while (!trainer.done) await trainer.runStep();
+        } finally {
+          trainer.destroy();
+        }
       }
+      return await toConcept(ctx, m, p, `task${j + 1}`, this.tasks[j]!, j + 1);
+    } finally {
+      destroyCidmParams(ctx, p);
+    }
+  }
+
+  /** Loss of concepts `which` through EWA over `library`. */
+  async losses(library: readonly Concept[], which: readonly number[]): Promise<number[]> {
+    const lib = await EwaLibrary.create(this.ctx, this.m, this.tokenizers, library, { loraScale: this.s.loraScale });
+    try {
+      const out: number[] = [];
+      for (const i of which) out.push(await ewaProbeLoss(this.ctx, this.m, lib, this.tasks[i]!.probe, this.schedule, { draws: this.s.evalDraws, seed: this.s.seed + 1000 }));
+      return out;
     } finally {
       lib.destroy();
     }
   }
-  if (shared) destroyCidmParams(ctx, shared);
-  const forgetting = tasks.slice(0, -1).map((_, i) => loss[i]![K - 1]! - loss[i]![i]!);
-  return {
-    method,
-    loss,
-    forgetting,
-    averageForgetting: forgetting.length ? forgetting.reduce((a, b) => a + b, 0) / forgetting.length : 0,
-    finalMeanLoss: loss.reduce((a, row) => a + row[K - 1]!, 0) / K,
-  };
+}
+
+async function runMethod(run: Run, method: ForgettingMethod, first: Concept, firstLoss: number, log: (l: string) => void): Promise<MethodResult> {
+  const K = run.s.concepts;
+  const loss: (number | null)[][] = Array.from({ length: K }, () => Array<number | null>(K).fill(null));
+  loss[0]![0] = firstLoss;
+  const learned: Concept[] = [first];
+  for (let j = 1; j < K; j++) {
+    const t0 = performance.now();
+    if (method === 'finetune') {
+      // the one LoRA goes on from the last task; every concept then carries it (its tokens stay its own)
+      const c = await run.learn(j, run.s.steps, 0, [], learned[j - 1]!.lora);
+      learned.push(c);
+      for (const k of learned) k.lora = c.lora;
+    } else {
+      learned.push(await run.learn(j, run.s.steps, method === 'cidm' ? run.s.gammaCidm : 0, learned));
+    }
+    const t1 = performance.now();
+    const row = await run.losses(learned, learned.map((_, i) => i));
+    row.forEach((v, i) => (loss[i]![j] = v));
+    log(`${method}: after task ${j + 1}: ${row.map((v) => v.toFixed(4)).join(' ')} (train ${((t1 - t0) / 1000).toFixed(0)} s, eval ${((performance.now() - t1) / 1000).toFixed(0)} s)`);
+  }
+  return { method, loss, ...summarizeForgetting(loss) };
 }
 
 export async function runForgettingExperiment(
   ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, o: ForgettingOptions,
-): Promise<MethodResult[]> {
-  const out: MethodResult[] = [];
-  for (const method of o.methods ?? FORGETTING_METHODS) out.push(await runForgettingMethod(ctx, m, tokenizers, schedule, method, o));
-  return out;
+): Promise<ExperimentResult> {
+  const s = forgettingSettings(o);
+  if (!Number.isInteger(s.concepts) || s.concepts < 2) throw new RangeError(`the forgetting experiment needs at least 2 concepts, got ${s.concepts}`);
+  const log = o.onLog ?? (() => {});
+  const tasks = Array.from({ length: s.concepts }, (_, i) => makeTask(m, tokenizers, i, s));
+  const run = new Run(ctx, m, tokenizers, schedule, s, tasks);
+  const before: number[] = [];
+  for (let i = 0; i < s.concepts; i++) before.push((await run.losses([await run.learn(i, 0, 0, [])], [i]))[0]!);
+  log(`before training: ${before.map((v) => v.toFixed(4)).join(' ')}`);
+  const t0 = performance.now();
+  const first = await run.learn(0, s.steps, 0, []);
+  const firstLoss = (await run.losses([first], [0]))[0]!;
+  log(`all methods: after task 1: ${firstLoss.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  const methods: MethodResult[] = [];
+  for (const method of s.methods) {
+    const copy: Concept = { ...first, lora: new Map(first.lora) };
+    methods.push(await runMethod(run, method, copy, firstLoss, log));
+  }
+  const diag = before.map((_, i) => Math.max(...methods.map((r) => r.loss[i]![i]!)));
+  return {
+    settings: s,
+    before,
+    learnedRatio: diag.map((d, i) => d / before[i]!),
+    allLearned: diag.every((d, i) => d <= (1 - s.minFall) * before[i]!),
+    methods,
+  };
 }
