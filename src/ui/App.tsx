@@ -1,5 +1,8 @@
 /** The studio frame: header, navigation and the current section, or the no-GPU explanation. */
+import { useEffect } from 'react';
 import { ErrorBoundary } from './ErrorBoundary';
+import { ConceptsPage } from './concepts/ConceptsPage';
+import { initTraining } from './concepts/training/runner';
 import { GalleryPage } from './gallery/GalleryPage';
 import { GeneratePage } from './generate/GeneratePage';
 import { GpuPage } from './GpuPage';
@@ -22,6 +25,8 @@ function Section() {
   switch (section) {
     case 'generate':
       return <GeneratePage modelId={activeModelId} modelName={modelName} />;
+    case 'concepts':
+      return <ConceptsPage />;
     case 'gallery':
       return <GalleryPage />;
     case 'scenes':
@@ -36,6 +41,8 @@ function Section() {
 }
 
 function Studio() {
+  // a training job left unfinished by a reload or a crashed tab resumes once the GPU and models are ready
+  useEffect(initTraining, []);
   const failed = useStudio((s) => s.gpuStatus === 'failed' || (s.gpuStatus === 'probing' && s.failureKind !== null));
   if (failed) return <NoGpuPage />;
   return (

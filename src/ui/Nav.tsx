@@ -16,7 +16,7 @@ const GROUPS: { title: string; items: Item[] }[] = [
     title: 'Create',
     items: [
       { id: 'generate', label: 'Generate', hint: 'Text to image with your concepts', icon: <IconGenerate />, ready: true },
-      { id: 'concepts', label: 'Concepts', hint: 'Teach the model a subject or a style', icon: <IconConcepts />, ready: false },
+      { id: 'concepts', label: 'Concepts', hint: 'Teach the model a subject or a style', icon: <IconConcepts />, ready: true },
       { id: 'scenes', label: 'Scenes', hint: 'Paint regions, one concept each', icon: <IconScenes />, ready: true },
       { id: 'gallery', label: 'Gallery', hint: 'Everything you have made', icon: <IconGallery />, ready: true },
     ],
