@@ -9,7 +9,7 @@
  */
 import { GpuContext, serializeError, type DeviceOptions, type SerializedError } from '../gpu';
 import type { ModelFiles } from '../model/model-files';
-import { textToImage } from '../diffusion/text-to-image';
+import { textToImage, type GuidedPredictorFactory } from '../diffusion/text-to-image';
 import { imageToRgba } from '../diffusion/latent-preview';
 import { NoModelLoadedError } from './errors';
 import { checkImageSize } from './size-check';
@@ -21,6 +21,8 @@ import type { ForgettingJobSpec, ForgettingResult, TrainJobSpec, TrainResult } f
 import type { Concept } from '../cidm/concepts/concept';
 import { runTrainJob } from './train-job';
 import { runForgettingJob } from './forgetting-job';
+import { EwaLibraryCache, ewaPredictor } from './engine-ewa';
+import { namedConcepts } from './concept-prompt';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -65,6 +67,8 @@ export class InThreadEngine implements StudioEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** The concept library (setConcepts), in task order. */
   private concepts: Concept[] = [];
+  /** The EwaLibrary of the loaded model's concepts, built when a prompt first names one (engine-ewa.ts). */
+  private readonly ewa = new EwaLibraryCache();
   private readonly lostListeners = new Set<(e: SerializedError) => void>();
 
   constructor(private readonly deps: EngineDeps) {}
@@ -85,6 +89,7 @@ export class InThreadEngine implements StudioEngine {
       if (!err || this.ctx !== ctx) return; // destroyed on purpose, or an older device
       this.ctx = null;
       this.model = null; // its buffers belonged to the lost device
+      this.ewa.forget(); // and so did the library's
       const e = serializeError(err);
       for (const l of this.lostListeners) l(e);
     });
@@ -138,14 +143,15 @@ export class InThreadEngine implements StudioEngine {
       let tSteps = t0;
       const compiledBefore = this.ctx.pipelines.size;
       const low = params.memoryMode === 'low';
+      const predictor = await this.conditioning(params, low);
       const result = await textToImage(
         model.loaded.parts,
         { ...params, lowMemory: low },
         {
           signal: o.signal,
           previewEvery: params.previewEvery ?? 1,
-          // painted regions plug CIDM's regional synthesis into the loop (null: no coverage, the plain loop)
-          predictor: regionalPredictor(params, params.regions) ?? undefined,
+          // regional synthesis or EWA plug into the loop (neither: the plain loop, bit for bit)
+          predictor: predictor.factory,
           onProgress: (p) => {
             const now = performance.now();
             if (p.status === 'encode') o.onProgress?.(p);
@@ -174,8 +180,33 @@ export class InThreadEngine implements StudioEngine {
         modelId: model.ref.id,
         dtype: model.info.dtype,
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
+        concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
       };
     });
+  }
+
+  /**
+   * What conditions a run beyond the plain prompt (spec §3–§4): painted regions → the regional predictor,
+   * which owns the whole conditioning and gets the library when any prompt names a concept; else a
+   * prompt that names concepts → EWA (engine-ewa.ts); else nothing, the plain loop. A word of a concept
+   * learned on another model is refused by name (ConceptModelMismatchError) before any GPU work.
+   */
+  private async conditioning(params: GenerateParams, low: boolean): Promise<{ factory: GuidedPredictorFactory | undefined; concepts: Concept[] }> {
+    const model = this.model!;
+    const regions = params.regions ?? [];
+    const modelId = model.ref.id;
+    const inPrompt = namedConcepts([params.prompt], this.concepts, modelId);
+    const inRegions = namedConcepts(regions.map((r) => r.prompt), this.concepts, modelId);
+    const library = inPrompt.length || inRegions.length ? await this.ewa.get(this.ctx!, model.loaded.training, this.concepts, modelId) : undefined;
+    const form = params.ewaForm ?? 'code';
+    if (regions.length) {
+      // null: no region has coverage, the run is the non-regional one
+      const regional = regionalPredictor(params, regions, library ? { library, form } : undefined);
+      if (regional) return { factory: regional, concepts: this.concepts.filter((c) => inPrompt.includes(c) || inRegions.includes(c)) };
+    }
+    if (!inPrompt.length) return { factory: undefined, concepts: [] };
+    const { h, w } = latentSize(params.height, params.width);
+    return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, lowMemory: low, latent: [h, w] }), concepts: inPrompt };
   }
 
   unload(): Promise<null> {
@@ -192,7 +223,7 @@ export class InThreadEngine implements StudioEngine {
       const ctx = this.ctx;
       if (!model || !ctx) throw new NoModelLoadedError();
       try {
-        const result = await runTrainJob(ctx, model.loaded.training, spec, { modelId: model.ref.id, signal: o.signal, onProgress: o.onProgress });
+        const result = await runTrainJob(ctx, model.loaded.training, spec, { modelId: model.ref.id, sampling: model.loaded.parts, signal: o.signal, onProgress: o.onProgress });
         o.onProgress?.({ status: 'done' });
         return result;
       } finally {
@@ -205,6 +236,7 @@ export class InThreadEngine implements StudioEngine {
   setConcepts(concepts: Concept[]): Promise<{ count: number }> {
     return this.serial(async () => {
       this.concepts = [...concepts];
+      this.ewa.invalidate(); // rebuilt from the new list when a prompt names a concept
       return { count: this.concepts.length };
     });
   }
@@ -216,7 +248,7 @@ export class InThreadEngine implements StudioEngine {
       const ctx = this.ctx;
       if (!model || !ctx) throw new NoModelLoadedError();
       try {
-        const result = await runForgettingJob(ctx, model.loaded.training, this.concepts, spec, { signal: o.signal, onProgress: o.onProgress });
+        const result = await runForgettingJob(ctx, model.loaded.training, this.concepts, spec, { modelId: model.ref.id, signal: o.signal, onProgress: o.onProgress });
         o.onProgress?.({ status: 'done' });
         return result;
       } finally {
@@ -231,6 +263,8 @@ export class InThreadEngine implements StudioEngine {
   }
 
   private dropModel(): void {
+    if (this.ctx) this.ewa.invalidate();
+    else this.ewa.forget();
     if (this.model && this.ctx) this.model.loaded.destroy();
     this.model = null;
   }

@@ -81,6 +81,8 @@ export interface GenerateResult {
   modelId: string;
   dtype: 'f16' | 'f32';
   timings: { encodeMs: number; stepsMs: number; decodeMs: number; totalMs: number };
+  /** The library concepts the prompt (and the region prompts of a regional run) named, in task order (EWA, spec §3). */
+  concepts?: { id: string; name: string }[];
 }
 
 export interface EngineStatus {
@@ -163,7 +165,7 @@ export interface TrainJobSpec {
   oldTasks?: TrainOldTask[];
   /** Continue this job from a checkpoint (pause = cancel, resume = train again with it). */
   resume?: TrainCheckpoint;
-  /** A 'train-preview' every this many steps (0 or absent: none), sampled with the concept as learned so far. */
+  /** A 'train-preview' every this many steps and at the last step (0 or absent: none), sampled with the concept as learned so far. */
   previewEvery?: number;
   /** The preview's prompt (default "a photo of <p1> … <pP> {class}"), sampling steps (default 12) and seed (default `seed`). */
   previewPrompt?: string;

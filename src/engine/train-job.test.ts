@@ -26,7 +26,7 @@ describe('training job spec', () => {
 
   it('fills the defaults of spec §1.6', () => {
     const r = resolveTrainSpec(spec());
-    expect(r).toEqual({ steps: 200, rank: 4, lrLora: 1e-4, lrTokens: 1e-3, checkpointEvery: 50, latent: 8 });
+    expect(r).toEqual({ steps: 200, rank: 4, lrLora: 1e-4, lrTokens: 1e-3, checkpointEvery: 50, previewEvery: 0, previewSteps: 12, latent: 8 });
     expect(TRAIN_DEFAULTS.rank).toBe(4);
     expect(resolveTrainSpec(spec({ steps: 6, checkpointEvery: 3 }))).toMatchObject({ steps: 6, checkpointEvery: 3 });
     // a resumed job keeps its checkpoint's step count unless told otherwise

@@ -11,6 +11,10 @@
  * resume is a new train request with `resume` set: params and AdamW moments are written back and the
  * trainer restored, and since every draw of step k comes from (seed, k), the resumed run ends on the
  * same tensors as an uninterrupted one.
+ *
+ * Previews (previewEvery > 0): after every previewEvery-th step and the last one, an image of the
+ * concept as learned so far (train-preview.ts), sampled through the loaded model's sampling parts; it
+ * only reads the params, so the run is the same with or without previews, and a cancel skips it.
  */
 import type { GpuContext } from '../gpu/context';
 import { NoiseStream } from '../diffusion/rng';
@@ -25,6 +29,8 @@ import { cidmTokenSigma, initConceptTokens, initLoraDown, initLoraUp } from '../
 import { captionTemplates } from '../cidm/train/templates';
 import { CidmTrainer } from '../cidm/train/trainer';
 import type { SdxlTrainingParts } from './sdxl-model';
+import type { SdxlPipelineParts } from '../diffusion/text-to-image';
+import { PREVIEW_DEFAULTS, previewPromptOf, previewsDue, trainPreview } from './train-preview';
 import { buildExamples, captionIds, classTokenRows, encodePhotos, latentMasks, type ExampleSpec } from './train-photos';
 import type { EngineProgress, TrainCheckpoint, TrainFlatState, TrainJobSpec, TrainOldTask, TrainResult } from './protocol';
 
@@ -50,6 +56,9 @@ export interface ResolvedTrainSpec {
   lrLora: number;
   lrTokens: number;
   checkpointEvery: number;
+  /** A 'train-preview' every this many steps (0: none) and at the end, sampled in previewSteps steps. */
+  previewEvery: number;
+  previewSteps: number;
   /** Latent side (resolution / 8). */
   latent: number;
 }
@@ -90,6 +99,8 @@ export function resolveTrainSpec(spec: TrainJobSpec): ResolvedTrainSpec {
     lrLora: positive(spec.lrLora ?? TRAIN_DEFAULTS.lrLora, 'the LoRA learning rate'),
     lrTokens: positive(spec.lrTokens ?? TRAIN_DEFAULTS.lrTokens, 'the token learning rate'),
     checkpointEvery: positiveInt(spec.checkpointEvery ?? TRAIN_DEFAULTS.checkpointEvery, 'checkpointEvery'),
+    previewEvery: spec.previewEvery ? positiveInt(spec.previewEvery, 'previewEvery') : 0,
+    previewSteps: positiveInt(spec.previewSteps ?? PREVIEW_DEFAULTS.steps, 'previewSteps'),
     latent,
   };
 }
@@ -162,6 +173,8 @@ async function conceptOf(ctx: GpuContext, p: CidmParams, shape: CidmShape, spec:
 export interface TrainJobOptions {
   /** The loaded model's id (stored in the concept). */
   modelId: string;
+  /** The loaded model's sampling parts (LoadedSdxlModel.parts): needed for previews (previewEvery > 0). */
+  sampling?: SdxlPipelineParts;
   signal?: AbortSignal;
   onProgress?(p: EngineProgress): void;
 }
@@ -171,6 +184,8 @@ export async function runTrainJob(ctx: GpuContext, parts: SdxlTrainingParts, spe
   const r = resolveTrainSpec(spec);
   const m = parts.model;
   for (const tok of parts.tokenizers) checkPlaceholders(tok, spec.placeholders);
+  const sampling = o.sampling;
+  if (r.previewEvery && !sampling) throw new RangeError('training previews need the loaded model\'s sampling parts (TrainJobOptions.sampling)');
   const shape = cidmShape(m.unet.arch, spec.placeholders.length, r.rank, m.encoders.map((te) => te.config.hiddenSize));
   if (spec.resume) {
     checkState(spec.resume.lora, new FlatLayout(loraSpecs(shape)).size, 'LoRA');
@@ -222,6 +237,15 @@ export async function runTrainJob(ctx: GpuContext, parts: SdxlTrainingParts, spe
       saved = tr.step;
       o.onProgress?.({ status: 'checkpoint', step: c.step, checkpoint: c });
     };
+    // a sample of the concept as learned so far (train-preview.ts); skipped once cancelled
+    const preview = async (step: number) => {
+      if (signal?.aborted) return;
+      const concept = await conceptOf(ctx, params, shape, spec, r, o.modelId);
+      const image = await trainPreview(ctx, sampling!, parts, concept, { prompt: previewPromptOf(spec), resolution: spec.resolution, steps: r.previewSteps, seed: spec.previewSeed ?? spec.seed }, signal);
+      if (image) o.onProgress?.({ status: 'train-preview', step, image });
+    };
+    let previewMs = 0;
+    let previews = 0;
     const tTrain = performance.now();
     while (!tr.done) {
       if (signal?.aborted) {
@@ -230,10 +254,19 @@ export async function runTrainJob(ctx: GpuContext, parts: SdxlTrainingParts, spe
       }
       const s = await tr.runStep();
       losses.push(s.loss);
-      const secs = (performance.now() - tTrain) / 1000;
+      const secs = (performance.now() - tTrain - previewMs) / 1000;
       const itPerSec = secs > 0 ? (s.step - first) / secs : 0;
-      o.onProgress?.({ status: 'train', step: s.step, steps: r.steps, loss: s.loss, lr: s.lrLora, itPerSec, etaMs: itPerSec > 0 ? ((r.steps - s.step) / itPerSec) * 1000 : 0, tokensFrozen: s.tokensFrozen });
+      // the ETA: the steps left at the measured rate, plus the previews still due (this step's included) at their mean time
+      const previewEta = previews ? previewsDue(s.step - 1, r.steps, r.previewEvery) * (previewMs / previews) : 0;
+      const etaMs = itPerSec > 0 ? ((r.steps - s.step) / itPerSec) * 1000 + previewEta : 0;
+      o.onProgress?.({ status: 'train', step: s.step, steps: r.steps, loss: s.loss, lr: s.lrLora, itPerSec, etaMs, tokensFrozen: s.tokensFrozen });
       if (s.step % r.checkpointEvery === 0 || tr.done) await checkpoint();
+      if (previewsDue(s.step - 1, s.step, r.previewEvery, r.steps)) {
+        const tp = performance.now();
+        await preview(s.step);
+        previewMs += performance.now() - tp; // it/s counts training steps only
+        previews++;
+      }
     }
     const tDone = performance.now();
     const concept = await conceptOf(ctx, params, shape, spec, r, o.modelId);
