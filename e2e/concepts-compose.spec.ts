@@ -162,6 +162,12 @@ test('library, autocomplete, regions and export → delete → re-import give th
   await expect(page.getByTestId('forgetting-chart').getByTestId('forgetting-line')).toHaveCount(2); // A and C
   await page.screenshot({ path: `${SHOTS}-forgetting.png`, fullPage: true });
 
+  // ---- a word of another model's concept is refused by name, not read as plain text ----
+  await fillGenerate(page, { prompt: 'a photo of <moss1> cat', seed: 77, steps: 3 });
+  await page.getByTestId('gen-go').click();
+  await expect(page.getByTestId('gen-error')).toContainText('ConceptModelMismatchError');
+  await expect(page.getByTestId('gen-error')).toContainText('"<moss1>" of the concept "Moss"');
+
   // ---- Generate: the autocomplete writes the concept's phrase ----
   await fillGenerate(page, { prompt: 'a photo of ', seed: 77, steps: 3 });
   const prompt = page.getByTestId('gen-prompt');

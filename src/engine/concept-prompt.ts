@@ -42,10 +42,10 @@ export function placeholderWordsIn(prompt: string, words: readonly string[]): st
  * only a concept of another model uses → ConceptModelMismatchError (a word that both a concept of this
  * model and one of another use means this model's).
  */
-export function namedConcepts(prompts: readonly string[], library: readonly Concept[], modelId: string): Concept[] {
-  const owners = new Map<string, Concept[]>();
+export function namedConcepts<C extends Pick<Concept, 'name' | 'placeholders' | 'modelId'>>(prompts: readonly string[], library: readonly C[], modelId: string): C[] {
+  const owners = new Map<string, C[]>();
   for (const c of library) for (const w of c.placeholders) owners.set(w, [...(owners.get(w) ?? []), c]);
-  const named = new Set<Concept>();
+  const named = new Set<C>();
   for (const prompt of prompts) {
     for (const w of placeholderWordsIn(prompt, [...owners.keys()])) {
       const all = owners.get(w)!;

@@ -3,6 +3,8 @@
  * progress and preview, keep the result. Cancel aborts the running request (the engine stops within
  * one step). Keyboard: Ctrl/Cmd+Enter generates, Esc cancels (installed by the Generate page).
  */
+import { namedConcepts } from '../../engine/concept-prompt';
+import { listConcepts } from '../../storage/concepts/store';
 import { serializeError } from '../../gpu';
 import { isAbort } from '../../engine/errors';
 import type { GenerateParams, GenerateResult } from '../../engine/protocol';
@@ -59,6 +61,9 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
   const engine = studioEngine();
   let last: GenerateResult | null = null;
   try {
+    // the engine holds only this model's concepts: a word of a concept learned on another model is
+    // refused here by name instead of being read as plain text
+    namedConcepts([params.prompt, ...(params.regions ?? []).map((r) => r.prompt)], (await listConcepts()).concepts, modelId);
     await engine.load({ type: 'stored', id: modelId }, draft.precision, { signal: ac.signal, onProgress: (progress) => store.setState({ progress }) });
     // the model's concept library, for prompts and regions that name concepts (sent only when it changed)
     await syncEngineConcepts(engine, modelId);
