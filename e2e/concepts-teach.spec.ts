@@ -8,7 +8,7 @@
  * drop to the end, only GETs of the studio's own files.
  */
 import { expect, openSection, studioReady, test } from './fixtures/studio';
-import { importTinyModel, TINY_ID } from './fixtures/models';
+import { fillGenerate, importTinyModel, TINY_ID, waitGenerated } from './fixtures/models';
 import { brokenPhoto, dropFiles, makeTestPhotos, storedConcepts, storedKeys, withExifOrientation } from './fixtures/teach-photos';
 
 test.setTimeout(600_000);
@@ -125,6 +125,20 @@ test('teach: drop, crop, mask, train with progress and preview, resume after a r
   await page.getByTestId('concepts-tab-library').click();
   await expect(page.getByTestId('concept-library')).toContainText('Biscuit');
   await page.screenshot({ path: '/tmp/concepts-library.png', fullPage: true });
+
+  // the forgetting dashboard scores the taught concept on its own stored photos (one task: one cell)
+  await page.getByTestId('concepts-tab-forgetting').click();
+  await page.getByTestId('forgetting-compute').click();
+  await expect(page.getByTestId('forgetting-cell')).toHaveCount(1, { timeout: 300_000 });
+  await expect(page.getByTestId('forgetting-cell').first()).toHaveText('1.00×');
+  await expect(page.getByTestId('forgetting-error')).toHaveCount(0);
+  await page.screenshot({ path: '/tmp/concepts-forgetting-computed.png', fullPage: true });
+
+  // and the taught concept generates when a prompt names it
+  await fillGenerate(page, { prompt: 'a photo of <biscuit1> toy on a table', width: 64, height: 64, steps: 2, seed: 5 });
+  await page.getByTestId('gen-go').click();
+  await waitGenerated(page, 240_000);
+  expect((await studioReady(page)).generation).toMatchObject({ phase: 'done', error: null });
 
   // nothing left the page: only GETs of the studio's own files, from the drop to the end
   const foreign = requests.filter((r) => r.method !== 'GET' || !(r.url.startsWith(origin) || r.url.startsWith('blob:') || r.url.startsWith('data:')));
