@@ -134,8 +134,12 @@ test('teach: drop, crop, mask, train with progress and preview, resume after a r
   await expect(page.getByTestId('forgetting-error')).toHaveCount(0);
   await page.screenshot({ path: '/tmp/concepts-forgetting-computed.png', fullPage: true });
 
-  // and the taught concept generates when a prompt names it
-  await fillGenerate(page, { prompt: 'a photo of <biscuit1> toy on a table', width: 64, height: 64, steps: 2, seed: 5 });
+  // and the taught concept generates when a prompt names it ("Use in prompt" on its card writes its words)
+  await fillGenerate(page, { prompt: 'a photo of', width: 64, height: 64, steps: 2, seed: 5 });
+  await openSection(page, 'Concepts');
+  await page.getByTestId('concepts-tab-library').click();
+  await page.getByTestId('concept-use').click();
+  await expect(page.getByTestId('gen-prompt')).toHaveValue('a photo of, <biscuit1> toy');
   await page.getByTestId('gen-go').click();
   await waitGenerated(page, 240_000);
   expect((await studioReady(page)).generation).toMatchObject({ phase: 'done', error: null });

@@ -7,7 +7,9 @@ import { useState } from 'react';
 import type { ConceptSummary } from '../../../storage/concepts/record';
 import { conceptsConsolidatedAgainst } from '../../../storage/concepts/store';
 import { formatBytes } from '../../format';
-import { conceptPhrase } from '../prompt/autocomplete';
+import { appendConcept, conceptPhrase } from '../prompt/autocomplete';
+import { useGenerate } from '../../generate/generate-store';
+import { useStudio } from '../../store';
 import { useBlobUrl } from './blob-url';
 import { exportConceptAs, removeConceptById, renameConceptTo, type ExportKind } from './library-actions';
 import { deleteWarning, errorText, errorTitle } from './messages';
@@ -104,6 +106,13 @@ const EXPORTS: { kind: ExportKind; label: string; what: string; title: string }[
   { kind: 'embedding', label: 'Embedding', what: 'its embedding (clip_l, clip_g), for other SDXL tools', title: 'Its tokens (clip_l / clip_g, averaged over layers) as an embedding file for other SDXL tools' },
 ];
 
+/** Appends the concept's phrase to the Generate draft's prompt and opens Generate. */
+function useInPrompt(c: ConceptSummary): void {
+  const { draft, setDraft } = useGenerate.getState();
+  setDraft({ prompt: appendConcept(draft.prompt, c) });
+  useStudio.getState().setSection('generate');
+}
+
 export function ConceptCard({ concept: c, modelName, otherModel, onMessage }: CardProps) {
   const [confirm, setConfirm] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -150,6 +159,11 @@ export function ConceptCard({ concept: c, modelName, otherModel, onMessage }: Ca
         )}
         {c.lossCurve.length > 1 ? <Sparkline values={c.lossCurve} label={`${c.name} training`} /> : <p className="small muted">{c.thumbnails.length ? 'No loss curve.' : 'Imported: no photos or loss curve.'}</p>}
         <div className="cl-actions">
+          {!otherModel && (
+            <button type="button" className="btn btn-primary cl-btn-sm" data-testid="concept-use" title="Add this concept's words to the Generate prompt" onClick={() => useInPrompt(c)}>
+              Use in prompt
+            </button>
+          )}
           {EXPORTS.map((x) => (
             <button key={x.kind} type="button" className="btn cl-btn-sm" title={x.title} disabled={busy} data-testid={`concept-export-${x.kind}`} onClick={() => void exportAs(x.kind)}>
               {x.label}
