@@ -3,6 +3,7 @@
  * image after, a progress bar with step count and ETA, and Cancel. Its box keeps the output's aspect
  * ratio from the start, so nothing jumps while generating.
  */
+import { useTraining } from '../concepts/training/training-store';
 import { useEffect, useState } from 'react';
 import { cancelGeneration } from './generate-controller';
 import { etaSeconds, useGenerate } from './generate-store';
@@ -28,6 +29,21 @@ function useNow(active: boolean): number {
   return now;
 }
 
+/**
+ * The engine runs one request at a time: a generate asked for while a concept trains waits for the
+ * job to finish or pause. Say so, instead of a silent "loading".
+ */
+function TrainingWait() {
+  const live = useTraining((t) => t.live);
+  const name = useTraining((t) => t.jobs.find((j) => j.id === live?.jobId)?.settings.name ?? null);
+  if (!live) return null;
+  return (
+    <p className="small muted" data-testid="gen-waiting-training">
+      Waiting for the training of “{name ?? 'a concept'}” (step {live.step}/{live.steps}): the GPU runs one job at a time. Pause it on the Concepts page to generate now.
+    </p>
+  );
+}
+
 export function PreviewPane() {
   const { phase, progress, step, steps, samplingStartedAt, preview, result, error, draft, batchIndex, batchTotal } = useGenerate();
   const busy = phase === 'loading' || phase === 'running';
@@ -47,6 +63,7 @@ export function PreviewPane() {
         )}
       </div>
       <div className="gen-progress" aria-live="polite">
+        {busy && (progress === null || progress.status === 'device') && <TrainingWait />}
         <div className="gen-bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} aria-label="Progress">
           <div className="gen-bar-fill" style={{ width: `${Math.round(fraction * 100)}%` }} />
         </div>
