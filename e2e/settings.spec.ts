@@ -74,7 +74,10 @@ test('storage view, clean-ups, run options and persistence', async ({ page, page
   await expect(page.getByTestId('settings-memory-balanced')).toBeChecked();
   await page.getByTestId('settings-precision-f32').check();
   await page.getByTestId('settings-memory-low').check();
+  await expect(page.getByTestId('settings-ewa-code')).toBeChecked();
+  await page.getByTestId('settings-ewa-paper').check();
   s = await studioReady(page);
+  expect(s.generation.draft.ewaForm).toBe('paper');
   expect(s.generation.draft.precision).toBe('f32');
   expect(s.generation.draft.memoryMode).toBe('low');
   await expect(page.getByTestId('settings-memory')).toContainText('about half the activation memory');
@@ -91,6 +94,7 @@ test('storage view, clean-ups, run options and persistence', async ({ page, page
   await openSection(page, 'Settings');
   await expect(page.getByTestId('settings-precision-f32')).toBeChecked();
   await expect(page.getByTestId('settings-memory-low')).toBeChecked();
+  await expect(page.getByTestId('settings-ewa-paper')).toBeChecked();
   s = await storageSettled(page);
   expect(s.storage.galleryCount).toBe(0);
   // the Generate form shows the same precision

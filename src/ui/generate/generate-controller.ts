@@ -51,6 +51,7 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     seed,
     previewEvery: 1,
     memoryMode: draft.memoryMode,
+    ewaForm: draft.ewaForm,
     ...overrides,
   };
   const ac = new AbortController();

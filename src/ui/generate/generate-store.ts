@@ -27,6 +27,8 @@ export interface GenerateDraft {
   /** Scenes: s of Eq. 4 (region guidance) and α of Eq. 5 (the global estimate's share inside regions). */
   regionGuidance: number;
   regionAlpha: number;
+  /** EWA's weight form when a prompt names concepts (spec §3.3): the released code's, or the paper's ψ. */
+  ewaForm: 'code' | 'paper';
 }
 
 export type GeneratePhase = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -67,6 +69,7 @@ export const DEFAULT_DRAFT: GenerateDraft = {
   batchCount: 1,
   regionGuidance: 7.5,
   regionAlpha: 0.1,
+  ewaForm: 'code',
 };
 
 export const useGenerate = create<GenerateState>()((set) => ({

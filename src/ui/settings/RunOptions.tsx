@@ -1,5 +1,5 @@
 /**
- * Precision and memory mode: two choices of the Generate draft (generate-store.ts), so they persist
+ * Precision, memory mode and EWA's weight form: choices of the Generate draft (generate-store.ts), so they persist
  * with it (draft-persistence.ts) and the next run uses them. Each choice says in one line what it costs.
  */
 import { useGenerate, type GenerateDraft } from '../generate/generate-store';
@@ -20,6 +20,11 @@ const PRECISION: Choice<GenerateDraft['precision']>[] = [
 const MEMORY: Choice<GenerateDraft['memoryMode']>[] = [
   { value: 'balanced', label: 'Balanced', line: 'Both classifier-free guidance halves in one batch and large decode tiles: the fastest.' },
   { value: 'low', label: 'Low memory', line: 'Runs the two CFG halves one after another and decodes in smaller tiles: slower, about half the activation memory.' },
+];
+
+const EWA: Choice<GenerateDraft['ewaForm']>[] = [
+  { value: 'code', label: 'CIDM code', line: 'Cosine similarity, max over the prompt, mean per concept, sharpened by a 4th power: a named concept takes nearly all the weight.' },
+  { value: 'paper', label: 'Paper (ψ)', line: "The paper's Eq. 3: dot products, squared and normalised; softer mixing of the library's concepts." },
 ];
 
 function ChoiceGroup<T extends string>(p: { name: string; legend: string; choices: Choice<T>[]; value: T; onChange(v: T): void; note?: string | null }) {
@@ -43,6 +48,7 @@ function ChoiceGroup<T extends string>(p: { name: string; legend: string; choice
 export function RunOptions() {
   const precision = useGenerate((s) => s.draft.precision);
   const memoryMode = useGenerate((s) => s.draft.memoryMode);
+  const ewaForm = useGenerate((s) => s.draft.ewaForm);
   const setDraft = useGenerate((s) => s.setDraft);
   const hasF16 = useStudio((s) => s.enabled?.f16);
   const f16Note = precision === 'f16' && hasF16 === false ? 'This GPU has no shader-f16, so f16 cannot load here; Automatic uses f32 on it.' : null;
@@ -53,6 +59,7 @@ export function RunOptions() {
       <div className="choice-columns">
         <ChoiceGroup name="precision" legend="Precision" choices={PRECISION} value={precision} onChange={(v) => setDraft({ precision: v })} note={f16Note} />
         <ChoiceGroup name="memory" legend="Memory mode" choices={MEMORY} value={memoryMode} onChange={(v) => setDraft({ memoryMode: v })} />
+        <ChoiceGroup name="ewa" legend="Concept weighting (EWA)" choices={EWA} value={ewaForm} onChange={(v) => setDraft({ ewaForm: v })} />
       </div>
     </section>
   );
