@@ -9,9 +9,11 @@ const method = (m: MethodResult['method'], loss: (number | null)[][]): MethodRes
 function result(cidmLater: number, finetuneLater: number, learnedRatio = [0.5, 0.6]): ExperimentResult {
   return {
     settings: forgettingSettings({ concepts: 2, steps: 1 }),
+    warmup: { seconds: 1, firstLoss: 5, lastLoss: 1.5, curve: [5, 1.5] },
+    beforeWarmup: [6, 6],
     before: [4, 4],
     learnedRatio,
-    allLearned: learnedRatio.every((r) => r <= 0.9),
+    allLearned: learnedRatio.every((r) => r <= 0.8),
     methods: [method('cidm', [[2, cidmLater], [null, 2.4]]), method('finetune', [[2, finetuneLater], [null, 2.4]])],
   };
 }
@@ -21,7 +23,7 @@ describe('forgetting verdict', () => {
     expect(verdictOf(result(2.1, 3)).ok).toBe(true);
     expect(verdictOf(result(3, 3)).ok).toBe(false);
     expect(verdictOf(result(3.5, 3)).reason).toMatch(/not less than Finetuning/);
-    expect(verdictOf(result(2.1, 3, [0.5, 0.95])).reason).toMatch(/not every concept was learned/);
+    expect(verdictOf(result(2.1, 3, [0.5, 0.85])).reason).toMatch(/not every concept was learned/);
     const only = { ...result(2.1, 3), methods: result(2.1, 3).methods.slice(0, 1) };
     expect(verdictOf(only).ok).toBe(false);
   });
@@ -31,5 +33,7 @@ describe('forgetting verdict', () => {
     expect(lines).toContain('concept 2:    —     2.4000');
     expect(lines).toContain('average 0.1000');
     expect(lines).toContain('PASS');
+    expect(lines).toContain('random base 6.0000, 6.0000; warmed base 4.0000, 4.0000');
+    expect(lines).toContain('training loss 5.0000 → 1.5000');
   });
 });

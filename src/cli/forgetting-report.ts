@@ -25,7 +25,12 @@ export function verdictOf(r: ExperimentResult): Verdict {
 const fmt = (v: number | null) => (v === null ? '   —   ' : v.toFixed(4));
 
 export function reportLines(r: ExperimentResult): string[] {
-  const out = [`seed ${r.settings.seed}: loss before training ${r.before.map(fmt).join(', ')}; after its own task / before: ${r.learnedRatio.map((v) => v.toFixed(3)).join(', ')}`];
+  const w = r.settings.warmup;
+  const out = [
+    `seed ${r.settings.seed}: warm-up ${w.steps} steps (rank ${w.rank}, lr ${w.lr}, ${w.batch} random objects a step, "${w.caption}"): training loss ${r.warmup.firstLoss.toFixed(4)} → ${r.warmup.lastLoss.toFixed(4)} (${r.warmup.seconds.toFixed(0)} s)`,
+    `  concept loss (initial tokens, zero LoRA): random base ${r.beforeWarmup.map(fmt).join(', ')}; warmed base ${r.before.map(fmt).join(', ')}`,
+    `  after its own task / before it (warmed base): ${r.learnedRatio.map((v) => v.toFixed(3)).join(', ')} (learned: ≤ ${(1 - r.settings.minFall).toFixed(2)})`,
+  ];
   for (const m of r.methods) {
     out.push(`  ${m.method}: loss of concept i (rows) after task j (columns)`);
     for (const [i, row] of m.loss.entries()) out.push(`    concept ${i + 1}: ${row.map(fmt).join('  ')}`);

@@ -1,9 +1,9 @@
 /**
- * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 16 --f16 --json FILE]
+ * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 16 --warmup-steps 24 --warmup-batch 8 --warmup-scope attn2|linears --f16 --json FILE]
  * The forgetting experiment (src/cidm/forgetting/experiment.ts) on the tiny golden SDXL in Node:
  * CIDM, CIDM without consolidation and the Finetuning baseline learn the same synthetic concepts in
- * sequence; prints each method's matrix (masked loss of concept i after task j, through EWA) and average
- * forgetting, once per seed. Exit 0 only when, for every seed, every concept was learned and CIDM forgets
+ * sequence on one shared warmed-up base (warmup.ts, trained once for all seeds); prints each method's
+ * matrix (masked loss of concept i after task j, through EWA) and average forgetting, once per seed. Exit 0 only when, for every seed, every concept was learned and CIDM forgets
  * less than Finetuning; the JSON has every number and setting.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { create, globals } from 'webgpu';
 import { GpuContext, adapterLabel } from '../gpu';
 import { ClipTokenizer } from '../model/tokenizer/clip-bpe';
 import { loadModelFolder } from '../golden/training/model-folder';
-import { runForgettingExperiment, type ForgettingMethod, type ForgettingOptions } from '../cidm/forgetting/experiment';
+import { runForgettingExperiment, warmUpForgettingBase, type ForgettingMethod, type ForgettingOptions } from '../cidm/forgetting/experiment';
 import type { NoiseScheduleConfig } from '../cidm/train/noising';
 import { reportLines, verdictOf } from './forgetting-report';
 
@@ -40,6 +40,7 @@ const methods = value('methods', '') ? (value('methods', '').split(',') as Forge
 const base: Omit<ForgettingOptions, 'seed'> = {
   concepts: num('concepts', 3)!, steps: num('steps', 16)!, evalDraws: num('draws'), photos: num('photos'), latent: num('latent'),
   lrLora: num('lr-lora'), lrTokens: num('lr-tokens'), amplitude: num('amplitude'), loraScale: num('lora-scale'), ...(methods ? { methods } : {}),
+  warmupSteps: num('warmup-steps'), warmupRank: num('warmup-rank'), warmupLr: num('warmup-lr'), warmupBatch: num('warmup-batch'), ...(value('warmup-scope', '') ? { warmupScope: value('warmup-scope', '') as 'attn2' | 'linears' } : {}),
 };
 
 const gpu = create([]) as unknown as GPU;
@@ -54,12 +55,15 @@ const tok = (sub: string) => {
 const tokenizers = ['tokenizer', 'tokenizer_2'].slice(0, model.encoders.length).map(tok);
 const schedule = JSON.parse(readFileSync(join(dir, 'scheduler/scheduler_config.json'), 'utf8')) as NoiseScheduleConfig;
 const t0 = performance.now();
+// One warmed base for every seed (the experiment's "pretrained model"; warmup.ts).
+const warm = await warmUpForgettingBase(ctx, model, tokenizers, schedule, { ...base, onLog: (l) => console.log(`  ${l}`) });
 const runs = [];
 for (const seed of seeds) {
-  const r = await runForgettingExperiment(ctx, model, tokenizers, schedule, { ...base, seed, onLog: (l) => console.log(`  [seed ${seed}] ${l}`) });
+  const r = await runForgettingExperiment(ctx, model, tokenizers, schedule, { ...base, seed, onLog: (l) => console.log(`  [seed ${seed}] ${l}`) }, warm);
   runs.push({ ...r, verdict: verdictOf(r) });
   console.log(reportLines(r).join('\n'));
 }
+warm.release();
 const ok = runs.every((r) => r.verdict.ok);
 const secs = (performance.now() - t0) / 1000;
 console.log(`\n${ok ? 'PASS' : 'FAIL'}: ${runs.map((r) => `seed ${r.settings.seed}: CIDM ${r.verdict.cidm.toFixed(4)} vs Finetuning ${r.verdict.finetune.toFixed(4)}`).join('; ')} (${secs.toFixed(0)} s)`);

@@ -10,9 +10,14 @@
  *  - finetune:       the paper's Finetuning baseline: one LoRA trained on task after task (fresh tokens per
  *                    task); every concept of the library then carries that one shared LoRA.
  *
+ * All three learn on the same base: the tiny random-weight model warmed up once into a generic denoiser
+ * of this kind of data (warmup.ts; real SDXL is a denoiser already), so that what a task learns, and what
+ * a later task can make it forget, is the concept's identity rather than generic denoising.
+ *
  * Task 1 is the same for all three (a fresh LoRA, no earlier task to consolidate against), so it is
- * trained once and shared. Each concept's loss before training (its initial tokens, a zero LoRA) is
- * measured too, to show that every concept was actually learned. Forgetting: metrics.ts.
+ * trained once and shared. Each concept's loss with its initial tokens and a zero LoRA is measured on the
+ * random base and on the warmed base, to show that the warm-up did its part and that every concept was
+ * then actually learned. Forgetting: metrics.ts.
  */
 import type { GpuContext } from '../../gpu/context';
 import { embedding } from '../../ops/embedding';
@@ -29,6 +34,7 @@ import { CidmTrainer, type TrainingExample } from '../train/trainer';
 import { ewaProbeLoss, type LossProbe } from './ewa-loss';
 import { summarizeForgetting, type ForgettingSummary } from './metrics';
 import { syntheticClassWord, syntheticConceptPhotos } from './synthetic';
+import { warmUpBase, WARMUP_CAPTION, type WarmBase, type WarmupScope } from './warmup';
 
 export const FORGETTING_METHODS = ['cidm', 'cidm-no-consol', 'finetune'] as const;
 export type ForgettingMethod = (typeof FORGETTING_METHODS)[number];
@@ -48,24 +54,32 @@ export interface ForgettingOptions {
   amplitude?: number;
   /** s_lora of the EWA fold (default 1: every method evaluated at the scale it trained with). */
   loraScale?: number;
-  /** A concept counts as learned when its loss fell by at least this fraction (default 0.1). */
+  /** A concept counts as learned when its loss fell by at least this fraction in its task (default 0.2). */
   minFall?: number;
+  /** The shared warm-up (warmup.ts): steps (0: none), LoRA rank, learning rate, objects a step, its seed, its targets. */
+  warmupSteps?: number;
+  warmupRank?: number;
+  warmupLr?: number;
+  warmupBatch?: number;
+  warmupSeed?: number;
+  warmupScope?: WarmupScope;
   methods?: readonly ForgettingMethod[];
   onLog?: (line: string) => void;
 }
 
 /**
  * The test command's small form: the first conflicting pair only, CIDM against Finetuning (three
- * trainings), on another seed than the command's default.
+ * trainings), on another seed than the command's default, on a shorter warm-up.
  */
-export const FORGETTING_SMALL: ForgettingOptions = { concepts: 2, steps: 16, seed: 8, methods: ['cidm', 'finetune'] };
+export const FORGETTING_SMALL: ForgettingOptions = { concepts: 2, steps: 12, seed: 8, methods: ['cidm', 'finetune'], warmupSteps: 12 };
 
 /** The defaults of every option but concepts and steps (the JSON records them). */
 export function forgettingSettings(o: ForgettingOptions) {
   return {
     concepts: o.concepts, steps: o.steps, seed: o.seed ?? 7, photos: o.photos ?? 2, evalDraws: o.evalDraws ?? 4, latent: o.latent ?? 8,
-    lrLora: o.lrLora ?? 2e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 2, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.1,
+    lrLora: o.lrLora ?? 2e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 2, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.2,
     rank: 4, gammaCidm: 0.1, methods: [...(o.methods ?? FORGETTING_METHODS)],
+    warmup: { steps: o.warmupSteps ?? 24, rank: o.warmupRank ?? 16, lr: o.warmupLr ?? 1e-2, batch: o.warmupBatch ?? 8, seed: o.warmupSeed ?? 1, scope: o.warmupScope ?? 'attn2', caption: WARMUP_CAPTION },
   };
 }
 type Settings = ReturnType<typeof forgettingSettings>;
@@ -76,9 +90,20 @@ export interface MethodResult extends ForgettingSummary {
   loss: (number | null)[][];
 }
 
+export interface WarmupReport {
+  seconds: number;
+  /** Its training loss (plain ε-MSE): the mean of the first and of the last eighth of its steps. */
+  firstLoss: number;
+  lastLoss: number;
+  curve: number[];
+}
+
 export interface ExperimentResult {
   settings: Settings;
-  /** Per concept: its loss before training (initial tokens, zero LoRA), through EWA over it alone. */
+  warmup: WarmupReport;
+  /** Per concept: its loss with initial tokens and a zero LoRA on the random base (before the warm-up). */
+  beforeWarmup: number[];
+  /** Per concept: the same on the warmed base, i.e. before its task: what its task starts from. */
   before: number[];
   /** Per concept: its loss right after its own task, as a fraction of `before`. */
   learnedRatio: number[];
@@ -213,17 +238,56 @@ async function runMethod(run: Run, method: ForgettingMethod, first: Concept, fir
   return { method, loss, ...summarizeForgetting(loss) };
 }
 
+/** The warm-up of `o`'s settings (one base for every seed of a run: pass it to runForgettingExperiment). */
+export function warmUpForgettingBase(ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, o: ForgettingOptions): Promise<WarmBase> {
+  const s = forgettingSettings(o);
+  const log = o.onLog ?? (() => {});
+  const every = Math.max(1, Math.round(s.warmup.steps / 4));
+  return warmUpBase(ctx, m, tokenizers, schedule, {
+    ...s.warmup, latent: s.latent, amplitude: s.amplitude,
+    onProgress: (k, loss) => k % every === 0 && log(`warm-up step ${k}/${s.warmup.steps}: loss ${loss.toFixed(4)}`),
+  });
+}
+
+/** Mean of the first / last eighth of a curve. */
+function ends(curve: readonly number[]): [number, number] {
+  const n = Math.max(1, Math.ceil(curve.length / 8));
+  const mean = (a: readonly number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+  return [mean(curve.slice(0, n)), mean(curve.slice(-n))];
+}
+
+/**
+ * Runs the experiment for `o.seed` on `m`. `warm`: the shared base from warmUpForgettingBase (the
+ * caller's to release); without it the base is warmed up here and released at the end.
+ */
 export async function runForgettingExperiment(
-  ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, o: ForgettingOptions,
+  ctx: GpuContext, m: CidmModel, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, o: ForgettingOptions, warm?: WarmBase,
 ): Promise<ExperimentResult> {
   const s = forgettingSettings(o);
   if (!Number.isInteger(s.concepts) || s.concepts < 2) throw new RangeError(`the forgetting experiment needs at least 2 concepts, got ${s.concepts}`);
   const log = o.onLog ?? (() => {});
+  const base = warm ?? (await warmUpForgettingBase(ctx, m, tokenizers, schedule, o));
+  try {
+    return await experimentOn(ctx, m, base, tokenizers, schedule, s, log);
+  } finally {
+    if (!warm) base.release();
+  }
+}
+
+async function experimentOn(
+  ctx: GpuContext, m: CidmModel, warm: WarmBase, tokenizers: readonly ClipTokenizer[], schedule: NoiseScheduleConfig, s: Settings, log: (l: string) => void,
+): Promise<ExperimentResult> {
   const tasks = Array.from({ length: s.concepts }, (_, i) => makeTask(m, tokenizers, i, s));
-  const run = new Run(ctx, m, tokenizers, schedule, s, tasks);
-  const before: number[] = [];
-  for (let i = 0; i < s.concepts; i++) before.push((await run.losses([await run.learn(i, 0, 0, [])], [i]))[0]!);
-  log(`before training: ${before.map((v) => v.toFixed(4)).join(' ')}`);
+  const all = tasks.map((_, i) => i);
+  // A zero LoRA folds to W0 whatever the EWA weights: one library of every initial concept measures each
+  // concept's starting loss exactly as a library of it alone would.
+  const randomRun = new Run(ctx, m, tokenizers, schedule, s, tasks);
+  const initial: Concept[] = [];
+  for (const i of all) initial.push(await randomRun.learn(i, 0, 0, []));
+  const beforeWarmup = await randomRun.losses(initial, all);
+  const run = new Run(ctx, warm.model, tokenizers, schedule, s, tasks);
+  const before = await run.losses(initial, all);
+  log(`loss with initial tokens, zero LoRA: random base ${beforeWarmup.map((v) => v.toFixed(4)).join(' ')}; warmed base ${before.map((v) => v.toFixed(4)).join(' ')}`);
   const t0 = performance.now();
   const first = await run.learn(0, s.steps, 0, []);
   const firstLoss = (await run.losses([first], [0]))[0]!;
@@ -234,8 +298,11 @@ export async function runForgettingExperiment(
     methods.push(await runMethod(run, method, copy, firstLoss, log));
   }
   const diag = before.map((_, i) => Math.max(...methods.map((r) => r.loss[i]![i]!)));
+  const [warmFirst, warmLast] = ends(warm.curve);
   return {
     settings: s,
+    warmup: { seconds: warm.seconds, firstLoss: warmFirst, lastLoss: warmLast, curve: warm.curve },
+    beforeWarmup,
     before,
     learnedRatio: diag.map((d, i) => d / before[i]!),
     allLearned: diag.every((d, i) => d <= (1 - s.minFall) * before[i]!),

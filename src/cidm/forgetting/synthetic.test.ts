@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticClassWord, syntheticColour, syntheticConceptPhotos } from './synthetic';
+import { syntheticClassWord, syntheticColour, syntheticConceptPhotos, syntheticWarmupPhotos } from './synthetic';
 
 describe('synthetic forgetting concepts', () => {
   const spec = { channels: 4, latent: 8, photos: 3, seed: 7 };
@@ -33,5 +33,23 @@ describe('synthetic forgetting concepts', () => {
 
   it('gives each concept its own class word', () => {
     expect(new Set([0, 1, 2, 3].map(syntheticClassWord)).size).toBe(4);
+  });
+
+  it('warm-up photos: objects of the same kind, each its own colour at RMS amplitude, seeded', () => {
+    const w = syntheticWarmupPhotos({ ...spec, photos: 6 });
+    expect(w.length).toBe(6);
+    const colourOf = (p: { latents: Float32Array; mask: Float32Array }) =>
+      Array.from({ length: 4 }, (_, c) => {
+        let s = 0;
+        for (let q = 0; q < 64; q++) if (p.mask[q]) s += p.latents[c * 64 + q]!;
+        return s / 16;
+      });
+    const colours = w.map(colourOf);
+    for (const p of w) expect(p.mask.reduce((s, v) => s + v, 0)).toBe(16);
+    for (const c of colours) expect(Math.sqrt(c.reduce((s, v) => s + v * v, 0) / 4)).toBeGreaterThan(1.4); // ≈ 2 (texture averages out)
+    expect(new Set(colours.map((c) => c[0]!.toFixed(3))).size).toBe(6);
+    expect(syntheticWarmupPhotos({ ...spec, photos: 6 })).toEqual(w);
+    const concept = colourOf(syntheticConceptPhotos(0, spec)[0]!);
+    expect(colours.some((c) => c.every((v, i) => Math.abs(v - concept[i]!) < 1e-3))).toBe(false);
   });
 });

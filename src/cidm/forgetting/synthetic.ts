@@ -55,28 +55,59 @@ export function syntheticColour(i: number, channels: number, seed: number, ampli
   return v.map((x) => (sign * amplitude * x) / rms);
 }
 
+/** One photo: `background` everywhere, the object (colour + texture [C, size, size]) at (oy, ox), its mask. */
+function objectPhoto(C: number, n: number, size: number, colour: ArrayLike<number>, texture: ArrayLike<number>, background: ArrayLike<number>, oy: number, ox: number): SyntheticPhoto {
+  const latents = new Float32Array(C * n * n);
+  const mask = new Float32Array(n * n);
+  for (let c = 0; c < C; c++) latents.fill(background[c]!, c * n * n, (c + 1) * n * n);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      mask[(oy + y) * n + ox + x] = 1;
+      for (let c = 0; c < C; c++) latents[c * n * n + (oy + y) * n + ox + x] = colour[c]! + texture[(c * size + y) * size + x]!;
+    }
+  }
+  return { latents, mask };
+}
+
+const objectSize = (n: number) => Math.max(2, Math.round(n / 2));
+const placeOf = (rng: NoiseStream, n: number, size: number) => Math.min(n - size, Math.floor(rng.uniform() * (n - size + 1)));
+
 /** The photos of concept i. */
 export function syntheticConceptPhotos(i: number, s: SyntheticConceptSpec): SyntheticPhoto[] {
   const { channels: C, latent: n } = s;
   const colour = syntheticColour(i, C, s.seed, s.amplitude);
-  const size = Math.max(2, Math.round(n / 2));
+  const size = objectSize(n);
   const tex = new NoiseStream(mix(s.seed, i), 0x0c020000);
   const texture = Float32Array.from({ length: C * size * size }, () => 0.25 * tex.normal());
   const bg = new NoiseStream(s.seed, 0x0c030000);
   const background = Float32Array.from({ length: C }, () => 0.5 * bg.normal());
   const place = new NoiseStream(mix(s.seed, i), 0x0c040000);
   return Array.from({ length: s.photos }, () => {
-    const oy = Math.min(n - size, Math.floor(place.uniform() * (n - size + 1)));
-    const ox = Math.min(n - size, Math.floor(place.uniform() * (n - size + 1)));
-    const latents = new Float32Array(C * n * n);
-    const mask = new Float32Array(n * n);
-    for (let c = 0; c < C; c++) latents.fill(background[c]!, c * n * n, (c + 1) * n * n);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        mask[(oy + y) * n + ox + x] = 1;
-        for (let c = 0; c < C; c++) latents[c * n * n + (oy + y) * n + ox + x] = colour[c]! + texture[(c * size + y) * size + x]!;
-      }
-    }
-    return { latents, mask };
+    const oy = placeOf(place, n, size);
+    const ox = placeOf(place, n, size);
+    return objectPhoto(C, n, size, colour, texture, background, oy, ox);
+  });
+}
+
+/**
+ * The warm-up set (experiment.ts: the shared "pretrained base"): `photos` objects of the concepts' kind
+ * (a half-side square, texture 0.25, background 0.5·N(0, 1)) but each with its own random colour of RMS
+ * `amplitude`, texture, background and place, from streams no concept uses. A model that denoises these
+ * knows the distribution the concepts come from, not any one concept: what is left of a concept's loss
+ * after the warm-up is its identity (its colour), as with a real pretrained base and a new subject.
+ */
+export function syntheticWarmupPhotos(s: SyntheticConceptSpec): SyntheticPhoto[] {
+  const { channels: C, latent: n } = s;
+  const size = objectSize(n);
+  const rng = new NoiseStream(mix(s.seed, 0x7fff), 0x0c050000);
+  return Array.from({ length: s.photos }, () => {
+    const v = Float32Array.from({ length: C }, () => rng.normal());
+    const rms = Math.sqrt(v.reduce((a, x) => a + x * x, 0) / C);
+    const colour = v.map((x) => ((s.amplitude ?? 2) * x) / rms);
+    const texture = Float32Array.from({ length: C * size * size }, () => 0.25 * rng.normal());
+    const background = Float32Array.from({ length: C }, () => 0.5 * rng.normal());
+    const oy = placeOf(rng, n, size);
+    const ox = placeOf(rng, n, size);
+    return objectPhoto(C, n, size, colour, texture, background, oy, ox);
   });
 }
