@@ -1,4 +1,5 @@
 /** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
+import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { SDXL_BUCKETS } from '../generate/sizes';
 import { RegionControls } from './RegionControls';
 
@@ -57,7 +58,7 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
       </label>
       <label className="sc-field">
         <span className="sc-field-label">Scene prompt</span>
-        <textarea rows={2} value={scene.globalPrompt} placeholder="The whole picture: setting, light, style" aria-label="Scene prompt" data-testid="sc-global-prompt" onChange={(e) => setSceneFields({ globalPrompt: e.target.value })} />
+        <ConceptPrompt rows={2} value={scene.globalPrompt} placeholder="The whole picture: setting, light, style (< for concepts)" aria-label="Scene prompt" data-testid="sc-global-prompt" onChange={(globalPrompt) => setSceneFields({ globalPrompt })} />
       </label>
       <label className="sc-field">
         <span className="sc-field-label">Scene negative prompt</span>
