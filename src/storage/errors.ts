@@ -99,3 +99,13 @@ export function isQuotaExceeded(err: unknown): boolean {
 export function isAbort(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
 }
+
+/** Bytes this site may still use (quota − usage), or 0 where the browser does not say: for StorageQuotaError's message. */
+export async function availableBytes(): Promise<number> {
+  try {
+    const e = await navigator.storage.estimate();
+    return Math.max(0, (e.quota ?? 0) - (e.usage ?? 0));
+  } catch {
+    return 0;
+  }
+}

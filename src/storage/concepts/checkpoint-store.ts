@@ -6,7 +6,7 @@
  * are deleted.
  */
 import { createStore, keys, promisifyRequest, type UseStore } from 'idb-keyval';
-import { isQuotaExceeded, StorageQuotaError } from '../errors';
+import { isQuotaExceeded, StorageQuotaError, availableBytes } from '../errors';
 import { checkpointKey, decodeCheckpoint, encodeCheckpoint, upgradeCheckpointRecord, type CheckpointRecord, type TrainingCheckpoint } from './checkpoint-record';
 
 export const CHECKPOINTS_DB = 'cidm-training-checkpoints';
@@ -28,14 +28,6 @@ function recordBytes(r: CheckpointRecord): number {
   return n;
 }
 
-async function available(): Promise<number> {
-  try {
-    const e = await navigator.storage.estimate();
-    return Math.max(0, (e.quota ?? 0) - (e.usage ?? 0));
-  } catch {
-    return 0;
-  }
-}
 
 export interface PutCheckpointOptions {
   /**
@@ -61,7 +53,7 @@ export async function putCheckpoint(c: TrainingCheckpoint<unknown, unknown>, o: 
       return promisifyRequest(s.transaction);
     });
   } catch (err) {
-    if (isQuotaExceeded(err)) throw new StorageQuotaError(recordBytes(r), await available(), `training checkpoint (job ${r.jobId}, step ${r.step})`);
+    if (isQuotaExceeded(err)) throw new StorageQuotaError(recordBytes(r), await availableBytes(), `training checkpoint (job ${r.jobId}, step ${r.step})`);
     throw err;
   }
 }

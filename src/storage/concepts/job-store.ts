@@ -4,7 +4,7 @@
  * one. The checkpoints of a job live in checkpoint-store.ts, keyed by the same job id.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import { isQuotaExceeded, StorageQuotaError } from '../errors';
+import { isQuotaExceeded, StorageQuotaError, availableBytes } from '../errors';
 import { compareJobs, encodeJobRecord, jobRecordBytes, upgradeJobRecord, type TrainingJobRecord } from './job-record';
 
 export const JOBS_DB = 'cidm-training-jobs';
@@ -15,14 +15,6 @@ function db(): UseStore {
   return store;
 }
 
-async function available(): Promise<number> {
-  try {
-    const e = await navigator.storage.estimate();
-    return Math.max(0, (e.quota ?? 0) - (e.usage ?? 0));
-  } catch {
-    return 0;
-  }
-}
 
 /** Stores (or replaces) a job, atomically; a refused write becomes StorageQuotaError. */
 export async function putJob(j: Omit<TrainingJobRecord, 'v'>): Promise<TrainingJobRecord> {
@@ -30,7 +22,7 @@ export async function putJob(j: Omit<TrainingJobRecord, 'v'>): Promise<TrainingJ
   try {
     await set(r.id, r, db());
   } catch (err) {
-    if (isQuotaExceeded(err)) throw new StorageQuotaError(jobRecordBytes(r), await available(), `training job "${r.settings.name}"`);
+    if (isQuotaExceeded(err)) throw new StorageQuotaError(jobRecordBytes(r), await availableBytes(), `training job "${r.settings.name}"`);
     throw err;
   }
   return r;

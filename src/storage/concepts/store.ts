@@ -6,7 +6,7 @@
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
 import type { Concept } from '../../cidm/concepts/concept';
-import { isQuotaExceeded, StorageQuotaError } from '../errors';
+import { isQuotaExceeded, StorageQuotaError, availableBytes } from '../errors';
 import { ConceptNotFoundError } from './errors';
 import {
   compareConcepts,
@@ -33,22 +33,13 @@ function db(): UseStore {
   return store;
 }
 
-/** Bytes this site may still use, or 0 where the browser does not say. */
-async function available(): Promise<number> {
-  try {
-    const e = await navigator.storage.estimate();
-    return Math.max(0, (e.quota ?? 0) - (e.usage ?? 0));
-  } catch {
-    return 0;
-  }
-}
 
 /** One put; QuotaExceededError (at the put or at commit) becomes StorageQuotaError. */
 async function write(r: ConceptRecord): Promise<void> {
   try {
     await set(r.id, r, db());
   } catch (err) {
-    if (isQuotaExceeded(err)) throw new StorageQuotaError(conceptRecordBytes(r), await available(), `concept "${r.name}"`);
+    if (isQuotaExceeded(err)) throw new StorageQuotaError(conceptRecordBytes(r), await availableBytes(), `concept "${r.name}"`);
     throw err;
   }
 }
