@@ -217,17 +217,24 @@ export class InThreadEngine implements StudioEngine {
   }
 
   train(spec: TrainJobSpec, o: CallOptions = {}): Promise<TrainResult> {
+    return this.heavyJob(o, (ctx, model) => runTrainJob(ctx, model.loaded.training, spec, { modelId: model.ref.id, sampling: model.loaded.parts, signal: o.signal, onProgress: o.onProgress }));
+  }
+
+  /**
+   * A training-sized job on the loaded model (train, forgetting): 'done' at the end, and the idle
+   * activation buffers given back to the GPU afterwards (training's are far larger than sampling's).
+   */
+  private heavyJob<T>(o: CallOptions, run: (ctx: GpuContext, model: NonNullable<InThreadEngine['model']>) => Promise<T>): Promise<T> {
     return this.serial(async () => {
       o.signal?.throwIfAborted();
       const model = this.model;
       const ctx = this.ctx;
       if (!model || !ctx) throw new NoModelLoadedError();
       try {
-        const result = await runTrainJob(ctx, model.loaded.training, spec, { modelId: model.ref.id, sampling: model.loaded.parts, signal: o.signal, onProgress: o.onProgress });
+        const result = await run(ctx, model);
         o.onProgress?.({ status: 'done' });
         return result;
       } finally {
-        // training's activations are far larger than sampling's: give the idle ones back to the GPU
         if (this.ctx === ctx) ctx.pool.trim();
       }
     });
@@ -242,19 +249,7 @@ export class InThreadEngine implements StudioEngine {
   }
 
   forgetting(spec: ForgettingJobSpec, o: CallOptions = {}): Promise<ForgettingResult> {
-    return this.serial(async () => {
-      o.signal?.throwIfAborted();
-      const model = this.model;
-      const ctx = this.ctx;
-      if (!model || !ctx) throw new NoModelLoadedError();
-      try {
-        const result = await runForgettingJob(ctx, model.loaded.training, this.concepts, spec, { modelId: model.ref.id, signal: o.signal, onProgress: o.onProgress });
-        o.onProgress?.({ status: 'done' });
-        return result;
-      } finally {
-        if (this.ctx === ctx) ctx.pool.trim();
-      }
-    });
+    return this.heavyJob(o, (ctx, model) => runForgettingJob(ctx, model.loaded.training, this.concepts, spec, { modelId: model.ref.id, signal: o.signal, onProgress: o.onProgress }));
   }
 
   onDeviceLost(listener: (e: SerializedError) => void): () => void {
