@@ -6,14 +6,11 @@
  * matrix (masked loss of concept i after task j, through EWA) and average forgetting, once per seed. Exit 0 only when, for every seed, every concept was learned and CIDM forgets
  * less than Finetuning; the JSON has every number and setting.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { GpuContext, adapterLabel } from '../gpu';
-import { ClipTokenizer } from '../model/tokenizer/clip-bpe';
-import { loadModelFolder } from '../golden/training/model-folder';
+import { loadFolderSchedule, loadFolderTokenizers, loadModelFolder } from '../golden/training/model-folder';
 import { runForgettingExperiment, warmUpForgettingBase, type ForgettingMethod, type ForgettingOptions } from '../cidm/forgetting/experiment';
-import type { NoiseScheduleConfig } from '../cidm/train/noising';
 import { reportLines, verdictOf } from './forgetting-report';
 
 Object.assign(globalThis, globals);
@@ -48,12 +45,8 @@ const ctx = await GpuContext.create(gpu, f16 ? { requiredFeatures: ['shader-f16'
 const adapter = adapterLabel(ctx.handle.summary);
 console.log(`# adapter ${adapter}, ${f16 ? 'f16 storage / f32 math' : 'f32'}; seeds ${seeds.join(', ')}; ${base.concepts} concepts × ${base.steps} steps`);
 const model = await loadModelFolder(ctx, dir, f16 ? 'f16' : 'f32');
-const tok = (sub: string) => {
-  const r = (f: string) => readFileSync(join(dir, sub, f), 'utf8');
-  return ClipTokenizer.fromFiles(r('vocab.json'), r('merges.txt'), ClipTokenizer.configFromJson(r('tokenizer_config.json')));
-};
-const tokenizers = ['tokenizer', 'tokenizer_2'].slice(0, model.encoders.length).map(tok);
-const schedule = JSON.parse(readFileSync(join(dir, 'scheduler/scheduler_config.json'), 'utf8')) as NoiseScheduleConfig;
+const tokenizers = loadFolderTokenizers(dir, model.encoders.length);
+const schedule = loadFolderSchedule(dir);
 const t0 = performance.now();
 // One warmed base for every seed (the experiment's "pretrained model"; warmup.ts).
 const warm = await warmUpForgettingBase(ctx, model, tokenizers, schedule, { ...base, onLog: (l) => console.log(`  ${l}`) });

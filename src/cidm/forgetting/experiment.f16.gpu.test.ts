@@ -11,14 +11,10 @@
  * full-resolution path is all convolutions that no LoRA adapts, so the margins this checks are small.
  * The learned ratios are printed; README "Forgetting experiment" says what that means.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testContext, TEST_ADAPTER } from '../../../tests/gpu-harness';
-import { ClipTokenizer } from '../../model/tokenizer/clip-bpe';
-import { loadModelFolder } from '../../golden/training/model-folder';
-import type { NoiseScheduleConfig } from '../train/noising';
+import { loadFolderSchedule, loadFolderTokenizers, loadModelFolder } from '../../golden/training/model-folder';
 import { reportLines, verdictOf } from '../../cli/forgetting-report';
 import { runForgettingExperiment, FORGETTING_SMALL } from './experiment';
 
@@ -29,14 +25,11 @@ describe('the forgetting experiment, small form (tiny SDXL, synthetic conflictin
   it(`CIDM forgets less than Finetuning (${dtype})`, async () => {
     const ctx = await testContext();
     const model = await loadModelFolder(ctx, DIR, dtype);
-    const tok = (sub: string) => {
-      const r = (f: string) => readFileSync(join(DIR, sub, f), 'utf8');
-      return ClipTokenizer.fromFiles(r('vocab.json'), r('merges.txt'), ClipTokenizer.configFromJson(r('tokenizer_config.json')));
-    };
-    const schedule = JSON.parse(readFileSync(join(DIR, 'scheduler/scheduler_config.json'), 'utf8')) as NoiseScheduleConfig;
+    const tokenizers = loadFolderTokenizers(DIR, model.encoders.length);
+    const schedule = loadFolderSchedule(DIR);
     try {
       const t0 = performance.now();
-      const r = await runForgettingExperiment(ctx, model, [tok('tokenizer'), tok('tokenizer_2')], schedule, FORGETTING_SMALL);
+      const r = await runForgettingExperiment(ctx, model, tokenizers, schedule, FORGETTING_SMALL);
       console.log(`[forgetting ${dtype}] ${((performance.now() - t0) / 1000).toFixed(0)} s\n${reportLines(r).join('\n')}`);
       const finetune = r.methods.find((m) => m.method === 'finetune')!;
       expect(finetune.loss[0]![1]).not.toBeNull();

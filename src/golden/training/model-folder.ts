@@ -11,6 +11,21 @@ import { destroyTextEncoder, loadTextEncoder, type LoadedTextEncoder } from '../
 import type { UNetConfigJson } from '../../model/unet/arch';
 import { destroyUNet, loadUNet, type LoadedUNet } from '../../model/unet/load';
 import { openModelFile } from '../case-file';
+import { ClipTokenizer } from '../../model/tokenizer/clip-bpe';
+import type { NoiseScheduleConfig } from '../../cidm/train/noising';
+
+/** The folder's CLIP tokenizers (tokenizer, tokenizer_2, …), the first `count`: one per text encoder, in model order. */
+export function loadFolderTokenizers(dir: string, count: number): ClipTokenizer[] {
+  return ['tokenizer', 'tokenizer_2'].slice(0, count).map((sub) => {
+    const r = (f: string) => readFileSync(join(dir, sub, f), 'utf8');
+    return ClipTokenizer.fromFiles(r('vocab.json'), r('merges.txt'), ClipTokenizer.configFromJson(r('tokenizer_config.json')));
+  });
+}
+
+/** The folder's training noise schedule (scheduler/scheduler_config.json's beta fields, spec §1.6). */
+export function loadFolderSchedule(dir: string): NoiseScheduleConfig {
+  return JSON.parse(readFileSync(join(dir, 'scheduler/scheduler_config.json'), 'utf8')) as NoiseScheduleConfig;
+}
 
 export interface LoadedModelFolder {
   unet: LoadedUNet;
