@@ -4,6 +4,7 @@
  * size), classifier-free guidance (Ho & Salimans 2022: uncond + s·(cond − uncond), batch order
  * [uncond, cond]) and the image-size rules.
  */
+import { rescaleNoiseCfg } from './guidance-rescale';
 
 export interface MicroConditioning {
   /** (height, width) the training image is claimed to have had; default the target size. */
@@ -38,8 +39,11 @@ export function latentSize(height: number, width: number, factor = 8): { h: numb
   return { h: height / factor, w: width / factor };
 }
 
-/** guided = uncond + s·(cond − uncond) over a [2, …] noise prediction laid out [uncond | cond]. */
-export function classifierFreeGuidance(pred: Float32Array, scale: number): Float32Array {
+/**
+ * guided = uncond + s·(cond − uncond) over a [2, …] noise prediction laid out [uncond | cond], then
+ * guidance rescale φ (guidance-rescale.ts) when `rescale` > 0, as diffusers does right after CFG.
+ */
+export function classifierFreeGuidance(pred: Float32Array, scale: number, rescale = 0): Float32Array {
   const n = pred.length / 2;
   if (!Number.isInteger(n)) throw new RangeError('CFG needs a batch of two halves');
   const out = new Float32Array(n);
@@ -47,7 +51,7 @@ export function classifierFreeGuidance(pred: Float32Array, scale: number): Float
     const u = pred[i]!;
     out[i] = u + scale * (pred[n + i]! - u);
   }
-  return out;
+  return rescale > 0 ? rescaleNoiseCfg(out, pred.subarray(n), rescale) : out;
 }
 
 /** diffusers: do_classifier_free_guidance = guidance_scale > 1 (at ≤ 1 the uncond pass is skipped). */

@@ -11,8 +11,8 @@ import { unetForward } from '../model/unet/forward';
 import { classifierFreeGuidance } from './sdxl-conditioning';
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from './text-to-image';
 
-/** `latent`: the run's latent (h, w). */
-export function sequentialCfg(guidanceScale: number, latent: readonly [number, number]): GuidedPredictorFactory {
+/** `latent`: the run's latent (h, w); `guidanceRescale`: φ after CFG (guidance-rescale.ts), 0 off. */
+export function sequentialCfg(guidanceScale: number, latent: readonly [number, number], guidanceRescale = 0): GuidedPredictorFactory {
   return {
     needsUncond: true,
     async create(parts: SdxlPipelineParts, global: { ehs: Tensor; pooled: Tensor }): Promise<GuidedPredictor> {
@@ -38,7 +38,7 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
           }
           return out;
         },
-        combine: (pred) => classifierFreeGuidance(pred, guidanceScale),
+        combine: (pred) => classifierFreeGuidance(pred, guidanceScale, guidanceRescale),
         release: () => {
           for (const h of halves) ctx.release(h.ehs, h.pooled);
         },

@@ -13,14 +13,18 @@ import { concat } from '../ops/concat';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
-import { alphasCumprod } from './schedulers/common';
+import { sigmaAlphasCumprod } from './schedulers/common';
+import { predictionTypeOf, vpX0 } from './schedulers/prediction';
+import { samplingSchedulerConfig, type SamplingOptions } from './sampling-options';
 import { createScheduler, type SchedulerConfig, type SchedulerKind } from './schedulers';
-import { initialNoise, stepNoise } from './rng';
+import { runNoise, type NoiseSource } from './noise-source';
 import { classifierFreeGuidance, latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
-import { latentPreview, predictX0, type PreviewImage } from './latent-preview';
+import { latentPreview, type PreviewImage } from './latent-preview';
 import { sequentialCfg } from './sequential-cfg';
+import type { PromptEncoding, PromptMode } from '../model/text-encoder/long-prompt';
+import { promptEncoder } from './prompt-encoder';
 
-/** What the text encoders give for one prompt: [1, 77, C] hidden states and [1, P] pooled embeds. */
+/** What the text encoders give for one prompt: [1, 77, C] hidden states ([1, 77·k, C] in chunked mode) and [1, P] pooled embeds. */
 export interface PromptEmbedding {
   embeds: Tensor;
   pooled: Tensor;
@@ -39,12 +43,16 @@ export interface SdxlPipelineParts {
   readonly vaeScalingFactor: number;
   /** The VAE's own dtype: f32 when its config says force_upcast (SDXL's VAE overflows f16). */
   readonly vaeDtype: DType;
-  encodePrompt(prompt: string): Promise<PromptEmbedding>;
+  /** Without options: diffusers' truncate-to-77 encoding. */
+  encodePrompt(prompt: string, o?: PromptEncoding): Promise<PromptEmbedding>;
+  /** Chunks the prompt needs in chunked mode (absent: the parts cannot chunk). */
+  promptChunks?(prompt: string, o: PromptEncoding): number;
   /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, 8h, 8w], unclamped (≈[-1, 1]). */
   decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
 }
 
-export interface TextToImageParams {
+/** With the sampling options (sampling-options.ts): guidance rescale, zero terminal SNR, DPM++ final sigma. */
+export interface TextToImageParams extends SamplingOptions {
   prompt: string;
   negativePrompt?: string;
   width: number;
@@ -58,6 +66,12 @@ export interface TextToImageParams {
   initLatents?: Float32Array;
   /** Low-memory mode: the two CFG passes run one after another at batch 1 (sequential-cfg.ts). */
   lowMemory?: boolean;
+  /** 'truncate' (default, diffusers: 77 tokens) or 'chunked' (A1111: 75-token chunks, prompt-encoder.ts). */
+  promptMode?: PromptMode;
+  /** A1111's (word:1.2) emphasis in chunked mode. */
+  emphasis?: boolean;
+  /** 'studio' (default: rng.ts) or 'torch-cpu' (torch's CPU generator, as ComfyUI and A1111 "RNG: CPU"; noise-source.ts). */
+  noiseSource?: NoiseSource;
 }
 
 /**
@@ -131,7 +145,8 @@ export interface TextToImageResult {
 }
 
 async function conditioning(parts: SdxlPipelineParts, p: TextToImageParams, guided: boolean): Promise<{ ehs: Tensor; pooled: Tensor }> {
-  const cond = await parts.encodePrompt(p.prompt);
+  const encode = promptEncoder(parts, p, guided);
+  const cond = await encode(p.prompt);
   if (!guided) return { ehs: cond.embeds, pooled: cond.pooled };
   const neg = p.negativePrompt ?? '';
   let uncond: PromptEmbedding;
@@ -140,7 +155,7 @@ async function conditioning(parts: SdxlPipelineParts, p: TextToImageParams, guid
     const z = (t: Tensor, label: string) => parts.ctx.upload(new Float32Array(t.shape.reduce((a, b) => a * b, 1)), t.shape, t.dtype, label);
     uncond = { embeds: z(cond.embeds, 'zero-negative-embeds'), pooled: z(cond.pooled, 'zero-negative-pooled') };
   } else {
-    uncond = await parts.encodePrompt(neg);
+    uncond = await encode(neg);
   }
   const ehs = await concat(parts.ctx, [uncond.embeds, cond.embeds], 0);
   const pooled = await concat(parts.ctx, [uncond.pooled, cond.pooled], 0);
@@ -163,12 +178,15 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   const signal = hooks.signal;
   signal?.throwIfAborted();
   const guided = usesGuidance(p.guidanceScale);
-  const scheduler = createScheduler(p.scheduler, parts.schedulerConfig, p.steps);
-  const abar = alphasCumprod(parts.schedulerConfig);
+  const schedulerConfig = samplingSchedulerConfig(parts.schedulerConfig, p);
+  const scheduler = createScheduler(p.scheduler, schedulerConfig, p.steps);
+  // the preview's x̂₀: the run's ᾱ table (2^-24, not 0, at the end under zero SNR) and prediction type
+  const abar = sigmaAlphasCumprod(schedulerConfig);
+  const prediction = predictionTypeOf(schedulerConfig);
   const previewEvery = hooks.previewEvery ?? 1;
 
   hooks.onProgress?.({ status: 'encode' });
-  const factory = hooks.predictor ?? (p.lowMemory && guided ? sequentialCfg(p.guidanceScale, [h, w]) : undefined);
+  const factory = hooks.predictor ?? (p.lowMemory && guided ? sequentialCfg(p.guidanceScale, [h, w], p.guidanceRescale) : undefined);
   // regional synthesis always needs the uncond pass (Eq. 4), whatever the CFG scale
   const { ehs, pooled } = await conditioning(parts, p, guided || (factory?.needsUncond ?? false));
   let regional: GuidedPredictor | null = null;
@@ -187,7 +205,8 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
         initNoiseSigma: scheduler.initNoiseSigma,
       });
     }
-    const x0 = p.initLatents ?? initialNoise(p.seed, n);
+    const rng = runNoise(p.noiseSource ?? 'studio', p.seed);
+    const x0 = p.initLatents ?? rng.initial(n);
     if (x0.length !== n) throw new RangeError(`initial latents have ${x0.length} values, expected ${n} (4×${h}×${w})`);
     latents = x0.map((v) => v * scheduler.initNoiseSigma);
     hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length, preview: null });
@@ -213,13 +232,14 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
         ctx.release(out, sample);
       }
       signal?.throwIfAborted();
-      const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale) : noisePred;
-      const noise = p.scheduler === 'euler_ancestral' ? stepNoise(p.seed, i, n) : undefined;
+      const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
+      const noise = p.scheduler === 'euler_ancestral' ? rng.step(i, n) : undefined;
       const next = scheduler.step(eps, i, latents, noise);
       hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
       latents = next;
       const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
-      const preview = wantPreview ? latentPreview(predictX0(input, eps, alphaBarAt(abar, t)), h, w) : null;
+      const ab = alphaBarAt(abar, t);
+      const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w) : null;
       hooks.onProgress?.({ status: 'step', step: i + 1, steps: scheduler.timesteps.length, preview });
     }
   } finally {

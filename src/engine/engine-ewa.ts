@@ -44,6 +44,8 @@ export interface EwaRunOptions {
   form?: EwaForm;
   /** The run's CFG scale (> 1: guided, as the loop decides). */
   guidanceScale: number;
+  /** Guidance rescale φ after CFG (diffusion/guidance-rescale.ts); 0 or absent: off. */
+  guidanceRescale?: number;
   /** The run's latent (h, w). */
   latent: readonly [number, number];
   /** Sequential CFG: the uncond and cond passes at batch 1, one after another. */
@@ -147,7 +149,7 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
             }
             return out;
           },
-          combine: (pred) => (guided ? classifierFreeGuidance(pred, o.guidanceScale) : Float32Array.from(pred)),
+          combine: (pred) => (guided ? classifierFreeGuidance(pred, o.guidanceScale, o.guidanceRescale) : Float32Array.from(pred)),
           release,
         };
       } catch (err) {

@@ -23,6 +23,7 @@ import { runTrainJob } from './train-job';
 import { runForgettingJob } from './forgetting-job';
 import { EwaLibraryCache, ewaPredictor } from './engine-ewa';
 import { namedConcepts } from './concept-prompt';
+import { effectivePromptMode, truncationNotices } from './prompt-notices';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -144,9 +145,12 @@ export class InThreadEngine implements StudioEngine {
       const compiledBefore = this.ctx.pipelines.size;
       const low = params.memoryMode === 'low';
       const predictor = await this.conditioning(params, low);
+      // long prompts: chunked only on the plain loop; whatever is cut is said (issue 12 point 4)
+      const promptMode = effectivePromptMode(params.promptMode, !predictor.factory);
+      const truncated = truncationNotices(model.loaded.training.tokenizers[0]!, { ...params, regions: predictor.factory ? params.regions : [] }, promptMode);
       const result = await textToImage(
         model.loaded.parts,
-        { ...params, lowMemory: low },
+        { ...params, lowMemory: low, promptMode },
         {
           signal: o.signal,
           previewEvery: params.previewEvery ?? 1,
@@ -154,7 +158,7 @@ export class InThreadEngine implements StudioEngine {
           predictor: predictor.factory,
           onProgress: (p) => {
             const now = performance.now();
-            if (p.status === 'encode') o.onProgress?.(p);
+            if (p.status === 'encode') o.onProgress?.(truncated.length ? { ...p, truncated } : p);
             else if (p.status === 'step') {
               if (p.step === 0) tEncoded = now; // step 0 is announced once the prompts are encoded
               if (p.step === 1) {
@@ -181,6 +185,8 @@ export class InThreadEngine implements StudioEngine {
         dtype: model.info.dtype,
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
         concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
+        promptMode,
+        ...(truncated.length ? { truncated } : {}),
       };
     });
   }
@@ -206,7 +212,7 @@ export class InThreadEngine implements StudioEngine {
     }
     if (!inPrompt.length) return { factory: undefined, concepts: [] };
     const { h, w } = latentSize(params.height, params.width);
-    return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, lowMemory: low, latent: [h, w] }), concepts: inPrompt };
+    return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, guidanceRescale: params.guidanceRescale, lowMemory: low, latent: [h, w] }), concepts: inPrompt };
   }
 
   unload(): Promise<null> {

@@ -17,7 +17,10 @@ export interface StoredModelRef {
 
 export type Precision = 'auto' | 'f16' | 'f32';
 
-/** The loop's parameters (diffusion/text-to-image.ts) as the page sends them, plus the engine's own options. */
+/**
+ * The loop's parameters (diffusion/text-to-image.ts) as the page sends them, plus the engine's own options.
+ * They include the sampling options (diffusion/sampling-options.ts): guidanceRescale, zeroTerminalSnr, dpmFinalSigma.
+ */
 export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt' | 'initLatents' | 'lowMemory'> {
   negativePrompt: string;
   /** Latent preview every N steps (0: none). */
@@ -55,7 +58,8 @@ export type EngineProgress =
   | { status: 'device' }
   | { status: 'load'; component: string; done: number; total: number }
   | { status: 'compile'; compiled: number }
-  | { status: 'encode' }
+  // truncated: the prompts this run cuts to 77 tokens (prompt-notices.ts), when any
+  | { status: 'encode'; truncated?: PromptTruncationNotice[] }
   | { status: 'step'; step: number; steps: number; preview: RgbaImage | null; elapsedMs: number }
   | { status: 'decode' }
   | { status: 'done' }
@@ -83,6 +87,21 @@ export interface GenerateResult {
   timings: { encodeMs: number; stepsMs: number; decodeMs: number; totalMs: number };
   /** The library concepts the prompt (and the region prompts of a regional run) named, in task order (EWA, spec §3). */
   concepts?: { id: string; name: string }[];
+  /** The prompt mode the run used ('truncate' when regions or concepts ruled out the 'chunked' asked for). */
+  promptMode?: 'truncate' | 'chunked';
+  /** Every prompt of the run that was cut to 77 tokens (absent or empty: nothing was cut). */
+  truncated?: PromptTruncationNotice[];
+}
+
+/** A prompt cut to fit one 77-token sequence (issue 12 point 4: never silently). */
+export interface PromptTruncationNotice {
+  /** 'prompt', 'negative prompt', 'region 2 prompt', … */
+  field: string;
+  /** Its content tokens and how many were kept (75). */
+  tokens: number;
+  kept: number;
+  /** The dropped tokens as the tokenizer reads them (lower case). */
+  droppedText: string;
 }
 
 export interface EngineStatus {

@@ -16,6 +16,7 @@ import { ClipTokenizer } from '../model/tokenizer/clip-bpe';
 import { parseTextEncoderConfig } from '../model/text-encoder/config';
 import { destroyTextEncoder, loadTextEncoder, type LoadedTextEncoder } from '../model/text-encoder/load';
 import { encodeSdxlPrompt, tokenizeSdxlPrompts } from '../model/text-encoder/sdxl-prompt';
+import { encodeSdxlChunked, sdxlPromptChunks, tokenizeSdxlChunked } from '../model/text-encoder/long-prompt';
 import type { UNetConfigJson } from '../model/unet/arch';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { destroyUNet, loadUNet, type LoadedUNet } from '../model/unet/load';
@@ -134,10 +135,15 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt ?? true,
     vaeScalingFactor: vaeConfig.scalingFactor,
     vaeDtype,
-    async encodePrompt(prompt) {
+    async encodePrompt(prompt, enc) {
+      if (enc?.mode === 'chunked') {
+        const ids = tokenizeSdxlChunked(tok1, tok2, prompt, { emphasis: enc.emphasis ?? false, minChunks: enc.chunks ?? 1 });
+        return encodeSdxlChunked(ctx, loaded.te1, loaded.te2, ids);
+      }
       const { ids1, ids2 } = tokenizeSdxlPrompts(tok1, tok2, [prompt]);
       return encodeSdxlPrompt(ctx, loaded.te1, loaded.te2, ids1, ids2);
     },
+    promptChunks: (prompt, enc) => sdxlPromptChunks(tok1, tok2, prompt, { emphasis: enc.emphasis ?? false }),
     // low memory: tiles with at most 32 MiB per binding (more, smaller tiles; a quarter of the default budget)
     decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20 } : {}) }),
   };

@@ -99,7 +99,10 @@ export async function schedulerCase(
 ): Promise<CaseResult[]> {
   const kind = KIND[c.name];
   if (!kind) return [{ name: c.name, status: 'SKIP', why: 'not a scheduler case this studio implements' }];
-  const config = c.entry.config as SchedulerConfig;
+  // diffusers 0.25.1 has no final_sigmas_type and ends DPM-Solver at sigma(0): select that explicitly,
+  // since the studio's own default is 'zero'
+  const entryConfig = c.entry.config as SchedulerConfig;
+  const config: SchedulerConfig = { ...entryConfig, final_sigmas_type: entryConfig.final_sigmas_type ?? 'sigma_min' };
   const results = await compareScheduler(c.name, kind, config, c);
   if (typeof c.entry.diffusers_head_file === 'string') {
     const head = await openFile(env.dir, c.entry.diffusers_head_file);

@@ -52,7 +52,7 @@ export interface StudioBridge {
     progress: string | null;
     error: SerializedError | null;
     result: { width: number; height: number; seed: number; dtype: string; totalMs: number } | null;
-    draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean; precision: string; memoryMode: string; ewaForm: string };
+    draft: { prompt: string; negativePrompt: string; width: number; height: number; steps: number; guidanceScale: number; scheduler: string; seed: number; seedLocked: boolean; precision: string; memoryMode: string; ewaForm: string; noiseSource: string };
     notice: string | null;
   };
   gallery: { loaded: boolean; count: number; ids: string[]; seeds: number[]; regions: string[][]; sceneIds: (string | null)[] };

@@ -34,8 +34,9 @@ describe('timestep spacing and sigmas', () => {
     expect(() => s.step(x, 0, x)).toThrow(/noise/);
     expect(() => createScheduler('ddim', SDXL, 0)).toThrow(RangeError);
   });
-  it('DPM-Solver final sigma: sigma(0) in 0.25.1, 0 with final_sigmas_type zero', () => {
-    expect(createScheduler('dpmpp_2m', SDXL, 30).sigmas!.at(-1)).toBeCloseTo(0.029168, 5);
+  it("DPM-Solver final sigma: sigma(0) with 'sigma_min' (0.25.1), 0 with 'zero' and by default", () => {
+    expect(createScheduler('dpmpp_2m', { ...SDXL, final_sigmas_type: 'sigma_min' }, 30).sigmas!.at(-1)).toBeCloseTo(0.029168, 5);
     expect(createScheduler('dpmpp_2m', { ...SDXL, final_sigmas_type: 'zero' }, 30).sigmas!.at(-1)).toBe(0);
+    expect(createScheduler('dpmpp_2m', SDXL, 30).sigmas!.at(-1)).toBe(0);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Shared scheduler math, as diffusers 0.25.1 computes it: scaled_linear betas, alphas_cumprod,
  * 'leading' / 'trailing' / 'linspace' timestep spacing, sigma tables and Karras sigmas (rho 7,
- * Karras et al. 2022, eq. 5). Betas and alphas_cumprod are rounded to float32 at every step the way
- * torch computes them (linspace in f32, cumprod in f32) so alphas_cumprod matches the reference bit
- * for bit or within an ulp.
+ * Karras et al. 2022, eq. 5), plus newer diffusers' zero terminal SNR rescale (zero-snr.ts). Betas
+ * and alphas_cumprod are rounded to float32 at every step the way torch computes them (linspace in
+ * f32, cumprod in f32) so alphas_cumprod matches the reference bit for bit or within an ulp.
  */
+import type { FinalSigmasType, PredictionType } from './prediction';
+import { rescaleZeroTerminalSnr, ZERO_SNR_LAST_ALPHA_CUMPROD } from './zero-snr';
 
 /** The subset of a diffusers scheduler_config.json the schedulers read (snake_case as in the file). */
 export interface SchedulerConfig {
@@ -14,11 +16,14 @@ export interface SchedulerConfig {
   beta_schedule: 'scaled_linear' | 'linear';
   steps_offset?: number;
   timestep_spacing?: 'leading' | 'trailing' | 'linspace';
-  prediction_type?: 'epsilon';
+  /** What the UNet predicts (prediction.ts); absent: 'epsilon'. Other strings are refused by name. */
+  prediction_type?: PredictionType | (string & {});
   set_alpha_to_one?: boolean;
   use_karras_sigmas?: boolean;
-  /** DPM-Solver only; 0.25.1 behaves as 'sigma_min', newer diffusers default to 'zero'. */
-  final_sigmas_type?: 'sigma_min' | 'zero';
+  /** DPM-Solver only; 0.25.1 behaves as 'sigma_min', newer diffusers (and the studio, when absent) 'zero'. */
+  final_sigmas_type?: FinalSigmasType | (string & {});
+  /** Rescale the betas to zero terminal SNR (zero-snr.ts); absent: false. */
+  rescale_betas_zero_snr?: boolean;
 }
 
 export interface Scheduler {
@@ -41,7 +46,13 @@ export function linspaceF32(start: number, end: number, n: number): Float64Array
   return out;
 }
 
+/** The config's betas, rescaled to zero terminal SNR when rescale_betas_zero_snr says so (as diffusers' __init__). */
 export function betas(c: SchedulerConfig): Float64Array {
+  const b = baseBetas(c);
+  return c.rescale_betas_zero_snr ? rescaleZeroTerminalSnr(b) : b;
+}
+
+function baseBetas(c: SchedulerConfig): Float64Array {
   const n = c.num_train_timesteps;
   if (c.beta_schedule === 'linear') return linspaceF32(c.beta_start, c.beta_end, n);
   if (c.beta_schedule !== 'scaled_linear') throw new Error(`unsupported beta_schedule ${String(c.beta_schedule)}`);
@@ -60,6 +71,17 @@ export function alphasCumprod(c: SchedulerConfig): Float64Array {
     out[i] = p;
   }
   return out;
+}
+
+/**
+ * alphas_cumprod of the sigma-based schedulers (Euler, Euler a, DPM-Solver): with zero terminal SNR
+ * the last entry is 2^-24 instead of 0 so that sigma stays finite (diffusers scheduling_euler_discrete.py
+ * and scheduling_dpmsolver_multistep.py __init__, after rescale_zero_terminal_snr).
+ */
+export function sigmaAlphasCumprod(c: SchedulerConfig): Float64Array {
+  const ac = alphasCumprod(c);
+  if (c.rescale_betas_zero_snr) ac[ac.length - 1] = ZERO_SNR_LAST_ALPHA_CUMPROD;
+  return ac;
 }
 
 /** sigma(t) = sqrt((1 - abar_t) / abar_t), the variance-exploding view of the DDPM noise level. */

@@ -2,10 +2,16 @@
  * DPMSolverMultistepScheduler as diffusers 0.25.1 defaults it: algorithm 'dpmsolver++' (Lu et al. 2022,
  * "DPM-Solver++", Alg. 2: data-prediction multistep), solver_order 2, solver_type 'midpoint',
  * lower_order_final (only when fewer than 15 steps in 0.25.1). Optional Karras sigmas (rho 7).
- * With final_sigmas_type 'zero' (newer diffusers' default) the last sigma is 0 and the last step is
- * first order, which reproduces the `__diffusers_head` goldens.
+ * final_sigmas_type (prediction.ts finalSigmasTypeOf): 'zero', the studio's default as newer diffusers
+ * and A1111 (k-diffusion always ends at 0), makes the last sigma 0 and the last step first order
+ * (diffusers scheduling_dpmsolver_multistep.py step: lower_order_final `or final_sigmas_type == "zero"`),
+ * so the last step returns the denoised x0 itself (alpha = 1, sigma = 0, e^-h = 0); it reproduces the
+ * `__diffusers_head` goldens. 'sigma_min' is 0.25.1's end at sigma(0), which the 0.25.1 goldens select.
+ * The model output becomes x0 by prediction_type (convert_model_output, prediction.ts vpX0); zero
+ * terminal SNR sets the table's last alphas_cumprod to 2^-24 (common.ts sigmaAlphasCumprod).
  */
-import { alphasCumprod, interpSigma, karrasSigmas, map, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+import { interpSigma, karrasSigmas, map, sigmaAlphasCumprod, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+import { finalSigmasTypeOf, predictionTypeOf, vpX0, type PredictionType } from './prediction';
 
 /** alpha_t = 1/sqrt(sigma^2+1), sigma_t = sigma * alpha_t; lambda = log(alpha_t) - log(sigma_t). */
 function alphaSigma(sigma: number): { a: number; s: number; lambda: number } {
@@ -20,12 +26,14 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   readonly initNoiseSigma = 1;
   private readonly lowerOrderFinal: boolean;
   private readonly zeroFinal: boolean;
+  private readonly prediction: PredictionType;
   /** x0 predictions of the previous and current step (model_outputs in diffusers). */
   private prevX0: Float32Array | null = null;
   private lowerOrderNums = 0;
 
   constructor(c: SchedulerConfig, steps: number) {
-    const ac = alphasCumprod(c);
+    this.prediction = predictionTypeOf(c);
+    const ac = sigmaAlphasCumprod(c);
     const table = trainSigmas(ac);
     let timesteps = spacedTimesteps(c, steps, true);
     let sigmas: number[];
@@ -37,7 +45,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     } else {
       sigmas = timesteps.map((t) => Math.fround(interpSigma(table, t)));
     }
-    this.zeroFinal = c.final_sigmas_type === 'zero';
+    this.zeroFinal = finalSigmasTypeOf(c) === 'zero';
     // 0.25.1 ends at sigma(0) = sqrt((1 - abar_0)/abar_0) (karras: repeats its own last sigma).
     const last = this.zeroFinal ? 0 : c.use_karras_sigmas ? sigmas[sigmas.length - 1]! : Math.fround(Math.sqrt((1 - ac[0]!) / ac[0]!));
     sigmas.push(last);
@@ -56,13 +64,13 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return x;
   }
 
-  step(eps: Float32Array, i: number, x: Float32Array): Float32Array {
+  step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {
     const n = this.timesteps.length;
     const finalFirst = i === n - 1 && ((this.lowerOrderFinal && this.lowerOrderFinalShort) || this.zeroFinal);
     // (lower_order_second only matters for order 3; with order 2 it selects the same 2nd-order update.)
     const s0 = alphaSigma(this.sigmas[i]!);
-    // convert_model_output (dpmsolver++, epsilon): x0 = (x - sigma_t eps) / alpha_t.
-    const x0 = map(x.length, (k) => (x[k]! - s0.s * eps[k]!) / s0.a);
+    // convert_model_output (dpmsolver++): x0 from the model output (epsilon: (x - sigma_t eps) / alpha_t).
+    const x0 = vpX0(this.prediction, x, modelOutput, s0.a, s0.s);
     const t = alphaSigma(this.sigmas[i + 1]!);
     const h = t.lambda - s0.lambda;
     const ratio = this.sigmas[i + 1]! === 0 ? 0 : t.s / s0.s;

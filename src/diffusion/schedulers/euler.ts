@@ -1,9 +1,12 @@
 /**
  * EulerDiscreteScheduler (diffusers 0.25.1, s_churn = 0): Karras et al. 2022 Algorithm 2 without churn.
- * scale_model_input: x / sqrt(sigma^2 + 1); step: x0 = x - sigma*eps, d = (x - x0)/sigma,
- * x' = x + (sigma_next - sigma) * d. Ancestral variant in euler-ancestral.ts shares the sigma table.
+ * scale_model_input: x / sqrt(sigma^2 + 1); step: x0 from the model output by prediction_type
+ * (epsilon: x0 = x - sigma*eps; prediction.ts), d = (x - x0)/sigma, x' = x + (sigma_next - sigma) * d.
+ * Ancestral variant in euler-ancestral.ts shares the sigma table. With zero terminal SNR the table's
+ * last alphas_cumprod is 2^-24 (common.ts sigmaAlphasCumprod), so the first sigma is ~4096, not inf.
  */
-import { alphasCumprod, interpSigma, karrasSigmas, map, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+import { interpSigma, karrasSigmas, map, sigmaAlphasCumprod, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
+import { predictionTypeOf, veX0, type PredictionType } from './prediction';
 
 export interface SigmaSchedule {
   timesteps: number[];
@@ -13,7 +16,7 @@ export interface SigmaSchedule {
 
 /** EulerDiscrete / EulerAncestral set_timesteps: sigmas = interp(t, sigma table) + [0]. */
 export function eulerSchedule(c: SchedulerConfig, steps: number): SigmaSchedule {
-  const table = trainSigmas(alphasCumprod(c));
+  const table = trainSigmas(sigmaAlphasCumprod(c));
   let timesteps = spacedTimesteps(c, steps);
   let sigmas = timesteps.map((t) => Math.fround(interpSigma(table, t)));
   if (c.use_karras_sigmas) {
@@ -40,8 +43,10 @@ export class EulerDiscreteScheduler implements Scheduler {
   readonly initNoiseSigma: number;
   /** pred_original_sample of the last step (debug / previews). */
   lastX0: Float32Array | null = null;
+  private readonly prediction: PredictionType;
 
   constructor(c: SchedulerConfig, steps: number) {
+    this.prediction = predictionTypeOf(c);
     ({ timesteps: this.timesteps, sigmas: this.sigmas, initNoiseSigma: this.initNoiseSigma } = eulerSchedule(c, steps));
   }
 
@@ -49,10 +54,10 @@ export class EulerDiscreteScheduler implements Scheduler {
     return scaleBySigma(x, this.sigmas[i]!);
   }
 
-  step(eps: Float32Array, i: number, x: Float32Array): Float32Array {
+  step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {
     const sigma = this.sigmas[i]!;
     const dt = this.sigmas[i + 1]! - sigma;
-    const x0 = map(x.length, (k) => x[k]! - sigma * eps[k]!);
+    const x0 = veX0(this.prediction, x, modelOutput, sigma);
     this.lastX0 = x0;
     return map(x.length, (k) => x[k]! + ((x[k]! - x0[k]!) / sigma) * dt);
   }

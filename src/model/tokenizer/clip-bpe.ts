@@ -48,6 +48,7 @@ function bytesToUnicode(): string[] {
 }
 
 const BYTE_ENCODER = bytesToUnicode();
+const BYTE_DECODER = new Map(BYTE_ENCODER.map((ch, b) => [ch, b]));
 
 /** CLIP's pattern (the Python `regex` module with IGNORECASE); `\s` spelled as Python's whitespace. */
 const PIECE_RE = new RegExp(
@@ -66,6 +67,8 @@ export class ClipTokenizer {
   private readonly cache = new Map<string, string[]>();
   private readonly encoder = new TextEncoder();
   private readonly clean: (text: string) => string;
+  /** id → symbol, built on the first decode. */
+  private inverse: Map<number, string> | null = null;
 
   private constructor(
     private readonly vocab: ReadonlyMap<string, number>,
@@ -155,6 +158,17 @@ export class ClipTokenizer {
   /** Token ids of the prompt without BOS/EOS, truncation or padding. */
   encode(text: string): number[] {
     return this.tokenize(text).map((t) => this.vocab.get(t) ?? this.unkId);
+  }
+
+  /**
+   * Text of token ids (transformers' decode without special-token handling): the symbols joined, `</w>`
+   * as a space, bytes back to UTF-8. It is the tokenizer's cleaned form (lower case), for messages.
+   */
+  decode(ids: readonly number[]): string {
+    this.inverse ??= new Map([...this.vocab].map(([tok, id]) => [id, tok]));
+    const text = ids.map((id) => this.inverse!.get(id) ?? '').join('').replace(/<\/w>/g, ' ');
+    const bytes = Uint8Array.from([...text].map((ch) => (ch === ' ' ? 0x20 : (BYTE_DECODER.get(ch) ?? 0x3f))));
+    return new TextDecoder().decode(bytes).trim();
   }
 
   /** The fixed-length input of a CLIP text encoder: BOS + ids (truncated) + EOS, padded to maxLength. */

@@ -5,6 +5,8 @@
  * its own extra keys (Scheduler key names, precision) after the standard ones; readers ignore unknown keys.
  */
 import type { SchedulerKind } from '../../diffusion/schedulers';
+import type { FinalSigmasType } from '../../diffusion/schedulers/prediction';
+import type { NoiseSource } from '../../diffusion/noise-source';
 
 export interface ImageParameters {
   prompt: string;
@@ -16,6 +18,14 @@ export interface ImageParameters {
   width: number;
   height: number;
   model?: string;
+  /** Guidance rescale φ, written as "CFG Rescale" (the key of A1111's CFG-rescale extension) when > 0. */
+  guidanceRescale?: number;
+  /** Zero terminal SNR forced on: "Noise Schedule: Zero Terminal SNR", as A1111 writes its option. */
+  zeroTerminalSnr?: boolean;
+  /** DPM++ 2M ending at sigma(0): the studio's own "DPM final sigma" key (A1111 always ends at 0, so it has none). */
+  dpmFinalSigma?: FinalSigmasType;
+  /** torch's CPU noise: "RNG: CPU", as A1111 writes its random-number source option (absent: the studio's own noise). */
+  noiseSource?: NoiseSource;
   /** Other key/values found (kept, so a round trip through the studio loses nothing). */
   extra?: Record<string, string>;
 }
@@ -27,6 +37,15 @@ const SAMPLER_NAMES: Record<SchedulerKind, string> = {
   dpmpp_2m: 'DPM++ 2M',
   dpmpp_2m_karras: 'DPM++ 2M Karras',
 };
+
+const CFG_RESCALE = 'CFG Rescale';
+/** The extension's older spelling (its φ is not a key character A1111's parser takes either). */
+const CFG_RESCALE_OLD = 'CFG Rescale phi';
+const NOISE_SCHEDULE = 'Noise Schedule';
+const ZERO_SNR = 'Zero Terminal SNR';
+const DPM_FINAL_SIGMA = 'DPM final sigma';
+/** A1111's "RNG" key: "CPU" (torch's CPU generator) or "NV" (its emulation of NVIDIA's GPU stream, kept as an extra). */
+const RNG = 'RNG';
 
 function quote(v: string): string {
   return /[,:"\n]/.test(v) ? JSON.stringify(v) : v;
@@ -41,6 +60,10 @@ export function formatParameters(p: ImageParameters): string {
     ['Size', `${p.width}x${p.height}`],
   ];
   if (p.model) pairs.push(['Model', p.model]);
+  if (p.guidanceRescale) pairs.push([CFG_RESCALE, String(p.guidanceRescale)]);
+  if (p.zeroTerminalSnr) pairs.push([NOISE_SCHEDULE, ZERO_SNR]);
+  if (p.dpmFinalSigma === 'sigma_min' && p.scheduler.startsWith('dpmpp')) pairs.push([DPM_FINAL_SIGMA, 'sigma_min']);
+  if (p.noiseSource === 'torch-cpu') pairs.push([RNG, 'CPU']);
   for (const [k, v] of Object.entries(p.extra ?? {})) pairs.push([k, v]);
   const lines = [p.prompt];
   if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
@@ -83,7 +106,7 @@ export class ParametersError extends Error {
   readonly code = 'bad-parameters';
 }
 
-const KNOWN = new Set(['Steps', 'Sampler', 'Schedule type', 'CFG scale', 'Seed', 'Size', 'Model']);
+const KNOWN = new Set(['Steps', 'Sampler', 'Schedule type', 'CFG scale', 'Seed', 'Size', 'Model', CFG_RESCALE, CFG_RESCALE_OLD, NOISE_SCHEDULE, DPM_FINAL_SIGMA]);
 
 /** Parses a `parameters` text (ours or another tool's); unknown samplers fall back to `fallbackScheduler`. */
 export function parseParameters(text: string, fallbackScheduler: SchedulerKind = 'dpmpp_2m_karras'): ImageParameters {
@@ -106,7 +129,10 @@ export function parseParameters(text: string, fallbackScheduler: SchedulerKind =
   };
   const [w, h] = (kv.get('Size') ?? '1024x1024').split('x').map(Number);
   const extra: Record<string, string> = {};
-  for (const [k, v] of kv) if (!KNOWN.has(k)) extra[k] = v;
+  const torchCpu = kv.get(RNG) === 'CPU';
+  for (const [k, v] of kv) if (!KNOWN.has(k) && !(k === RNG && torchCpu)) extra[k] = v;
+  const phi = Number(kv.get(CFG_RESCALE) ?? kv.get(CFG_RESCALE_OLD));
+  const finalSigma = kv.get(DPM_FINAL_SIGMA);
   return {
     prompt,
     negativePrompt,
@@ -117,6 +143,10 @@ export function parseParameters(text: string, fallbackScheduler: SchedulerKind =
     width: Number.isFinite(w) ? w! : 1024,
     height: Number.isFinite(h) ? h! : 1024,
     model: kv.get('Model'),
+    ...(Number.isFinite(phi) && phi > 0 && phi <= 1 ? { guidanceRescale: phi } : {}),
+    ...(kv.get(NOISE_SCHEDULE) === ZERO_SNR ? { zeroTerminalSnr: true } : {}),
+    ...(finalSigma === 'sigma_min' || finalSigma === 'zero' ? { dpmFinalSigma: finalSigma } : {}),
+    ...(torchCpu ? { noiseSource: 'torch-cpu' as const } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),
   };
 }

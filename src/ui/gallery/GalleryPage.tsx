@@ -4,6 +4,7 @@ import { useStudio } from '../store';
 import { useGenerate } from '../generate/generate-store';
 import { downloadName, loadGallery, removeImage, useGallery, type GalleryItem } from './gallery-state';
 import type { ImageParameters } from '../../storage/png/parameters';
+import { samplingDraftFrom } from '../generate/sampling-draft';
 import './gallery.css';
 
 const SAMPLER: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', ddim: 'DDIM', dpmpp_2m: 'DPM++ 2M', dpmpp_2m_karras: 'DPM++ 2M Karras' };
@@ -20,6 +21,9 @@ export function reuseParameters(p: ImageParameters): void {
     scheduler: p.scheduler,
     seed: p.seed,
     seedLocked: true,
+    ...samplingDraftFrom(p),
+    // no "RNG: CPU" in the text: the studio's own noise (what the studio wrote; another tool's GPU noise cannot be made here)
+    noiseSource: p.noiseSource ?? 'studio',
   });
   useStudio.getState().setSection('generate');
 }

@@ -7,8 +7,7 @@ import { create } from 'zustand';
 import type { GenerateResult } from '../../engine/protocol';
 import { deleteImage, listImages, putImage } from '../../storage/gallery/gallery-store';
 import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
-import { encodePng } from '../../storage/png/png';
-import { formatParameters, type ImageParameters } from '../../storage/png/parameters';
+import { encodeResultPng } from '../../storage/png/result-png';
 
 export interface GalleryItem {
   record: GalleryRecord;
@@ -45,26 +44,11 @@ export async function loadGallery(): Promise<void> {
   }
 }
 
-export function resultParameters(r: GenerateResult, modelName: string): ImageParameters {
-  const p = r.params;
-  return {
-    prompt: p.prompt,
-    negativePrompt: p.negativePrompt,
-    steps: p.steps,
-    scheduler: p.scheduler,
-    guidanceScale: p.guidanceScale,
-    seed: p.seed,
-    width: p.width,
-    height: p.height,
-    model: modelName,
-    // other SD tools show unknown keys as they are; the studio keeps which regions shaped the image
-    ...(p.regions?.length ? { extra: { Regions: p.regions.map((g) => `${g.name ?? ''}: ${g.prompt}`).join(' | ') } } : {}),
-  };
-}
+export { resultParameters } from '../../storage/png/result-png';
 
 export async function addResult(r: GenerateResult, modelName: string, sceneId?: string): Promise<GalleryRecord> {
-  const params = resultParameters(r, modelName);
-  const png = await encodePng(r.image.rgba, r.image.width, r.image.height, { parameters: formatParameters(params), Software: 'CIDM Studio' });
+  // the same bytes as the command line writes (storage/png/result-png.ts)
+  const { png, params } = await encodeResultPng(r, modelName);
   const record: GalleryRecord = {
     v: 2,
     id: newImageId(),

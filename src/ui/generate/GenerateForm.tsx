@@ -7,6 +7,8 @@ import { MAX_SEED } from '../../diffusion/rng';
 import { useGenerate, type GenerateDraft } from './generate-store';
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { MIN_SIDE, presetOf, SDXL_BUCKETS, snapSide } from './sizes';
+import { PromptLength, TokenCount } from './PromptLength';
+import { AdvancedSampling } from './AdvancedSampling';
 
 const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'dpmpp_2m_karras', label: 'DPM++ 2M Karras' },
@@ -58,9 +60,11 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
         {/* the concept library's autocomplete: "<" lists the model's concepts (src/ui/concepts/prompt) */}
         <ConceptPrompt name="prompt" data-testid="gen-prompt" rows={4} value={draft.prompt} placeholder="a photo of a corgi on a surfboard, golden hour — type < for your concepts" onChange={(prompt) => set({ prompt })} />
       </label>
+      <PromptLength />
       <label className="field">
         <span className="field-label">Negative prompt</span>
         <textarea name="negativePrompt" data-testid="gen-negative" rows={2} value={draft.negativePrompt} placeholder="blurry, low quality" onChange={(e) => set({ negativePrompt: e.target.value })} />
+        <TokenCount text={draft.negativePrompt} testId="gen-negative-tokens" />
       </label>
       <div className="field">
         <span className="field-label">Size</span>
@@ -107,6 +111,7 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
         </div>
         <p className="small muted">{draft.seedLocked ? 'The same seed, prompt and settings give the same image.' : 'A new seed for every image.'}</p>
       </div>
+      <AdvancedSampling />
       <label className="field">
         <span className="field-label">Precision</span>
         <select name="precision" data-testid="gen-precision" value={draft.precision} onChange={(e) => set({ precision: e.target.value as GenerateDraft['precision'] })}>

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import { cancelGeneration } from './generate-controller';
 import { etaSeconds, useGenerate } from './generate-store';
 import { RgbaCanvas } from './RgbaCanvas';
+import { TruncationNotice } from './TruncationNotice';
 
 const STATUS_TEXT: Record<string, string> = {
   device: 'Starting the GPU…',
@@ -82,6 +83,7 @@ export function PreviewPane() {
             Cancel
           </button>
         </div>
+        <TruncationNotice />
         {phase === 'error' && error && (
           <div className="callout callout-bad" role="alert" data-testid="gen-error">
             <p>

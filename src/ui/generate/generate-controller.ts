@@ -13,6 +13,7 @@ import { studioEngine } from '../engine-service';
 import { syncEngineConcepts } from '../concepts/engine-sync';
 import { useGenerate } from './generate-store';
 import { snapSide } from './sizes';
+import { draftSamplingOptions } from './sampling-draft';
 
 let running: AbortController | null = null;
 
@@ -52,13 +53,17 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     previewEvery: 1,
     memoryMode: draft.memoryMode,
     ewaForm: draft.ewaForm,
+    // only when chosen, so a default run's parameters (gallery, PNG) stay as they were
+    ...(draft.promptMode === 'chunked' ? { promptMode: 'chunked' as const, emphasis: draft.emphasis } : {}),
+    noiseSource: draft.noiseSource,
+    ...draftSamplingOptions(draft),
     ...overrides,
   };
   const ac = new AbortController();
   running = ac;
   const t0 = performance.now();
   const total = Math.max(1, Math.min(16, Math.round(draft.batchCount || 1)));
-  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null, batchIndex: 0, batchTotal: total });
+  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null, batchIndex: 0, batchTotal: total, truncated: [] });
   const engine = studioEngine();
   let last: GenerateResult | null = null;
   try {
@@ -83,7 +88,8 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
               samplingStartedAt: progress.step === 0 ? performance.now() : store.getState().samplingStartedAt,
               preview: progress.preview ?? store.getState().preview,
             });
-          } else store.setState({ progress });
+          } else if (progress.status === 'encode') store.setState({ progress, truncated: progress.truncated ?? [] });
+          else store.setState({ progress });
         },
       });
       last = result;

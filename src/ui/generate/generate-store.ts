@@ -5,8 +5,10 @@
  */
 import { create } from 'zustand';
 import type { SerializedError } from '../../gpu';
-import type { EngineProgress, GenerateResult, Precision, RgbaImage } from '../../engine/protocol';
+import type { EngineProgress, GenerateResult, Precision, PromptTruncationNotice, RgbaImage } from '../../engine/protocol';
 import type { SchedulerKind } from '../../diffusion/schedulers';
+import type { NoiseSource } from '../../diffusion/noise-source';
+import type { FinalSigmasType } from '../../diffusion/schedulers/prediction';
 
 export interface GenerateDraft {
   prompt: string;
@@ -29,6 +31,15 @@ export interface GenerateDraft {
   regionAlpha: number;
   /** EWA's weight form when a prompt names concepts (spec §3.3): the released code's, or the paper's ψ. */
   ewaForm: 'code' | 'paper';
+  /** Prompts over 75 tokens: cut (diffusers) or A1111's 75-token chunks; emphasis: (word:1.2) in chunked mode. */
+  promptMode: 'truncate' | 'chunked';
+  emphasis: boolean;
+  /** The studio's own noise, or torch's CPU generator (the seeds of ComfyUI and A1111's "RNG: CPU"). */
+  noiseSource: NoiseSource;
+  /** Advanced sampling (sampling-draft.ts): guidance rescale φ in [0, 1] (0 off), zero terminal SNR, DPM++ 2M's end. */
+  guidanceRescale: number;
+  zeroTerminalSnr: 'model' | 'on' | 'off';
+  dpmFinalSigma: FinalSigmasType;
 }
 
 export type GeneratePhase = 'idle' | 'loading' | 'running' | 'done' | 'cancelled' | 'error';
@@ -51,6 +62,8 @@ export interface GenerateState {
   error: SerializedError | null;
   /** A one-line message for the person (e.g. "Parameters loaded from x.png"). */
   notice: string | null;
+  /** The prompts the current (or last) run cut to 77 tokens; empty: none. */
+  truncated: PromptTruncationNotice[];
   setDraft(patch: Partial<GenerateDraft>): void;
 }
 
@@ -70,6 +83,12 @@ export const DEFAULT_DRAFT: GenerateDraft = {
   regionGuidance: 7.5,
   regionAlpha: 0.1,
   ewaForm: 'code',
+  promptMode: 'truncate',
+  emphasis: false,
+  noiseSource: 'studio',
+  guidanceRescale: 0,
+  zeroTerminalSnr: 'model',
+  dpmFinalSigma: 'zero',
 };
 
 export const useGenerate = create<GenerateState>()((set) => ({
@@ -86,6 +105,7 @@ export const useGenerate = create<GenerateState>()((set) => ({
   result: null,
   error: null,
   notice: null,
+  truncated: [],
   setDraft: (patch) => set((s) => ({ draft: { ...s.draft, ...patch } })),
 }));
 

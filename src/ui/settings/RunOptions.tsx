@@ -1,5 +1,5 @@
 /**
- * Precision, memory mode and EWA's weight form: choices of the Generate draft (generate-store.ts), so they persist
+ * Precision, memory mode, EWA's weight form and the noise source: choices of the Generate draft (generate-store.ts), so they persist
  * with it (draft-persistence.ts) and the next run uses them. Each choice says in one line what it costs.
  */
 import { useGenerate, type GenerateDraft } from '../generate/generate-store';
@@ -27,6 +27,11 @@ const EWA: Choice<GenerateDraft['ewaForm']>[] = [
   { value: 'paper', label: 'Paper (ψ)', line: "The paper's Eq. 3: dot products, squared and normalised; softer mixing of the library's concepts." },
 ];
 
+const NOISE: Choice<GenerateDraft['noiseSource']>[] = [
+  { value: 'studio', label: 'Studio', line: "The studio's own seeded noise: the same seed gives the same image here on every machine." },
+  { value: 'torch-cpu', label: 'torch CPU', line: 'The noise of ComfyUI and of A1111 with "RNG source: CPU", bit for bit: their seeds give their images.' },
+];
+
 function ChoiceGroup<T extends string>(p: { name: string; legend: string; choices: Choice<T>[]; value: T; onChange(v: T): void; note?: string | null }) {
   return (
     <fieldset className="choice-group" data-testid={`settings-${p.name}`}>
@@ -49,6 +54,7 @@ export function RunOptions() {
   const precision = useGenerate((s) => s.draft.precision);
   const memoryMode = useGenerate((s) => s.draft.memoryMode);
   const ewaForm = useGenerate((s) => s.draft.ewaForm);
+  const noiseSource = useGenerate((s) => s.draft.noiseSource);
   const setDraft = useGenerate((s) => s.setDraft);
   const hasF16 = useStudio((s) => s.enabled?.f16);
   const f16Note = precision === 'f16' && hasF16 === false ? 'This GPU has no shader-f16, so f16 cannot load here; Automatic uses f32 on it.' : null;
@@ -60,6 +66,7 @@ export function RunOptions() {
         <ChoiceGroup name="precision" legend="Precision" choices={PRECISION} value={precision} onChange={(v) => setDraft({ precision: v })} note={f16Note} />
         <ChoiceGroup name="memory" legend="Memory mode" choices={MEMORY} value={memoryMode} onChange={(v) => setDraft({ memoryMode: v })} />
         <ChoiceGroup name="ewa" legend="Concept weighting (EWA)" choices={EWA} value={ewaForm} onChange={(v) => setDraft({ ewaForm: v })} />
+        <ChoiceGroup name="noise" legend="Noise source" choices={NOISE} value={noiseSource} onChange={(v) => setDraft({ noiseSource: v })} />
       </div>
     </section>
   );
