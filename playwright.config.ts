@@ -2,7 +2,9 @@ import { defineConfig } from '@playwright/test';
 
 // The e2e tier: Debian's headless Chromium (nothing is downloaded) with WebGPU on SwiftShader.
 // It runs against the production build, because only that has the service worker (vite-plugin-pwa).
-const PORT = 4173;
+// E2E_PORT / E2E_OUT_DIR let two e2e runs share the machine (each its own build and preview server).
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+const OUT_DIR = process.env.E2E_OUT_DIR ?? 'dist';
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 const HUB_PORT = 4180;
 const HUB_URL = `http://127.0.0.1:${HUB_PORT}`;
@@ -42,7 +44,7 @@ export default defineConfig({
   projects: [{ name: 'swiftshader' }],
   webServer: [
     {
-      command: `npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+      command: `npx vite build --logLevel warn --outDir ${OUT_DIR} --emptyOutDir && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort --outDir ${OUT_DIR}`,
       url: BASE_URL,
       reuseExistingServer: !process.env.CI,
       timeout: 180_000,
