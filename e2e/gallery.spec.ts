@@ -45,6 +45,8 @@ test('an image survives a reload; its PNG carries the exact parameters; reuse pu
     width: 64,
     height: 48,
     model: 'tiny/sdxl',
+    // A1111's short model hash (storage/loras/model-hash.ts: of the UNet file for a diffusers folder)
+    modelHash: expect.stringMatching(/^[0-9a-f]{10}$/),
   });
 
   // reuse: change the draft, then "Reuse parameters" restores it

@@ -97,3 +97,20 @@ describe('the VAE factor and the size rule', () => {
     expect(() => checkSizeMultiple(4, 8, 8, 'v')).toThrow("--size 4x8: the width must be a multiple of 8 pixels (the VAE's downsampling factor, from v); try 8x8.");
   });
 });
+
+describe('parseGenerateArgs: image to image', () => {
+  it('reads --init, --strength, --mask, --mask-blur, the --keep-outside switch and --outpaint', () => {
+    const a = parseGenerateArgs([...BASE, '--init', 'in.png', '--strength', '0.6', '--mask', 'm.png', '--mask-blur', '2', '--keep-outside', '--outpaint', '0,8,16,0']);
+    expect(a).toMatchObject({ init: 'in.png', strength: 0.6, mask: 'm.png', maskBlur: 2, keepOutside: true, outpaint: [0, 8, 16, 0] });
+    expect(parseGenerateArgs([...BASE, '--init=in.png', '--strength=0'])).toMatchObject({ init: 'in.png', strength: 0 });
+    expect(parseGenerateArgs(BASE)).not.toHaveProperty('init');
+  });
+
+  it('refuses edit flags without --init, --init without --strength, and bad values, by name', () => {
+    expect(refusal([...BASE, '--mask', 'm.png', '--keep-outside'])).toBe('--mask, --keep-outside need --init FILE.png (the image to edit).');
+    expect(refusal([...BASE, '--init', 'in.png'])).toMatch(/^--init needs --strength S/);
+    expect(refusal([...BASE, '--init', 'in.png', '--strength', '1.5'])).toBe('--strength needs a number from 0 to 1, got "1.5".');
+    expect(refusal([...BASE, '--init', 'in.png', '--strength', '1', '--outpaint', '8,8'])).toMatch(/^--outpaint needs four whole numbers/);
+    expect(refusal([...BASE, '--init', 'in.png', '--strength', '1', '--keep-outside=yes'])).toBe('--keep-outside takes no value.');
+  });
+});

@@ -31,18 +31,30 @@ export interface GenerateArgs {
   json?: string;
   precision: Precision;
   memoryMode: 'balanced' | 'low';
+  /** Image to image: a PNG to start from, its strength (0..1), an inpainting mask PNG (white = repaint), its blur, the paste-back and outpainting. */
+  init?: string;
+  strength?: number;
+  mask?: string;
+  maskBlur?: number;
+  keepOutside?: boolean;
+  outpaint?: [number, number, number, number];
 }
 
 export const GENERATE_USAGE = [
   'usage: npm run generate -- --model DIR --prompt P [--negative N] --size WxH --steps N --cfg G',
   `         --sampler ${SCHEDULER_KINDS.join('|')} --seed S --out FILE.png [--json FILE]`,
   '         [--model-name NAME] [--precision auto|f16|f32] [--memory balanced|low]',
+  '         [--init FILE.png --strength S [--mask FILE.png] [--mask-blur N] [--keep-outside] [--outpaint L,T,R,B]]',
 ].join('\n');
 
 const PRECISIONS: readonly Precision[] = ['auto', 'f16', 'f32'];
 const MEMORY_MODES = ['balanced', 'low'] as const;
 const REQUIRED = ['model', 'prompt', 'size', 'steps', 'cfg', 'sampler', 'seed', 'out'] as const;
-const OPTIONAL = ['negative', 'json', 'model-name', 'precision', 'memory'] as const;
+const OPTIONAL = ['negative', 'json', 'model-name', 'precision', 'memory', 'init', 'strength', 'mask', 'mask-blur', 'keep-outside', 'outpaint'] as const;
+/** Flags that take no value. */
+const SWITCHES: readonly string[] = ['keep-outside'];
+/** Flags that only make sense with --init. */
+const EDIT_FLAGS = ['strength', 'mask', 'mask-blur', 'keep-outside', 'outpaint'] as const;
 type Flag = (typeof REQUIRED)[number] | (typeof OPTIONAL)[number];
 const FLAGS: readonly string[] = [...REQUIRED, ...OPTIONAL];
 
@@ -56,7 +68,10 @@ function readFlags(argv: readonly string[]): Map<Flag, string> {
     const name = word.slice(2, eq < 0 ? undefined : eq);
     if (!FLAGS.includes(name)) throw new GenerateArgsError(`Unknown flag --${name}; the flags are ${FLAGS.map((f) => `--${f}`).join(', ')}.`);
     let value: string | undefined;
-    if (eq >= 0) value = word.slice(eq + 1);
+    if (SWITCHES.includes(name)) {
+      if (eq >= 0) throw new GenerateArgsError(`--${name} takes no value.`);
+      value = 'true';
+    } else if (eq >= 0) value = word.slice(eq + 1);
     else {
       value = argv[i + 1];
       // a missing value would otherwise swallow the next flag (write --prompt=--x for such a prompt)
@@ -88,6 +103,36 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
+function parseOutpaint(v: string): [number, number, number, number] {
+  const o = v.split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+  if (o.length !== 4 || !o.every(Number.isSafeInteger)) throw new GenerateArgsError(`--outpaint needs four whole numbers of pixels LEFT,TOP,RIGHT,BOTTOM, e.g. 0,0,128,0, got "${v}".`);
+  return o as [number, number, number, number];
+}
+
+/** The image-to-image flags, checked: each needs --init (which is what they change). */
+function editArgs(flags: Map<Flag, string>): Partial<GenerateArgs> {
+  const given = EDIT_FLAGS.filter((f) => flags.has(f));
+  if (!flags.has('init')) {
+    if (given.length) throw new GenerateArgsError(`${given.map((f) => `--${f}`).join(', ')} need${given.length === 1 ? 's' : ''} --init FILE.png (the image to edit).`);
+    return {};
+  }
+  const number = (flag: Flag, max: number) => {
+    const raw = flags.get(flag)!;
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > max) throw new GenerateArgsError(`--${flag} needs a number from 0 to ${max}, got "${raw}".`);
+    return v;
+  };
+  if (!flags.has('strength')) throw new GenerateArgsError('--init needs --strength S (0 keeps the image, 1 ignores it outside the mask).');
+  return {
+    init: flags.get('init')!,
+    strength: number('strength', 1),
+    ...(flags.has('mask') ? { mask: flags.get('mask')! } : {}),
+    ...(flags.has('mask-blur') ? { maskBlur: number('mask-blur', 256) } : {}),
+    ...(flags.has('keep-outside') ? { keepOutside: true } : {}),
+    ...(flags.has('outpaint') ? { outpaint: parseOutpaint(flags.get('outpaint')!) } : {}),
+  };
+}
+
 export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   const flags = readFlags(argv);
   const missing = REQUIRED.filter((f) => !flags.has(f));
@@ -113,6 +158,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
     ...(flags.has('json') ? { json: get('json') } : {}),
     precision: oneOf('precision', flags.get('precision') ?? 'auto', PRECISIONS),
     memoryMode: oneOf('memory', flags.get('memory') ?? 'balanced', MEMORY_MODES),
+    ...editArgs(flags),
   };
 }
 

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isModelFileError } from '../model/errors';
 import { encodeSafetensors } from '../model/safetensors/writer';
 import { GenerateArgsError } from './generate-args';
-import { openModelFolder, SingleFileNotSupportedError } from './generate-model';
+import { writeTinySingleFile } from '../model/weights/tiny-single-file.fixture';
+import { openModelFolder } from './generate-model';
 
 const dir = mkdtempSync(join(tmpdir(), 'cidm-generate-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,23 +28,33 @@ describe('openModelFolder', () => {
     expect(await m.files.exists('unet/config.json')).toBe(true);
   });
 
-  it('refuses a single-file SDXL or SD-1.5 checkpoint by name, saying a diffusers folder is needed', async () => {
-    const sdxl = checkpoint('sdxl.safetensors', ['model.diffusion_model.input_blocks.0.0.weight', 'conditioner.embedders.0.transformer.text_model.final_layer_norm.weight']);
-    const err = await openModelFolder(sdxl).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SingleFileNotSupportedError);
-    expect((err as SingleFileNotSupportedError).kind).toBe('sdxl');
-    expect((err as Error).message).toMatch(/is a single-file SDXL checkpoint, and the engine cannot yet run a whole pipeline .* Give --model a diffusers folder/);
-    const sd15 = checkpoint('sd15.safetensors', ['model.diffusion_model.input_blocks.0.0.weight', 'cond_stage_model.transformer.text_model.final_layer_norm.weight']);
-    expect(await openModelFolder(sd15).catch((e: SingleFileNotSupportedError) => e.kind)).toBe('sd15');
+  it('opens a single-file SDXL checkpoint: its name, the VAE factor read off its tensors, the tokenizers beside it', async () => {
+    const { file } = writeTinySingleFile({ dir: join(dir, 'single') });
+    const m = await openModelFolder(file);
+    const vae = JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')) as { block_out_channels: number[] };
+    expect(m.name).toBe('tiny_sdxl_f32');
+    expect(m.vaeFactor).toBe(2 ** (vae.block_out_channels.length - 1));
+    expect(m.vaeConfigFile).toContain('VAE config read off its tensors');
+    expect(await m.files.exists('checkpoint.safetensors')).toBe(true);
+    expect(await m.files.exists('model_index.json')).toBe(false);
+    expect(await m.files.text('tokenizer_2/merges.txt')).toBe(readFileSync('golden/models/tokenizer_2/merges.txt', 'utf8'));
+    const missing = await m.files.text('tokenizer/special.json').catch((e: unknown) => e);
+    expect(isModelFileError(missing, 'missing-file')).toBe(true);
+    expect((missing as Error).message).toMatch(/is a single-file checkpoint, which carries no tokenizer\/special.json; put the model's tokenizer folder beside it/);
   });
 
   it('gives a file that is no checkpoint, a missing path and a folder without model_index.json their own errors', async () => {
     const lora = checkpoint('lora.safetensors', ['lora_unet_down_blocks_1_attentions_0_proj_in.lora_down.weight']);
     expect(isModelFileError(await openModelFolder(lora).catch((e: unknown) => e), 'wrong-model')).toBe(true);
     await expect(openModelFolder(join(dir, 'nothing'))).rejects.toThrow(GenerateArgsError);
-    const other = join(dir, 'model.ckpt');
+    const pickle = join(dir, 'model.ckpt');
+    writeFileSync(pickle, 'x');
+    const refused = await openModelFolder(pickle).catch((e: unknown) => e);
+    expect(isModelFileError(refused, 'unsafe-format')).toBe(true);
+    expect((refused as Error).message).toMatch(/model\.ckpt: a \.ckpt file is a PyTorch pickle, and loading a pickle can run any code/);
+    const other = join(dir, 'model.onnx');
     writeFileSync(other, 'x');
-    await expect(openModelFolder(other)).rejects.toThrow(/give a diffusers folder/);
+    await expect(openModelFolder(other)).rejects.toThrow(/give a diffusers folder \(with model_index.json\) or a single-file .safetensors checkpoint/);
     mkdirSync(join(dir, 'empty'));
     const missing = await openModelFolder(join(dir, 'empty')).catch((e: unknown) => e);
     expect(isModelFileError(missing, 'missing-file')).toBe(true);

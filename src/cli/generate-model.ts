@@ -1,33 +1,20 @@
 /**
- * The `--model` of `npm run generate`: a diffusers folder on disk becomes the ModelFiles the engine's
- * loader reads (the same loader the studio runs on its OPFS store). A single-file checkpoint is
- * recognised and refused by name: the engine's loader (src/engine/sdxl-model.ts) builds a pipeline
- * only from a diffusers layout so far, and nothing here pretends otherwise.
+ * The `--model` of `npm run generate`: a diffusers folder or a single-file SDXL checkpoint on disk
+ * becomes the ModelFiles the engine's loader reads (the same loader the studio runs on its OPFS store;
+ * src/engine/single-file-source.ts for a single file, whose tokenizer folders sit beside it). PyTorch
+ * pickles (.ckpt, .pt, …) are refused by name (src/model/pickle.ts).
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseVaeConfig } from '../model/config';
 import { ModelFileError } from '../model/errors';
 import { readJson, type ModelFiles } from '../model/model-files';
-import { NodeModelFiles } from '../model/node-model-files';
+import { NodeModelFiles, NodeSingleFileModelFiles } from '../model/node-model-files';
+import { refusePickle } from '../model/pickle';
 import { NodeFileSource } from '../model/safetensors/node-source';
 import { SafetensorsFile } from '../model/safetensors/reader';
-import { detectSingleFileKind, type SingleFileKind } from '../model/weights/single-file';
+import { inferSingleFileConfigs } from '../model/weights/infer-config';
 import { GenerateArgsError, vaeScaleFactor } from './generate-args';
-
-export class SingleFileNotSupportedError extends Error {
-  override readonly name = 'SingleFileNotSupportedError';
-  readonly code = 'single-file-unsupported';
-  constructor(
-    readonly file: string,
-    readonly kind: SingleFileKind,
-  ) {
-    super(
-      `${file} is a single-file ${kind === 'sdxl' ? 'SDXL' : 'SD-1.5'} checkpoint, and the engine cannot yet run a whole pipeline ` +
-        '(text encoders, tokenizers, UNet, VAE) from a single file. Give --model a diffusers folder (model_index.json, unet/, vae/, text_encoder/, …).',
-    );
-  }
-}
 
 export interface ModelFolder {
   files: ModelFiles;
@@ -39,23 +26,29 @@ export interface ModelFolder {
   vaeConfigFile: string;
 }
 
-async function refuseSingleFile(path: string): Promise<never> {
+/** A single-file checkpoint, with its VAE factor from the VAE config read off its tensors. */
+async function openSingleFile(path: string): Promise<ModelFolder> {
   const source = await NodeFileSource.open(path, path);
+  const file = await SafetensorsFile.open(source);
   try {
-    // a file that is no checkpoint (a LoRA, a bare UNet) is a ModelFileError 'wrong-model' from detect
-    throw new SingleFileNotSupportedError(path, detectSingleFileKind(await SafetensorsFile.open(source)));
+    const configs = inferSingleFileConfigs(file);
+    const vaeConfigFile = `${path} (VAE config read off its tensors)`;
+    if (!configs.vae) throw new ModelFileError('missing-tensor', path, 'the checkpoint has no VAE (first_stage_model.*)');
+    const vae = parseVaeConfig(configs.vae, vaeConfigFile);
+    return { files: new NodeSingleFileModelFiles(path, path), name: basename(path).replace(/\.safetensors$/i, ''), vaeFactor: vaeScaleFactor(vae), vaeConfigFile };
   } finally {
-    await source.close();
+    await file.close();
   }
 }
 
-/** Opens `path` as a diffusers folder, with its VAE factor read before any weights. */
+/** Opens `path` as a diffusers folder or a single-file checkpoint, with its VAE factor read before any weights. */
 export async function openModelFolder(path: string): Promise<ModelFolder> {
   const info = await stat(path).catch(() => null);
   if (!info) throw new GenerateArgsError(`--model ${path}: no such folder or file.`);
   if (info.isFile()) {
-    if (/\.safetensors$/i.test(path)) return refuseSingleFile(path);
-    throw new GenerateArgsError(`--model ${path}: give a diffusers folder (with model_index.json).`);
+    refusePickle(path);
+    if (/\.safetensors$/i.test(path)) return openSingleFile(path);
+    throw new GenerateArgsError(`--model ${path}: give a diffusers folder (with model_index.json) or a single-file .safetensors checkpoint.`);
   }
   const name = basename(resolve(path));
   const files = new NodeModelFiles(path, path);

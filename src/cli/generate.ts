@@ -2,6 +2,7 @@
  * npm run generate -- --model DIR --prompt P [--negative N] --size WxH --steps N --cfg G
  *                     --sampler euler|euler_ancestral|ddim|dpmpp_2m|dpmpp_2m_karras --seed S
  *                     --out FILE.png [--json FILE] [--model-name NAME] [--precision auto|f16|f32] [--memory balanced|low]
+ *                     [--init FILE.png --strength S [--mask FILE.png] [--mask-blur N] [--keep-outside] [--outpaint L,T,R,B]]
  * Text to image from a script: the studio's own engine (InThreadEngine, the class the studio's worker
  * runs) on WebGPU in Node (Dawn), on a diffusers folder. Writes the PNG the studio's gallery stores and
  * downloads (storage/png/result-png.ts: same pixels and parameters, same bytes; nothing time-dependent
@@ -10,7 +11,7 @@
  * Exit 0 done, 1 failed, 2 bad arguments.
  */
 import { createHash } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
@@ -18,6 +19,8 @@ import { adapterLabel, type DeviceOptions } from '../gpu';
 import { InThreadEngine } from '../engine/engine';
 import type { GenerateParams } from '../engine/protocol';
 import { encodeResultPng } from '../storage/png/result-png';
+import { decodePng } from '../storage/png/png';
+import { maskFromGray } from '../diffusion/edit-image';
 import type { ImageParameters } from '../storage/png/parameters';
 import { checkSizeMultiple, GENERATE_USAGE, GenerateArgsError, parseGenerateArgs } from './generate-args';
 import { openModelFolder } from './generate-model';
@@ -67,6 +70,36 @@ function defaultGpu(): GPU {
 
 const ms = (v: number) => `${v.toFixed(0).padStart(7)} ms`;
 
+/** A PNG given to --init or --mask, decoded; a missing or unreadable file is a bad argument that names it. */
+async function readPngArg(flag: string, file: string): Promise<{ width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    throw new GenerateArgsError(`--${flag} ${file}: cannot read the file (${(err as Error).message}).`);
+  }
+  try {
+    const png = await decodePng(bytes);
+    return { width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.rgba) };
+  } catch (err) {
+    throw new GenerateArgsError(`--${flag} ${file}: not a PNG the studio can read (${(err as Error).message}).`);
+  }
+}
+
+/** The image-to-image fields of GenerateParams from the parsed flags (the same ones the studio's form sends). */
+async function editParams(args: ReturnType<typeof parseGenerateArgs>): Promise<Partial<GenerateParams>> {
+  if (args.init === undefined) return {};
+  const mask = args.mask !== undefined ? await readPngArg('mask', args.mask) : undefined;
+  return {
+    initImage: await readPngArg('init', args.init),
+    strength: args.strength!,
+    ...(mask ? { mask: { width: mask.width, height: mask.height, data: maskFromGray(mask.rgba) } } : {}),
+    ...(args.maskBlur !== undefined ? { maskBlur: args.maskBlur } : {}),
+    ...(args.keepOutside ? { keepOutside: true } : {}),
+    ...(args.outpaint ? { outpaint: args.outpaint } : {}),
+  };
+}
+
 /** Runs one generation from command-line words; writes --out (and --json) and returns what it wrote. */
 export async function runGenerateCli(argv: readonly string[], o: GenerateCliOptions = {}): Promise<GenerateCliResult> {
   const log = o.log ?? ((line: string) => console.log(line));
@@ -79,6 +112,7 @@ export async function runGenerateCli(argv: readonly string[], o: GenerateCliOpti
   const model = await openModelFolder(args.model);
   checkSizeMultiple(args.width, args.height, model.vaeFactor, model.vaeConfigFile);
   const modelName = args.modelName ?? model.name;
+  const edit = await editParams(args);
 
   const engine = new InThreadEngine({ gpu: o.gpu ?? defaultGpu(), deviceOptions: o.deviceOptions, openModel: async () => model.files });
   try {
@@ -101,6 +135,7 @@ export async function runGenerateCli(argv: readonly string[], o: GenerateCliOpti
       seed: args.seed,
       previewEvery: 0, // nobody looks at previews here
       memoryMode: args.memoryMode,
+      ...edit,
     };
     let compiled = 0;
     const result = await engine.generate(params, {
@@ -109,6 +144,7 @@ export async function runGenerateCli(argv: readonly string[], o: GenerateCliOpti
       },
     });
     const t = result.timings;
+    for (const notice of result.editNotices ?? []) log(`note: ${notice}`);
     log(`text encoders ${ms(t.encodeMs)}`);
     // kernels compile on first use (the engine counts them up to the end of step 1): fresh devices pay for them here
     log(`steps         ${ms(t.stepsMs)}  (${args.steps} × ${(t.stepsMs / args.steps).toFixed(0)} ms${compiled ? `; ${compiled} kernels compiled on first use, counted in encode and steps` : ''})`);

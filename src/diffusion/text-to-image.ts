@@ -23,6 +23,8 @@ import { latentPreview, type PreviewImage } from './latent-preview';
 import { sequentialCfg } from './sequential-cfg';
 import type { PromptEncoding, PromptMode } from '../model/text-encoder/long-prompt';
 import { promptEncoder } from './prompt-encoder';
+import type { HostTensor } from '../model/vae/image';
+import { checkUnetChannels, InpaintModelError, prepareEdit, repeatRows, type EditRun, type InitImage } from './image-to-image';
 
 /** What the text encoders give for one prompt: [1, 77, C] hidden states ([1, 77·k, C] in chunked mode) and [1, P] pooled embeds. */
 export interface PromptEmbedding {
@@ -49,6 +51,8 @@ export interface SdxlPipelineParts {
   promptChunks?(prompt: string, o: PromptEncoding): number;
   /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, 8h, 8w], unclamped (≈[-1, 1]). */
   decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
+  /** VAE encode of images [1, 3, H, W] in [-1, 1] → posterior means (unscaled latents); absent: no image to image. */
+  encodeImages?(images: HostTensor[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
 /** With the sampling options (sampling-options.ts): guidance rescale, zero terminal SNR, DPM++ final sigma. */
@@ -72,6 +76,8 @@ export interface TextToImageParams extends SamplingOptions {
   emphasis?: boolean;
   /** 'studio' (default: rng.ts) or 'torch-cpu' (torch's CPU generator, as ComfyUI and A1111 "RNG: CPU"; noise-source.ts). */
   noiseSource?: NoiseSource;
+  /** Image to image / inpainting (image-to-image.ts): the init image at the run's size, its strength and mask. */
+  init?: InitImage;
 }
 
 /**
@@ -208,19 +214,24 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     const rng = runNoise(p.noiseSource ?? 'studio', p.seed);
     const x0 = p.initLatents ?? rng.initial(n);
     if (x0.length !== n) throw new RangeError(`initial latents have ${x0.length} values, expected ${n} (4×${h}×${w})`);
-    latents = x0.map((v) => v * scheduler.initNoiseSigma);
-    hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length, preview: null });
+    checkUnetChannels(parts.unetArch.inChannels ?? 4, p.init !== undefined);
+    // image to image: x0 is the ε of add_noise, the run starts at the strength's index (img2img.ts)
+    const edit: EditRun | null = p.init ? await prepareEdit(parts, p.init, scheduler, x0, { width: p.width, height: p.height, h, w }, signal) : null;
+    if (edit && regional && edit.channels !== 4) throw new InpaintModelError('A 9-channel inpainting model runs without regions, concepts or low-memory mode.');
+    const start = edit?.start ?? 0;
+    const runSteps = scheduler.timesteps.length - start;
+    latents = edit ? edit.latents : x0.map((v) => v * scheduler.initNoiseSigma);
+    hooks.onProgress?.({ status: 'step', step: 0, steps: runSteps, preview: null });
 
-    for (let i = 0; i < scheduler.timesteps.length; i++) {
+    for (let i = start; i < scheduler.timesteps.length; i++) {
       signal?.throwIfAborted();
       const t = scheduler.timesteps[i]!;
       const input = scheduler.scaleModelInput(latents, i);
-      const modelInput = new Float32Array(batch * n);
-      for (let b = 0; b < batch; b++) modelInput.set(input, b * n);
+      const modelInput = edit ? edit.unetInput(input, batch) : repeatRows(input, batch);
       let noisePred: Float32Array;
       if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6));
       else {
-        const sample = ctx.upload(modelInput, [batch, 4, h, w], parts.dtype, 'unet-sample');
+        const sample = ctx.upload(modelInput, [batch, edit?.channels ?? 4, h, w], parts.dtype, 'unet-sample');
         const out = await unetForward(parts.unet, parts.unetArch, {
           sample,
           timesteps: new Array<number>(batch).fill(t),
@@ -233,14 +244,16 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       }
       signal?.throwIfAborted();
       const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
-      const noise = p.scheduler === 'euler_ancestral' ? rng.step(i, n) : undefined;
-      const next = scheduler.step(eps, i, latents, noise);
+      // ancestral noise counts the steps this run took (a torch generator draws them in order)
+      const noise = p.scheduler === 'euler_ancestral' ? rng.step(i - start, n) : undefined;
+      const stepped = scheduler.step(eps, i, latents, noise);
+      const next = edit ? edit.blend(i, stepped) : stepped;
       hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
       latents = next;
       const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
       const ab = alphaBarAt(abar, t);
       const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w) : null;
-      hooks.onProgress?.({ status: 'step', step: i + 1, steps: scheduler.timesteps.length, preview });
+      hooks.onProgress?.({ status: 'step', step: i + 1 - start, steps: runSteps, preview });
     }
   } finally {
     regional?.release();

@@ -8,7 +8,7 @@ import { GpuContext } from '../gpu/context';
 import { requestGpuDevice } from '../gpu/device';
 import type { Tensor } from '../gpu/tensor';
 import { NodeModelFiles } from '../model/node-model-files';
-import { InThreadEngine } from './engine';
+import { InThreadEngine, type EngineDeps } from './engine';
 import { TEST_DEVICE_OPTIONS, testGpu } from '../../tests/gpu-harness';
 
 export class CountingContext extends GpuContext {
@@ -34,9 +34,10 @@ export interface TestEngine {
 }
 
 /** An engine whose model id "tiny" is the golden tiny SDXL. */
-export function tinyEngine(): TestEngine {
+export function tinyEngine(extra: Pick<EngineDeps, 'openLora'> = {}): TestEngine {
   let made: CountingContext | null = null;
   const engine = new InThreadEngine({
+    ...extra,
     gpu: testGpu(),
     deviceOptions: TEST_DEVICE_OPTIONS,
     openModel: async (ref) => new NodeModelFiles('golden/models', ref.id),

@@ -24,6 +24,11 @@ import { runForgettingJob } from './forgetting-job';
 import { EwaLibraryCache, ewaPredictor } from './engine-ewa';
 import { namedConcepts } from './concept-prompt';
 import { effectivePromptMode, truncationNotices } from './prompt-notices';
+import { LoraViewCache, type OpenLoraFile } from './engine-lora';
+import { loraRun } from './lora-run';
+import type { SdxlTrainingParts } from './sdxl-model';
+import { editInput } from './edit-input';
+import { pasteOutside } from '../diffusion/img2img';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -56,6 +61,8 @@ export interface EngineDeps {
   deviceOptions?: DeviceOptions;
   /** Makes the engine's GPU context; default GpuContext.create(gpu, deviceOptions). Tests inject device loss here. */
   createContext?(): Promise<GpuContext>;
+  /** Opens a stored plain LoRA by id (GenerateParams.loras); absent: a run that names a LoRA is refused. */
+  openLora?: OpenLoraFile;
 }
 
 function toRgba(p: { width: number; height: number; rgba: Uint8ClampedArray }): RgbaImage {
@@ -70,6 +77,8 @@ export class InThreadEngine implements StudioEngine {
   private concepts: Concept[] = [];
   /** The EwaLibrary of the loaded model's concepts, built when a prompt first names one (engine-ewa.ts). */
   private readonly ewa = new EwaLibraryCache();
+  /** The loaded model with the last run's plain LoRAs (engine-lora.ts), kept while the set is unchanged. */
+  private readonly loras = new LoraViewCache();
   private readonly lostListeners = new Set<(e: SerializedError) => void>();
 
   constructor(private readonly deps: EngineDeps) {}
@@ -91,6 +100,7 @@ export class InThreadEngine implements StudioEngine {
       this.ctx = null;
       this.model = null; // its buffers belonged to the lost device
       this.ewa.forget(); // and so did the library's
+      this.loras.forget();
       const e = serializeError(err);
       for (const l of this.lostListeners) l(e);
     });
@@ -125,13 +135,18 @@ export class InThreadEngine implements StudioEngine {
     });
   }
 
-  generate(params: GenerateParams, o: CallOptions = {}): Promise<GenerateResult> {
+  generate(asked: GenerateParams, o: CallOptions = {}): Promise<GenerateResult> {
     return this.serial(async () => {
       o.signal?.throwIfAborted();
       const model = this.model;
       if (!model || !this.ctx) throw new NoModelLoadedError();
+      // <lora:name:w> tags: cut out of every prompt; the LoRAs they name go into the weights (lora-run.ts)
+      const lora = loraRun(asked);
+      const params = lora.params;
       // refuse a size the device cannot hold before any work (named errors, with what to do)
       latentSize(params.height, params.width);
+      // an edit's input is checked and fitted before any GPU work too (edit-input.ts)
+      const edit = editInput(params);
       await checkImageSize(model.loaded.unetConfig, {
         width: params.width,
         height: params.height,
@@ -144,13 +159,14 @@ export class InThreadEngine implements StudioEngine {
       let tSteps = t0;
       const compiledBefore = this.ctx.pipelines.size;
       const low = params.memoryMode === 'low';
-      const predictor = await this.conditioning(params, low);
+      const view = lora.loras.length ? await this.loraView(params, lora.loras, low) : null;
+      const predictor = await this.conditioning(params, low, view?.training ?? model.loaded.training);
       // long prompts: chunked only on the plain loop; whatever is cut is said (issue 12 point 4)
       const promptMode = effectivePromptMode(params.promptMode, !predictor.factory);
       const truncated = truncationNotices(model.loaded.training.tokenizers[0]!, { ...params, regions: predictor.factory ? params.regions : [] }, promptMode);
       const result = await textToImage(
-        model.loaded.parts,
-        { ...params, lowMemory: low, promptMode },
+        view?.parts ?? model.loaded.parts,
+        { ...params, lowMemory: low, promptMode, ...(edit ? { init: edit.init } : {}) },
         {
           signal: o.signal,
           previewEvery: params.previewEvery ?? 1,
@@ -176,19 +192,33 @@ export class InThreadEngine implements StudioEngine {
       );
       if (low) this.ctx.pool.trim(); // give idle activation buffers back to the GPU between images
       const t1 = performance.now();
-      const image = imageToRgba(result.image, result.height, result.width);
+      const decoded = imageToRgba(result.image, result.height, result.width);
+      // keep the outside: the init image's own bytes wherever the blurred mask is 0 (img2img.ts, 6.)
+      const image = edit?.pasteMask ? { ...decoded, rgba: pasteOutside(decoded.rgba, edit.canvas, edit.pasteMask) } : decoded;
       o.onProgress?.({ status: 'done' });
       return {
         image: { width: image.width, height: image.height, rgba: new Uint8ClampedArray(image.rgba) },
-        params,
+        // as asked: the prompts keep their <lora:…> tags (the PNG's parameters carry them, as A1111's do)
+        params: asked,
         modelId: model.ref.id,
         dtype: model.info.dtype,
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
         concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
         promptMode,
         ...(truncated.length ? { truncated } : {}),
+        ...(edit?.notices.length ? { editNotices: edit.notices } : {}),
+        ...(lora.loras.length ? { loras: lora.loras } : {}),
+        ...(lora.regionNotices.length && lora.loras.length ? { loraNotices: lora.regionNotices } : {}),
       };
     });
+  }
+
+  /** The loaded model carrying the run's LoRAs; fused only in low-memory mode on a run that names no concept (engine-lora.ts). */
+  private async loraView(params: GenerateParams, loras: NonNullable<GenerateParams['loras']>, low: boolean) {
+    const open = this.deps.openLora;
+    if (!open) throw new Error('This engine cannot read stored LoRA files (no openLora was given to it).');
+    const named = namedConcepts([params.prompt, ...(params.regions ?? []).map((r) => r.prompt)], this.concepts, this.model!.ref.id).length > 0;
+    return this.loras.get(this.ctx!, this.model!.loaded, loras, open, { fuse: low && !named });
   }
 
   /**
@@ -197,13 +227,13 @@ export class InThreadEngine implements StudioEngine {
    * prompt that names concepts → EWA (engine-ewa.ts); else nothing, the plain loop. A word of a concept
    * learned on another model is refused by name (ConceptModelMismatchError) before any GPU work.
    */
-  private async conditioning(params: GenerateParams, low: boolean): Promise<{ factory: GuidedPredictorFactory | undefined; concepts: Concept[] }> {
+  private async conditioning(params: GenerateParams, low: boolean, training: SdxlTrainingParts): Promise<{ factory: GuidedPredictorFactory | undefined; concepts: Concept[] }> {
     const model = this.model!;
     const regions = params.regions ?? [];
     const modelId = model.ref.id;
     const inPrompt = namedConcepts([params.prompt], this.concepts, modelId);
     const inRegions = namedConcepts(regions.map((r) => r.prompt), this.concepts, modelId);
-    const library = inPrompt.length || inRegions.length ? await this.ewa.get(this.ctx!, model.loaded.training, this.concepts, modelId) : undefined;
+    const library = inPrompt.length || inRegions.length ? await this.ewa.get(this.ctx!, training, this.concepts, modelId) : undefined;
     const form = params.ewaForm ?? 'code';
     if (regions.length) {
       // null: no region has coverage, the run is the non-regional one
@@ -236,6 +266,7 @@ export class InThreadEngine implements StudioEngine {
       const model = this.model;
       const ctx = this.ctx;
       if (!model || !ctx) throw new NoModelLoadedError();
+      this.loras.invalidate(); // its copies of the LoRA'd weights would sit beside the trainer's memory
       try {
         const result = await run(ctx, model);
         o.onProgress?.({ status: 'done' });
@@ -264,8 +295,13 @@ export class InThreadEngine implements StudioEngine {
   }
 
   private dropModel(): void {
-    if (this.ctx) this.ewa.invalidate();
-    else this.ewa.forget();
+    if (this.ctx) {
+      this.ewa.invalidate();
+      this.loras.invalidate();
+    } else {
+      this.ewa.forget();
+      this.loras.forget();
+    }
     if (this.model && this.ctx) this.model.loaded.destroy();
     this.model = null;
   }

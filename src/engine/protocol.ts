@@ -21,7 +21,7 @@ export type Precision = 'auto' | 'f16' | 'f32';
  * The loop's parameters (diffusion/text-to-image.ts) as the page sends them, plus the engine's own options.
  * They include the sampling options (diffusion/sampling-options.ts): guidanceRescale, zeroTerminalSnr, dpmFinalSigma.
  */
-export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt' | 'initLatents' | 'lowMemory'> {
+export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt' | 'initLatents' | 'lowMemory' | 'init'> {
   negativePrompt: string;
   /** Latent preview every N steps (0: none). */
   previewEvery?: number;
@@ -37,6 +37,47 @@ export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt'
    * 'code' (default) or the paper's ψ.
    */
   ewaForm?: 'code' | 'paper';
+  /**
+   * Image to image (issue 14): the image to start from, any size: cropped and resized to the run's
+   * width × height (less the outpainted border). Refused together with regions.
+   */
+  initImage?: RgbaImage;
+  /** 0 (the init image's VAE round trip) … 1 (the init image ignored but outside the mask); default 0.75. */
+  strength?: number;
+  /** Inpainting: 0..1 per pixel of the init image (1 = repaint); another size is resampled (said). */
+  mask?: GenerateMask;
+  /** Gaussian σ in pixels applied to the mask (A1111's "Mask blur"); default 4 with a mask. */
+  maskBlur?: number;
+  /** Paste the init image back outside the (blurred) mask after decoding: untouched pixels stay bit for bit. */
+  keepOutside?: boolean;
+  /** Outpainting: pixels added on the left, top, right, bottom; the canvas is width × height, the new area the mask. */
+  outpaint?: [number, number, number, number];
+  /**
+   * Plain LoRAs (issue 13 point 1) that the prompts' `<lora:name:w>` tags name, resolved by the page to
+   * stored files (the worker reads them from OPFS by id); the engine cuts the tags out of the prompts
+   * and takes each LoRA's weights from its tags (engine/lora-run.ts).
+   */
+  loras?: GenerateLora[];
+}
+
+/** A stored plain LoRA as a run uses it. */
+export interface GenerateLora {
+  /** The name `<lora:name:…>` tags use. */
+  name: string;
+  /** Its id in the LoRA store (storage/loras). */
+  id: string;
+  /** A1111's short hash of the file (12 hex), for the PNG's `Lora hashes`. */
+  hash: string;
+  /** Multipliers of its text-encoder and UNet layers (A1111's te / unet). */
+  te: number;
+  unet: number;
+}
+
+/** An inpainting mask: 0..1 per pixel, 1 = repaint. */
+export interface GenerateMask {
+  width: number;
+  height: number;
+  data: Float32Array<ArrayBuffer>;
 }
 
 export interface GenerateRegion {
@@ -91,6 +132,12 @@ export interface GenerateResult {
   promptMode?: 'truncate' | 'chunked';
   /** Every prompt of the run that was cut to 77 tokens (absent or empty: nothing was cut). */
   truncated?: PromptTruncationNotice[];
+  /** What the engine changed in an edit's input (a resampled mask, an empty mask run as image to image). */
+  editNotices?: string[];
+  /** The plain LoRAs the run applied, with their weights (absent: none). */
+  loras?: GenerateLora[];
+  /** Region prompts that named LoRAs, which were applied to the whole image (engine/lora-run.ts says why). */
+  loraNotices?: string[];
 }
 
 /** A prompt cut to fit one 77-token sequence (issue 12 point 4: never silently). */

@@ -7,7 +7,11 @@
 import { serializeError } from '../gpu';
 import { ModelFileError } from '../model/errors';
 import { OpfsModelFiles, readJson, type ModelFiles } from '../model/model-files';
+import { modelFiles } from '../storage/models/store';
 import { InThreadEngine } from './engine';
+import { SafetensorsFile } from '../model/safetensors/reader';
+import { openOpfsPath } from '../model/safetensors/source';
+import { loraOpfsPath } from './lora-run';
 import type { EngineEvent, EngineProgress, EngineRequest } from './protocol';
 import type { TrainResult } from './protocol';
 import { trainTransferables } from './train-job';
@@ -25,15 +29,16 @@ async function openStoredModel(id: string): Promise<ModelFiles> {
   }
   const m = await readJson<{ verified?: boolean; layout?: string }>(files, 'manifest.json');
   if (m.verified !== true) throw new ModelFileError('bad-config', `${id}/manifest.json`, 'the model was not verified');
-  if (m.layout === 'single-file') {
-    throw new ModelFileError('wrong-model', `${id}`, 'single-file checkpoints are stored but cannot be loaded for generation yet; import the diffusers folder of the model');
-  }
+  // a single-file checkpoint's tokenizer files may come from another stored model (its manifest's needs)
+  if (m.layout === 'single-file') return modelFiles(id);
   return files;
 }
 
 const engine = new InThreadEngine({
   gpu: navigator.gpu,
   openModel: (ref) => openStoredModel(ref.id),
+  // a stored plain LoRA (storage/loras: the file is written before its record, so a listed LoRA has one)
+  openLora: async (id) => SafetensorsFile.open(await openOpfsPath(loraOpfsPath(id))),
 });
 const running = new Map<number, AbortController>();
 

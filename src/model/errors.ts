@@ -27,7 +27,9 @@ export type ModelFileErrorCode =
   /** Reading the bytes failed (HTTP status, missing Range support where it is needed, file system). */
   | 'io'
   /** A streamed (non-seekable) source was asked for bytes behind what it already consumed. */
-  | 'out-of-order';
+  | 'out-of-order'
+  /** A PyTorch pickle (.ckpt, .pt, .pth, .bin, .pkl): loading one can run code, so it is never read (pickle.ts). */
+  | 'unsafe-format';
 
 const HINTS: Record<ModelFileErrorCode, string> = {
   truncated: 'The file is incomplete; download it again.',
@@ -41,6 +43,7 @@ const HINTS: Record<ModelFileErrorCode, string> = {
   'missing-file': 'Import the whole model again (a diffusers folder needs every component and the tokenizers).',
   io: 'Check the connection or the file, then try again.',
   'out-of-order': 'This source can only be read once from start to end; store the file locally first.',
+  'unsafe-format': 'Use the .safetensors version of the model, or convert the file to .safetensors first (diffusers and kohya ship converters).',
 };
 
 export class ModelFileError extends Error {

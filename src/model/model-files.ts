@@ -9,6 +9,12 @@ import { openOpfsPath, type ByteSource } from './safetensors/source';
 /** The OPFS folder that holds one sub-folder per imported model (src/storage/models writes it). */
 export const MODEL_STORE_DIR = 'models';
 
+/**
+ * The path of a single-file checkpoint within its model's files (whatever the file was called): a model
+ * with this file and no model_index.json is a single-file model (src/engine/single-file-source.ts).
+ */
+export const SINGLE_FILE_CHECKPOINT = 'checkpoint.safetensors';
+
 export interface ModelFiles {
   /** For messages: the model's name or folder. */
   readonly label: string;

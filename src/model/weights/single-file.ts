@@ -6,16 +6,20 @@
  *                (CLIP-L), conditioner.embedders.1.model.* (OpenCLIP-bigG)
  *   SD-1.5 (LDM): model.diffusion_model.*, first_stage_model.*, cond_stage_model.transformer.* (CLIP-L)
  */
-import { SD15_UNET_CONFIG, SD15_VAE_CONFIG, SDXL_BASE_UNET_CONFIG, SDXL_VAE_CONFIG, type UNetConfig, type VaeConfig } from '../config';
+import { parseUNetConfig, parseVaeConfig, type UNetConfig, type VaeConfig } from '../config';
 import { ModelFileError } from '../errors';
 import type { SafetensorsFile } from '../safetensors/reader';
+import { parseTextEncoderConfig } from '../text-encoder/config';
+import { textEncoderWeightShapes } from '../text-encoder/weights';
 import { mapClipL, mapOpenClipG } from './clip-sgm';
+import { inferSingleFileConfigs, type SingleFileConfigs } from './infer-config';
 import { mappedShape, type Component, type WeightMapping } from './mapping';
 import { checkAgainstSpecs, unetTensorSpecs } from './unet-diffusers';
-import { SGM_UNET_PREFIX, sgmUNetNameMap } from './unet-sgm';
+import { sgmUNetNameMap } from './unet-sgm';
 import { diffusersToLdmVaeName, LDM_VAE_PREFIX, ldmVaeShape, legacyVaeName, vaeTensorSpecs } from './vae-ldm';
+import type { SingleFileKind } from './single-file-kind';
 
-export type SingleFileKind = 'sdxl' | 'sd15';
+export { detectSingleFileKind, type SingleFileKind } from './single-file-kind';
 
 export interface SingleFilePlan {
   readonly kind: SingleFileKind;
@@ -24,20 +28,8 @@ export interface SingleFilePlan {
   readonly mappings: readonly WeightMapping[];
   /** File tensors no mapping reads (EMA copies, position_ids, logit_scale, …). */
   readonly unused: readonly string[];
-}
-
-/** Tells SDXL from SD-1.5 by the conditioner's names; anything else is `wrong-model`. */
-export function detectSingleFileKind(file: SafetensorsFile): SingleFileKind {
-  const names = file.names();
-  const any = (p: string) => names.some((n) => n.startsWith(p));
-  if (!any(SGM_UNET_PREFIX)) {
-    throw new ModelFileError('wrong-model', file.name, `no tensor starts with "${SGM_UNET_PREFIX}": not a Stable Diffusion single-file checkpoint`);
-  }
-  if (any('conditioner.embedders.0.model.') || any('cond_stage_model.model.')) {
-    throw new ModelFileError('wrong-model', file.name, 'this is an SDXL refiner or SD-2 checkpoint (OpenCLIP as the first text encoder), which is not supported');
-  }
-  if (any('conditioner.embedders.') || file.has(`${SGM_UNET_PREFIX}label_emb.0.0.weight`)) return 'sdxl';
-  return 'sd15';
+  /** The configs read off the tensors (infer-config.ts); `unet`/`vae` options replace theirs. */
+  readonly configs: SingleFileConfigs;
 }
 
 /** Canonical -> source mappings for a diffusers folder component: identity (plus the old VAE attention names). */
@@ -54,13 +46,15 @@ function check(file: SafetensorsFile, mappings: readonly WeightMapping[], specs:
 }
 
 /**
- * Plans the load of a single-file checkpoint. `unet` / `vae` default to the SDXL base or SD-1.5
- * configs by the detected kind; the UNet (and the VAE, when present) must match them exactly.
+ * Plans the load of a single-file checkpoint. `unet` / `vae` default to the configs read off the
+ * file's tensor shapes (infer-config.ts); the UNet (and the VAE, when present) must match them exactly,
+ * and the text encoders' widths must be what the UNet attends to.
  */
 export function planSingleFile(file: SafetensorsFile, opts: { unet?: UNetConfig; vae?: VaeConfig } = {}): SingleFilePlan {
-  const kind = detectSingleFileKind(file);
-  const unet = opts.unet ?? (kind === 'sdxl' ? SDXL_BASE_UNET_CONFIG : SD15_UNET_CONFIG);
-  const vae = opts.vae ?? (kind === 'sdxl' ? SDXL_VAE_CONFIG : SD15_VAE_CONFIG);
+  const configs = inferSingleFileConfigs(file);
+  const kind = configs.kind;
+  const unet = opts.unet ?? parseUNetConfig(configs.unet, `${file.name} (UNet config read off its tensors)`);
+  const vae = opts.vae ?? (configs.vae ? parseVaeConfig(configs.vae, `${file.name} (VAE config read off its tensors)`) : undefined);
   const names = file.names();
   const mappings: WeightMapping[] = [];
   const components: Component[] = ['unet'];
@@ -70,7 +64,7 @@ export function planSingleFile(file: SafetensorsFile, opts: { unet?: UNetConfig;
   check(file, unetMaps, unetTensorSpecs(unet));
   mappings.push(...unetMaps);
 
-  if (names.some((n) => n.startsWith(LDM_VAE_PREFIX))) {
+  if (vae && names.some((n) => n.startsWith(LDM_VAE_PREFIX))) {
     const specs = vaeTensorSpecs(vae);
     const vaeMaps = specs.map(({ name, shape }): WeightMapping => {
       const stored = ldmVaeShape(name, shape);
@@ -96,8 +90,34 @@ export function planSingleFile(file: SafetensorsFile, opts: { unet?: UNetConfig;
       components.push('text_encoder_2');
     }
   }
+  checkTextEncoders(file, mappings, configs);
+  checkTextWidths(file.name, unet, configs);
   const used = new Set(mappings.map((m) => m.source));
-  return { kind, components, mappings, unused: names.filter((n) => !used.has(n)) };
+  return { kind, components, mappings, unused: names.filter((n) => !used.has(n)), configs };
+}
+
+/** Every text-encoder parameter its config (read off the file) implies is in the file with that shape. */
+function checkTextEncoders(file: SafetensorsFile, mappings: readonly WeightMapping[], c: SingleFileConfigs): void {
+  const slots = [['text_encoder', c.textEncoder, false], ['text_encoder_2', c.textEncoder2, true]] as const;
+  for (const [component, json, withProjection] of slots) {
+    if (!json) continue;
+    const config = parseTextEncoderConfig(json, { file: `${file.name} (${component} config read off its tensors)`, withProjection });
+    const specs = [...textEncoderWeightShapes(config)].map(([name, shape]) => ({ name, shape }));
+    check(file, mappings.filter((m) => m.component === component), specs);
+  }
+}
+
+/**
+ * SDXL's UNet attends to CLIP-L and OpenCLIP-bigG hidden states side by side (768 + 1280 = 2048) and
+ * adds bigG's pooled projection to its time embedding; SD-1.5's attends to CLIP-L alone (768).
+ */
+function checkTextWidths(file: string, unet: UNetConfig, c: SingleFileConfigs): void {
+  const widths = [c.textEncoder, c.textEncoder2].filter((t) => t !== undefined).map((t) => t.hidden_size as number);
+  if (widths.length !== (c.kind === 'sdxl' ? 2 : 1)) return; // a file without its text encoders: nothing to compare
+  const width = widths.reduce((a, b) => a + b, 0);
+  if (unet.crossAttentionDim.some((d) => d !== width)) {
+    throw new ModelFileError('wrong-model', file, `the UNet attends to ${unet.crossAttentionDim[0]}-wide text, but the file's text encoders give ${widths.join(' + ')}`);
+  }
 }
 
 /** The plan's mappings for one component, in file order (ascending offsets: streaming-friendly). */

@@ -148,7 +148,7 @@ async function runImport(plan: ImportPlan, o: ImportOptions, report: Reporter): 
   let verified;
   try {
     verified = plan.layout === 'single-file'
-      ? await verifySingleFile(open, plan.files[0]!.path, plan.label(plan.files[0]!.path))
+      ? await verifySingleFile(open, plan.files[0]!.path, plan.label(plan.files[0]!.path), plan.files.map((f) => f.path))
       : await verifyDiffusers(open, plan.files.map((f) => f.path));
   } catch (err) {
     await removeModelFolder(plan.id);

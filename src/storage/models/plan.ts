@@ -3,13 +3,21 @@
  * where each comes from (a URL, or a Blob the person picked). Planning reads nothing but the hub's
  * file list (and a HEAD for a direct URL), so the quota check can run before any byte is written.
  */
+import { SINGLE_FILE_CHECKPOINT } from '../../model/model-files';
+import { refusePickle } from '../../model/pickle';
 import { BadModelSourceError } from '../errors';
 import { DEFAULT_HUB, fetchRepoFiles, MODEL_INDEX, normalizeHub, selectDiffusersFiles, type HubOptions } from './hub';
 import { modelIdFor, PENDING_FILE, validatePending } from './manifest';
 import { modelDir, readText } from './opfs';
 import type { ModelLayout, ModelSource, PlannedFile } from './types';
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const CHECKPOINT_FILE = SINGLE_FILE_CHECKPOINT;
+
+/** Tokenizer files a single-file checkpoint does not carry; the person may supply them beside it. */
+export const SINGLE_FILE_TOKENIZER_FILES: Readonly<Record<'tokenizer' | 'tokenizer_2', readonly string[]>> = {
+  tokenizer: ['tokenizer/vocab.json', 'tokenizer/merges.txt'],
+  tokenizer_2: ['tokenizer_2/vocab.json', 'tokenizer_2/merges.txt'],
+};
 
 export type ImportRequest =
   /** A Hugging Face repo id on `hub` (default https://huggingface.co). */
@@ -77,9 +85,10 @@ export function splitFolderPaths(relPaths: readonly string[]): { name: string; p
   return { name: 'folder', paths: [...relPaths] };
 }
 
-function singleFilePlan(base: Omit<ImportPlan, 'layout' | 'files' | 'label'>, bytes: number | null, url: string | undefined, origin: string): ImportPlan {
+/** `beside`: tokenizer files picked with the checkpoint (a folder holding both), stored with it. */
+function singleFilePlan(base: Omit<ImportPlan, 'layout' | 'files' | 'label'>, bytes: number | null, url: string | undefined, origin: string, beside: readonly PlannedFile[] = []): ImportPlan {
   const file: PlannedFile = url === undefined ? { path: CHECKPOINT_FILE, bytes } : { path: CHECKPOINT_FILE, bytes, url };
-  return { ...base, layout: 'single-file', files: [file], label: (p) => (p === CHECKPOINT_FILE ? origin : p) };
+  return { ...base, layout: 'single-file', files: [file, ...beside], label: (p) => (p === CHECKPOINT_FILE ? origin : p) };
 }
 
 export async function planImport(req: ImportRequest, o: HubOptions = {}): Promise<ImportPlan> {
@@ -93,6 +102,7 @@ export async function planImport(req: ImportRequest, o: HubOptions = {}): Promis
       return { id: modelIdFor(source), name: req.repo, layout: 'diffusers', source, files, blobs: new Map(), headers, label: (p) => p };
     }
     case 'url': {
+      refusePickle(fileNameOf(req.url));
       const headers = auth(req.token);
       const source: ModelSource = { type: 'url', url: req.url };
       const name = fileNameOf(req.url);
@@ -101,6 +111,7 @@ export async function planImport(req: ImportRequest, o: HubOptions = {}): Promis
     }
     case 'file': {
       const f = req.file;
+      refusePickle(f.name);
       if (!f.name.toLowerCase().endsWith('.safetensors')) throw new BadModelSourceError(f.name, 'choose a .safetensors file (other formats such as .ckpt can run code and are not read)');
       const source: ModelSource = { type: 'file', name: f.name, bytes: f.size, lastModified: f.lastModified };
       return singleFilePlan({ id: modelIdFor(source), name: f.name, source, blobs: new Map([[CHECKPOINT_FILE, f]]), headers: {} }, f.size, undefined, f.name);
@@ -117,10 +128,16 @@ function planFolder(name: string, files: readonly FolderFile[]): ImportPlan {
   const source: ModelSource = { type: 'folder', name };
   if (!byPath.has(MODEL_INDEX)) {
     const weights = files.filter((f) => f.path.toLowerCase().endsWith('.safetensors'));
+    if (weights.length === 0) files.forEach((f) => refusePickle(`${name}/${f.path}`));
     if (weights.length === 1) {
       const w = weights[0]!;
-      const id = modelIdFor(source, `${w.path}|${w.file.size}`);
-      return singleFilePlan({ id, name, source, blobs: new Map([[CHECKPOINT_FILE, w.file]]), headers: {} }, w.file.size, undefined, `${name}/${w.path}`);
+      // the tokenizer folders beside the checkpoint (a single file carries no vocabulary) are stored with it
+      const tokenizerPaths = new Set(Object.values(SINGLE_FILE_TOKENIZER_FILES).flat());
+      const beside = files.filter((f) => tokenizerPaths.has(f.path));
+      const id = modelIdFor(source, [w, ...beside].map((f) => `${f.path}|${f.file.size}`).join('|'));
+      const blobs = new Map([[CHECKPOINT_FILE, w.file], ...beside.map((f) => [f.path, f.file] as const)]);
+      const planned = beside.map((f) => ({ path: f.path, bytes: f.file.size }));
+      return singleFilePlan({ id, name, source, blobs, headers: {} }, w.file.size, undefined, `${name}/${w.path}`, planned);
     }
   }
   const selected = selectDiffusersFiles(files.map((f) => ({ rfilename: f.path, size: f.file.size })), name);

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../model/errors';
+import { tinySgmCheckpoint } from '../../model/weights/tiny-single-file.fixture';
 import { verifyDiffusers, verifyFile, verifySingleFile, type OpenFile } from './verify';
 
 const ROOT = join(process.cwd(), 'golden/models');
@@ -82,5 +83,30 @@ describe('verifySingleFile', () => {
     const e = await refusal(verifySingleFile(opener({ 'checkpoint.safetensors': () => openAsBlob(join(ROOT, 'unet/diffusion_pytorch_model.safetensors')) }), 'checkpoint.safetensors', 'my-model.safetensors'));
     expect(e.code).toBe('wrong-model');
     expect(e.message).toMatch(/^my-model\.safetensors: no tensor starts with "model\.diffusion_model\."/);
+  });
+
+  const single = (bytes: Uint8Array): OpenFile => async () => new Blob([bytes as Uint8Array<ArrayBuffer>]);
+
+  it('accepts the tiny SGM checkpoint (configs read off its tensors); the tokenizers it lacks are needs unless stored beside it', async () => {
+    const open = single(tinySgmCheckpoint({ dtype: 'BF16' }));
+    const alone = await verifySingleFile(open, 'checkpoint.safetensors', 'tiny.safetensors');
+    expect(alone.kind).toBe('sdxl');
+    expect(alone.components).toEqual(['unet', 'vae', 'text_encoder', 'text_encoder_2']);
+    expect(alone.needs.map((n) => [n.component, n.files])).toEqual([
+      ['tokenizer', ['tokenizer/vocab.json', 'tokenizer/merges.txt']],
+      ['tokenizer_2', ['tokenizer_2/vocab.json', 'tokenizer_2/merges.txt']],
+    ]);
+    const beside = ['checkpoint.safetensors', 'tokenizer/vocab.json', 'tokenizer/merges.txt', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt'];
+    const full = await verifySingleFile(open, 'checkpoint.safetensors', 'tiny.safetensors', beside);
+    expect(full.components).toEqual(['unet', 'vae', 'text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2']);
+    expect(full.needs).toEqual([]);
+  });
+
+  it('refuses what the studio cannot run, with the reason: a damaged UNet, no usable heads, a text encoder missing a tensor', async () => {
+    const holed = await refusal(verifySingleFile(single(tinySgmCheckpoint({ dropUNet: 'up_blocks.0.attentions.1.proj_out.weight' })), 'checkpoint.safetensors', 'holed.safetensors'));
+    expect(holed).toMatchObject({ code: 'missing-tensor', file: 'holed.safetensors', tensor: 'up_blocks.0.attentions.1.proj_out.weight' });
+    const bare = await refusal(verifySingleFile(single(tinySgmCheckpoint({ hints: false })), 'checkpoint.safetensors', 'bare.safetensors'));
+    expect(bare.code).toBe('wrong-model');
+    expect(bare.message).toContain('does not split into 64-wide heads');
   });
 });

@@ -14,9 +14,11 @@ import { parseUNetConfig, parseVaeConfig, type UNetConfig } from '../../model/co
 import { ModelFileError } from '../../model/errors';
 import { SafetensorsFile } from '../../model/safetensors/reader';
 import { BlobSource } from '../../model/safetensors/source';
+import type { Component } from '../../model/weights/mapping';
 import { planSingleFile } from '../../model/weights/single-file';
 import { checkAgainstSpecs, unetTensorSpecs } from '../../model/weights/unet-diffusers';
 import { legacyVaeName, vaeTensorSpecs } from '../../model/weights/vae-ldm';
+import { SINGLE_FILE_TOKENIZER_FILES } from './plan';
 import type { ModelKind, ModelNeed } from './types';
 
 /** Opens a model file by its path in the model folder. */
@@ -151,21 +153,33 @@ export async function verifyDiffusers(open: OpenFile, paths: readonly string[]):
   return { kind, components, needs: [] };
 }
 
-/** What a single-file checkpoint never carries: the tokenizers' vocab/merges (and a scheduler config). */
-function singleFileNeeds(kind: ModelKind, components: readonly string[]): ModelNeed[] {
-  const from = `a verified diffusers import of an ${kind === 'sdxl' ? 'SDXL' : 'SD-1.5'} model on this device (for example ${kind === 'sdxl' ? 'stabilityai/stable-diffusion-xl-base-1.0' : 'stable-diffusion-v1-5/stable-diffusion-v1-5'})`;
-  const needs: ModelNeed[] = [{ component: 'tokenizer', files: ['tokenizer/vocab.json', 'tokenizer/merges.txt'], from }];
-  if (kind === 'sdxl') needs.push({ component: 'tokenizer_2', files: ['tokenizer_2/vocab.json', 'tokenizer_2/merges.txt'], from });
-  needs.push({ component: 'scheduler', files: ['scheduler/scheduler_config.json'], from });
-  for (const c of kind === 'sdxl' ? ['vae', 'text_encoder', 'text_encoder_2'] : ['vae', 'text_encoder']) {
-    if (!components.includes(c)) needs.push({ component: c, files: [`${c}/config.json`], from: `${from}: this checkpoint has no ${c.replace(/_/g, ' ')}` });
-  }
-  return needs;
+/**
+ * What the model still needs after import: the tokenizers' vocab/merges that were not supplied beside
+ * the checkpoint (the configs and the scheduler come from the file itself: src/engine/single-file-source.ts).
+ */
+function singleFileNeeds(paths: ReadonlySet<string>): ModelNeed[] {
+  const from = 'a verified diffusers import of an SDXL model on this device (for example stabilityai/stable-diffusion-xl-base-1.0), or the tokenizer folders imported beside the checkpoint';
+  return Object.entries(SINGLE_FILE_TOKENIZER_FILES)
+    .filter(([, files]) => files.some((f) => !paths.has(f)))
+    .map(([component, files]) => ({ component, files, from }));
 }
 
-/** Checks a single-file checkpoint (SGM/LDM names) against the SDXL base or SD-1.5 architecture. */
-export async function verifySingleFile(open: OpenFile, path: string, label = path): Promise<Verified> {
+/**
+ * Checks a single-file checkpoint (SGM/LDM names): its configs read off the tensors, every UNet, VAE and
+ * text-encoder tensor they imply, and that the studio can run it (SDXL with the VAE and both text
+ * encoders); `paths` are all the files stored with it (tokenizer files supplied beside it).
+ */
+export async function verifySingleFile(open: OpenFile, path: string, label = path, paths: readonly string[] = [path]): Promise<Verified> {
   const file = await openSafetensors(open, path, label);
   const plan = planSingleFile(file);
-  return { kind: plan.kind, components: [...plan.components], needs: singleFileNeeds(plan.kind, plan.components) };
+  if (plan.kind !== 'sdxl') {
+    throw new ModelFileError('wrong-model', label, "this is an SD-1.5 checkpoint; the studio's pipeline runs SDXL only, so it cannot generate with it");
+  }
+  const missing = ['vae', 'text_encoder', 'text_encoder_2'].filter((c) => !plan.components.includes(c as Component));
+  if (missing.length > 0) {
+    throw new ModelFileError('missing-tensor', label, `the checkpoint has no ${missing.map((c) => c.replace(/_/g, ' ')).join(', ')}; the studio needs a checkpoint that holds the UNet, the VAE and both text encoders`);
+  }
+  const has = new Set(paths);
+  const tokenizers = Object.entries(SINGLE_FILE_TOKENIZER_FILES).filter(([, files]) => files.every((f) => has.has(f))).map(([c]) => c);
+  return { kind: plan.kind, components: [...plan.components, ...tokenizers], needs: singleFileNeeds(has) };
 }

@@ -37,7 +37,9 @@ describe('parameters text', () => {
     expect(p.scheduler).toBe('dpmpp_2m_karras');
     expect([p.steps, p.guidanceScale, p.seed, p.width, p.height]).toEqual([20, 7, 42, 832, 1216]);
     expect(p.model).toBe('sd_xl_base_1.0');
-    expect(p.extra).toEqual({ 'Model hash': '31e35c80fc', 'Lora hashes': 'a: 1, b: 2', Version: 'v1.9.4' });
+    expect(p.modelHash).toBe('31e35c80fc');
+    expect(p.loraHashes).toEqual([{ name: 'a', hash: '1' }, { name: 'b', hash: '2' }]);
+    expect(p.extra).toEqual({ Version: 'v1.9.4' });
     expect(parseParameters('x\nSteps: 10, Sampler: Euler a').scheduler).toBe('euler_ancestral');
     expect(parseParameters('x\nSteps: 10, Sampler: UniPC', 'ddim').scheduler).toBe('ddim');
   });

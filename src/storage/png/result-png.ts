@@ -7,11 +7,13 @@
 import type { GenerateResult } from '../../engine/protocol';
 import { encodePng } from './png';
 import { formatParameters, type ImageParameters } from './parameters';
+import { DEFAULT_MASK_BLUR, DEFAULT_STRENGTH } from '../../engine/edit-input';
 
 /** The Software text key the studio writes into every PNG it makes. */
 export const PNG_SOFTWARE = 'CIDM Studio';
 
-export function resultParameters(r: GenerateResult, modelName: string): ImageParameters {
+/** `modelHash`: the model's A1111 short hash (storage/loras/model-hash.ts), written as "Model hash" when known. */
+export function resultParameters(r: GenerateResult, modelName: string, modelHash?: string | null): ImageParameters {
   const p = r.params;
   return {
     prompt: p.prompt,
@@ -22,6 +24,7 @@ export function resultParameters(r: GenerateResult, modelName: string): ImagePar
     seed: p.seed,
     width: p.width,
     height: p.height,
+    ...(modelHash ? { modelHash } : {}),
     model: modelName,
     // the sampling options, only when set (the PNG text then carries them as A1111 does)
     ...(p.guidanceRescale ? { guidanceRescale: p.guidanceRescale } : {}),
@@ -29,8 +32,24 @@ export function resultParameters(r: GenerateResult, modelName: string): ImagePar
     ...(p.dpmFinalSigma ? { dpmFinalSigma: p.dpmFinalSigma } : {}),
     // torch's CPU noise is written as A1111's "RNG: CPU"; the studio's own noise (the default) writes nothing
     ...(p.noiseSource === 'torch-cpu' ? { noiseSource: 'torch-cpu' as const } : {}),
+    // the plain LoRAs the prompt's <lora:…> tags applied, as A1111's "Lora hashes" (the tags stay in the prompt)
+    ...(r.loras?.length ? { loraHashes: r.loras.map((l) => ({ name: l.name, hash: l.hash })) } : {}),
+    // an edit: strength as A1111 writes it for img2img, "Mask blur" when a mask (or outpainting) made it an inpaint
+    ...(p.initImage ? editParameters(p) : {}),
     // other SD tools show unknown keys as they are; the studio keeps which regions shaped the image
     ...(p.regions?.length ? { extra: { Regions: p.regions.map((g) => `${g.name ?? ''}: ${g.prompt}`).join(' | ') } } : {}),
+  };
+}
+
+/** The edit's keys of an init-image run (the defaults are edit-input.ts's). */
+function editParameters(p: GenerateResult['params']): Partial<ImageParameters> {
+  const outpaint = p.outpaint?.some((v) => v > 0) ? p.outpaint : undefined;
+  const masked = p.mask !== undefined || outpaint !== undefined;
+  return {
+    denoisingStrength: p.strength ?? DEFAULT_STRENGTH,
+    ...(masked ? { maskBlur: p.maskBlur ?? DEFAULT_MASK_BLUR } : {}),
+    ...(outpaint ? { outpaint: [...outpaint] } : {}),
+    ...(masked && p.keepOutside ? { keepOutside: true } : {}),
   };
 }
 
@@ -41,8 +60,8 @@ export interface ResultPng {
   parameters: string;
 }
 
-export async function encodeResultPng(r: GenerateResult, modelName: string): Promise<ResultPng> {
-  const params = resultParameters(r, modelName);
+export async function encodeResultPng(r: GenerateResult, modelName: string, modelHash?: string | null): Promise<ResultPng> {
+  const params = resultParameters(r, modelName, modelHash);
   const parameters = formatParameters(params);
   const png = await encodePng(r.image.rgba, r.image.width, r.image.height, { parameters, Software: PNG_SOFTWARE });
   return { png, params, parameters };

@@ -8,6 +8,7 @@ import type { GenerateResult } from '../../engine/protocol';
 import { deleteImage, listImages, putImage } from '../../storage/gallery/gallery-store';
 import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
 import { encodeResultPng } from '../../storage/png/result-png';
+import { modelShortHash } from '../../storage/loras/model-hash';
 
 export interface GalleryItem {
   record: GalleryRecord;
@@ -48,7 +49,9 @@ export { resultParameters } from '../../storage/png/result-png';
 
 export async function addResult(r: GenerateResult, modelName: string, sceneId?: string): Promise<GalleryRecord> {
   // the same bytes as the command line writes (storage/png/result-png.ts)
-  const { png, params } = await encodeResultPng(r, modelName);
+  // A1111's "Model hash" (computed once per model, then cached; storage/loras/model-hash.ts); none if it cannot be read
+  const modelHash = await modelShortHash(r.modelId).catch(() => null);
+  const { png, params } = await encodeResultPng(r, modelName, modelHash);
   const record: GalleryRecord = {
     v: 2,
     id: newImageId(),

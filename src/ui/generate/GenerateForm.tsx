@@ -6,6 +6,7 @@ import type { SchedulerKind } from '../../diffusion/schedulers';
 import { MAX_SEED } from '../../diffusion/rng';
 import { useGenerate, type GenerateDraft } from './generate-store';
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
+import { LoraPicker } from '../loras/LoraPicker';
 import { MIN_SIDE, presetOf, SDXL_BUCKETS, snapSide } from './sizes';
 import { PromptLength, TokenCount } from './PromptLength';
 import { AdvancedSampling } from './AdvancedSampling';
@@ -60,6 +61,7 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
         {/* the concept library's autocomplete: "<" lists the model's concepts (src/ui/concepts/prompt) */}
         <ConceptPrompt name="prompt" data-testid="gen-prompt" rows={4} value={draft.prompt} placeholder="a photo of a corgi on a surfboard, golden hour — type < for your concepts" onChange={(prompt) => set({ prompt })} />
       </label>
+      <LoraPicker prompt={draft.prompt} onChange={(prompt) => set({ prompt })} />
       <PromptLength />
       <label className="field">
         <span className="field-label">Negative prompt</span>

@@ -14,6 +14,7 @@ import { syncEngineConcepts } from '../concepts/engine-sync';
 import { useGenerate } from './generate-store';
 import { snapSide } from './sizes';
 import { draftSamplingOptions } from './sampling-draft';
+import { resolveLoras } from '../loras/loras-store';
 
 let running: AbortController | null = null;
 
@@ -70,6 +71,9 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     // the engine holds only this model's concepts: a word of a concept learned on another model is
     // refused here by name instead of being read as plain text
     namedConcepts([params.prompt, ...(params.regions ?? []).map((r) => r.prompt)], (await listConcepts()).concepts, modelId);
+    // the <lora:name:w> tags of every prompt, resolved to stored files (an unknown name is refused here, by name)
+    const loras = await resolveLoras([params.prompt, params.negativePrompt, ...(params.regions ?? []).flatMap((r) => [r.prompt, r.negativePrompt])]);
+    if (loras.length) params.loras = loras;
     await engine.load({ type: 'stored', id: modelId }, draft.precision, { signal: ac.signal, onProgress: (progress) => store.setState({ progress }) });
     // the model's concept library, for prompts and regions that name concepts (sent only when it changed)
     await syncEngineConcepts(engine, modelId);

@@ -110,6 +110,10 @@ export function ImportPanel() {
           }}
         />
         <FolderInput inputRef={folderRef} testId="import-folder-input" onPick={(p) => start(p, setError)} />
+        <p className="small muted">
+          A single-file checkpoint carries no tokenizer vocabulary: choose a folder that holds it with its <code>tokenizer/</code> and{' '}
+          <code>tokenizer_2/</code> folders, or import a diffusers SDXL as well. <code>.ckpt</code> and other pickle files are never read (loading one can run code).
+        </p>
       </div>
       <details className="advanced">
         <summary>Advanced</summary>

@@ -6,6 +6,7 @@ import { initModels } from './actions';
 import { ImportPanel } from './ImportPanel';
 import { ImportRows } from './ImportRows';
 import { ModelList } from './ModelList';
+import { LoraSection } from '../loras/LoraSection';
 import './models.css';
 
 function StorageMeter() {
@@ -45,6 +46,7 @@ export function ModelsPage() {
         <ImportPanel />
         <ImportRows />
         <ModelList />
+        <LoraSection />
       </div>
     </div>
   );

@@ -11,6 +11,7 @@ const TITLES: Record<string, string> = {
   'wrong-model': 'This is not an SDXL (or SD-1.5) model',
   'bad-config': 'A configuration file is not usable',
   io: 'The transfer failed',
+  'unsafe-format': 'Pickle checkpoints are not read',
   'storage-quota': 'Not enough storage space',
   'storage-unavailable': 'No storage for models in this browser',
   'model-exists': 'Already imported',

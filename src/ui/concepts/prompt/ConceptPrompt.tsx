@@ -12,6 +12,8 @@ import { useStudio } from '../../store';
 import { conceptsOfModel, ensureConcepts, useConcepts } from '../concepts-store';
 import { useBlobUrl } from '../library/blob-url';
 import { conceptPhrase, insertConcept, matchConcepts, promptQueryAt, type PromptQuery } from './autocomplete';
+import { ensureLoras, useLoras } from '../../loras/loras-store';
+import { insertLora, matchLoras } from '../../loras/lora-autocomplete';
 import './prompt.css';
 
 /** The active model's concepts (what its prompts can name), read once per page load. */
@@ -55,6 +57,10 @@ export interface ConceptPromptProps extends Omit<TextareaHTMLAttributes<HTMLText
 
 export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPromptProps) {
   const concepts = useActiveConcepts();
+  // plain LoRAs sit beside the concepts (issue 11): "<" offers them too, as <lora:name:1>
+  const loras = useLoras((s) => s.loras);
+  useEffect(() => ensureLoras(), []);
+  const loraNames = useMemo(() => loras.map((l) => l.name), [loras]);
   const ref = useRef<HTMLTextAreaElement>(null);
   const listId = useId();
   const [query, setQuery] = useState<PromptQuery | null>(null);
@@ -62,7 +68,9 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
   // Escape closes the list until the text changes again
   const [closed, setClosed] = useState(false);
   const matches = useMemo(() => (query ? matchConcepts(concepts, query) : []), [concepts, query]);
-  const open = matches.length > 0 && !closed;
+  const loraMatches = useMemo(() => (query ? matchLoras(loraNames, query) : []), [loraNames, query]);
+  const total = matches.length + loraMatches.length;
+  const open = total > 0 && !closed;
   const optionId = (i: number) => `${listId}-opt-${i}`;
 
   const track = (el: HTMLTextAreaElement) => {
@@ -71,9 +79,9 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
     setActive(0);
   };
 
-  const pick = (c: ConceptSummary) => {
+  const pick = (c: ConceptSummary | string) => {
     if (!query) return;
-    const r = insertConcept(value, query, c);
+    const r = typeof c === 'string' ? insertLora(value, query, c) : insertConcept(value, query, c);
     onChange(r.text);
     setQuery(null);
     // the caret after the phrase once React has written the new value
@@ -106,12 +114,12 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
           if (!open || e.ctrlKey || e.metaKey || e.altKey) return;
           if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
             e.preventDefault();
-            const n = matches.length;
+            const n = total;
             setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
           } else if (e.key === 'Enter' || e.key === 'Tab') {
             e.preventDefault();
-            const c = matches[active];
-            if (c) pick(c);
+            const c = active < matches.length ? matches[active] : loraMatches[active - matches.length];
+            if (c !== undefined) pick(c);
           } else if (e.key === 'Escape') {
             // closes the list only (the page's Escape would cancel a running generation)
             e.preventDefault();
@@ -121,14 +129,37 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
         }}
       />
       {open && (
-        <ul id={listId} role="listbox" aria-label="Concepts" className="cp-list" data-testid="concept-suggestions">
+        <ul id={listId} role="listbox" aria-label="Concepts and LoRAs" className="cp-list" data-testid="concept-suggestions">
           {matches.map((c, i) => (
             <Option key={c.id} c={c} id={optionId(i)} active={i === active} onPick={() => pick(c)} />
           ))}
+          {loraMatches.map((name, j) => {
+            const i = matches.length + j;
+            return (
+              <li
+                key={`lora:${name}`}
+                id={optionId(i)}
+                role="option"
+                aria-selected={i === active}
+                className={`cp-option${i === active ? ' is-active' : ''}`}
+                data-testid="lora-option"
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pick(name);
+                }}
+              >
+                <span className="cp-thumb cp-thumb-empty" aria-hidden="true">L</span>
+                <span className="cp-text">
+                  <span className="cp-name">{name}</span>
+                  <span className="cp-phrase">&lt;lora:{name}:1&gt;</span>
+                </span>
+              </li>
+            );
+          })}
         </ul>
       )}
       <span className="sr-only" role="status" aria-live="polite">
-        {open ? `${matches.length} concept${matches.length === 1 ? '' : 's'} suggested; arrow keys to choose, Enter to insert.` : ''}
+        {open ? `${total} suggestion${total === 1 ? '' : 's'} (concepts and LoRAs); arrow keys to choose, Enter to insert.` : ''}
       </span>
     </div>
   );
