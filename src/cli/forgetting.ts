@@ -1,5 +1,5 @@
 /**
- * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 16 --warmup-steps 24 --warmup-batch 8 --warmup-scope attn2|linears --f16 --json FILE]
+ * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 16 --warmup-steps 24 --warmup-batch 8 --warmup-scope attn2|linears --warmup-readout 16 --warmup-readout-every 12 --f16 --json FILE]
  * The forgetting experiment (src/cidm/forgetting/experiment.ts) on the tiny golden SDXL in Node:
  * CIDM, CIDM without consolidation and the Finetuning baseline learn the same synthetic concepts in
  * sequence on one shared warmed-up base (warmup.ts, trained once for all seeds); prints each method's
@@ -12,6 +12,7 @@ import { GpuContext, adapterLabel } from '../gpu';
 import { loadFolderSchedule, loadFolderTokenizers, loadModelFolder } from '../golden/training/model-folder';
 import { runForgettingExperiment, warmUpForgettingBase, type ForgettingMethod, type ForgettingOptions } from '../cidm/forgetting/experiment';
 import { reportLines, verdictOf } from './forgetting-report';
+import type { WarmupScope } from '../cidm/forgetting/warmup';
 
 Object.assign(globalThis, globals);
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -37,7 +38,8 @@ const methods = value('methods', '') ? (value('methods', '').split(',') as Forge
 const base: Omit<ForgettingOptions, 'seed'> = {
   concepts: num('concepts', 3)!, steps: num('steps', 16)!, evalDraws: num('draws'), photos: num('photos'), latent: num('latent'),
   lrLora: num('lr-lora'), lrTokens: num('lr-tokens'), amplitude: num('amplitude'), loraScale: num('lora-scale'), ...(methods ? { methods } : {}),
-  warmupSteps: num('warmup-steps'), warmupRank: num('warmup-rank'), warmupLr: num('warmup-lr'), warmupBatch: num('warmup-batch'), ...(value('warmup-scope', '') ? { warmupScope: value('warmup-scope', '') as 'attn2' | 'linears' } : {}),
+  warmupSteps: num('warmup-steps'), warmupRank: num('warmup-rank'), warmupLr: num('warmup-lr'), warmupBatch: num('warmup-batch'), warmupReadout: num('warmup-readout'), warmupReadoutEvery: num('warmup-readout-every'),
+  ...(value('warmup-scope', '') ? { warmupScope: value('warmup-scope', '') as WarmupScope } : {}),
 };
 
 const gpu = create([]) as unknown as GPU;

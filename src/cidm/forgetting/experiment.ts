@@ -63,6 +63,10 @@ export interface ForgettingOptions {
   warmupBatch?: number;
   warmupSeed?: number;
   warmupScope?: WarmupScope;
+  /** Batches for the warm-up's closed-form conv_out refit (readout-fit.ts; 0: none). */
+  warmupReadout?: number;
+  /** Interim conv_out refits every this many warm-up steps (warmup.ts). */
+  warmupReadoutEvery?: number;
   methods?: readonly ForgettingMethod[];
   onLog?: (line: string) => void;
 }
@@ -79,7 +83,7 @@ export function forgettingSettings(o: ForgettingOptions) {
     concepts: o.concepts, steps: o.steps, seed: o.seed ?? 7, photos: o.photos ?? 2, evalDraws: o.evalDraws ?? 4, latent: o.latent ?? 8,
     lrLora: o.lrLora ?? 2e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 2, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.2,
     rank: 4, gammaCidm: 0.1, methods: [...(o.methods ?? FORGETTING_METHODS)],
-    warmup: { steps: o.warmupSteps ?? 24, rank: o.warmupRank ?? 16, lr: o.warmupLr ?? 1e-2, batch: o.warmupBatch ?? 8, seed: o.warmupSeed ?? 1, scope: o.warmupScope ?? 'attn2', caption: WARMUP_CAPTION },
+    warmup: { steps: o.warmupSteps ?? 24, rank: o.warmupRank ?? 16, lr: o.warmupLr ?? 1e-2, batch: o.warmupBatch ?? 8, seed: o.warmupSeed ?? 1, scope: o.warmupScope ?? 'attn2', readoutBatches: o.warmupReadout ?? 0, readoutEvery: o.warmupReadoutEvery ?? 0, caption: WARMUP_CAPTION },
   };
 }
 type Settings = ReturnType<typeof forgettingSettings>;

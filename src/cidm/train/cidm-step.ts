@@ -60,6 +60,8 @@ export interface CidmStepOptions {
   lossScale?: number;
   /** LoRA scale α in y = Wx + α·U·D·x (CIDM trains with α = 1, spec §1.3). */
   loraAlpha?: number;
+  /** Reads UNet convolutions' inputs, keyed by the conv's weight tensor (the forgetting warm-up's readout fit). */
+  taps?: ReadonlyMap<Tensor, (x: Tensor) => Promise<void>>;
 }
 
 /** The activation-dtype copy a forward reads of an f32 master tensor (the master itself in f32). */
@@ -127,7 +129,7 @@ export async function cidmForward(ctx: GpuContext, m: CidmModel, p: CidmParams, 
     }
   }
 
-  const unetBe = new TrainBackend(tape, m.unet.weights, m.dtype, { lora, checkpointing: o.checkpointing, label: 'unet' });
+  const unetBe = new TrainBackend(tape, m.unet.weights, m.dtype, { lora, ...(o.taps ? { taps: o.taps } : {}), checkpointing: o.checkpointing, label: 'unet' });
   let states = hidden[0]!;
   for (const h of hidden.slice(1)) {
     const cat = await unetBe.concatLast(states, h);

@@ -46,6 +46,8 @@ export interface TrainBackendOptions {
   checkpointing?: boolean;
   /** LoRA on frozen weights, keyed by the weight tensor. */
   lora?: ReadonlyMap<Tensor, TrainableLora>;
+  /** Reads a convolution's input as the forward passes it, keyed by the conv's weight tensor (the forgetting warm-up's readout fit). */
+  taps?: ReadonlyMap<Tensor, (x: Tensor) => Promise<void>>;
   /** Learned token rows, keyed by their compute tensor. */
   rows?: ReadonlyMap<Tensor, TrainableRows>;
   label?: string;
@@ -97,6 +99,7 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
   }
 
   async conv2d(x: Var, w: Var, b: Var | null, o: { stride: 1 | 2; padding: 0 | 1; residual?: Var }): Promise<Var> {
+    await this.o.taps?.get(w.t)?.(x.t);
     const y = await conv2d(this.ctx, x.t, w.t, { stride: o.stride, padding: o.padding, bias: b?.t ?? null, residual: o.residual?.t ?? null });
     const [H, W] = [x.shape[2]!, x.shape[3]!];
     return this.out(y, [x, o.residual ?? null], [], async (dY) => [
