@@ -14,6 +14,7 @@ import { installPngDrop } from './ui/png-drop';
 import { loadGallery } from './ui/gallery/gallery-state';
 import { onEngineDeviceLost } from './ui/engine-service';
 import { useGenerate } from './ui/generate/generate-store';
+import { watchAdapterDefaults } from './ui/jobs/adapter-defaults';
 import './ui/app.css';
 
 installBridge();
@@ -21,7 +22,11 @@ initPwa();
 void probeGpu();
 void refreshModels();
 void loadGallery();
-void restoreDraft().then(persistDraft);
+// the adapter's defaults (a CPU adapter starts small) apply over the restored draft, never under it
+void restoreDraft().then(() => {
+  persistDraft();
+  watchAdapterDefaults();
+});
 installPngDrop();
 onEngineDeviceLost((e) =>
   useGenerate.setState({ notice: `${e.message} The model is loaded again on the next Generate; the gallery is untouched.` }),

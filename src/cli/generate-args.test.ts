@@ -45,7 +45,7 @@ describe('parseGenerateArgs', () => {
 
   it('accepts each studio sampler name and lists them for another', () => {
     for (const s of ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras']) expect(parseGenerateArgs(withValue('--sampler', s)).scheduler).toBe(s);
-    expect(refusal(withValue('--sampler', 'heun'))).toBe('--sampler "heun" is not one of euler, euler_ancestral, ddim, dpmpp_2m, dpmpp_2m_karras.');
+    expect(refusal(withValue('--sampler', 'heun'))).toBe('--sampler "heun" is not one of euler, euler_ancestral, ddim, dpmpp_2m, dpmpp_2m_karras, pndm.');
   });
 
   it('names every missing flag at once', () => {

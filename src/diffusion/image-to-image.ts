@@ -68,7 +68,8 @@ export async function prepareEdit(
   if (!parts.encodeImages) throw new InpaintModelError('This model was loaded without its VAE encoder, so it cannot start from an image.');
   const channels = parts.unetArch.inChannels;
   checkUnetChannels(channels, true);
-  const start = strengthStartIndex(scheduler.timesteps.length, init.strength);
+  // get_timesteps counts num_inference_steps (PNDM's schedule is one longer) and indexes the schedule with it
+  const start = strengthStartIndex(scheduler.inferenceSteps ?? scheduler.timesteps.length, init.strength);
   const image = rgba8ToImage(init.rgba, width, height);
   const pixelMask = init.mask ? binarizeMask(init.mask) : null;
   const latentMask = init.mask ? maskToLatent(init.mask, width, height, width / w) : null;

@@ -21,7 +21,9 @@
  *    - Euler, Euler a (scheduling_euler_discrete.py l. 525–548): x0 + σ_i·ε (variance exploding);
  *    - DPM-Solver++ (scheduling_dpmsolver_multistep.py l. 885–918, _sigma_to_alpha_sigma_t l. 354):
  *      α·x0 + σ_t·ε with α = 1/√(σ_i² + 1), σ_t = σ_i·α;
- *    - DDIM (scheduling_ddim.py l. 476–494): √ᾱ_t·x0 + √(1 − ᾱ_t)·ε.
+ *    - DDIM (scheduling_ddim.py l. 476–494) and PNDM (scheduling_pndm.py add_noise, the same formula):
+ *      √ᾱ_t·x0 + √(1 − ᾱ_t)·ε. PNDM's schedule has steps + 1 entries (PLMS repeats one timestep); the
+ *      pipelines index it at t_start all the same (scheduler.order is 1).
  *    Strength 0 (or int(steps·strength) = 0) leaves no step: the latents are the image's own, and the
  *    output is its VAE round trip (diffusers raises there instead).
  * 3. The inpaint blend after every step, 4-channel UNets only (inpaint l. 1729–1742):
@@ -41,6 +43,7 @@
  */
 import type { Scheduler } from './schedulers/common';
 import { DDIMScheduler } from './schedulers/ddim';
+import { PndmScheduler } from './schedulers/pndm';
 import { DPMSolverMultistepScheduler } from './schedulers/dpmpp-2m';
 
 /** Bad edit settings (strength, mask, sizes), named so that callers can tell them from GPU failures. */
@@ -64,7 +67,7 @@ export function strengthStartIndex(steps: number, strength: number): number {
 
 /** add_noise of the scheduler at schedule index i (see 2. above). */
 export function addNoiseCoefficients(s: Scheduler, i: number): NoiseCoefficients {
-  if (s instanceof DDIMScheduler) {
+  if (s instanceof DDIMScheduler || s instanceof PndmScheduler) {
     const a = s.alphasCumprod[s.timesteps[i]!]!;
     return { signal: Math.sqrt(a), noise: Math.sqrt(1 - a) };
   }

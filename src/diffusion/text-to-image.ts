@@ -238,6 +238,11 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
           encoderHiddenStates: ehs,
           textEmbeds: pooled,
           timeIds,
+          // a cancel stops between UNet blocks, not only between steps (forward.ts)
+          signal,
+        }).catch((e: unknown) => {
+          ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
+          throw e;
         });
         noisePred = await ctx.read(out);
         ctx.release(out, sample);

@@ -22,7 +22,7 @@ describe('editInput', () => {
     expect(code({ outpaint: [8, 0, 0, 0] })).toBe('bad-init-image');
   });
 
-  it('refuses a huge image (a decompression bomb), a wrong byte count, a bad strength or outpaint, and regions', () => {
+  it('refuses a huge image (a decompression bomb), a wrong byte count, a bad strength or outpaint; takes regions', () => {
     const huge = { width: 80_000, height: 80_000, rgba: new Uint8ClampedArray(4) };
     expect(80_000 * 80_000).toBeGreaterThan(MAX_INIT_PIXELS);
     expect(code({ initImage: huge })).toBe('init-too-large');
@@ -31,7 +31,8 @@ describe('editInput', () => {
     expect(code({ initImage: img(16, 16), outpaint: [4, 0, 8, -1] })).toBe('bad-outpaint');
     expect(code({ initImage: img(16, 16), outpaint: [8, 0, 4, 0] })).toBe('bad-outpaint'); // 4 px left for the image
     expect(code({ initImage: img(16, 16), mask: { width: 16, height: 16, data: new Float32Array(256).fill(2) } })).toBe('bad-mask');
-    expect(code({ initImage: img(16, 16), regions: [{ prompt: 'a', negativePrompt: '', mask: new Float32Array(256) }] })).toBe('init-with-regions');
+    // regions on an init image are taken (the loop's edit rules apply to the regional path too)
+    expect(editInput({ ...base, initImage: img(16, 16), regions: [{ prompt: 'a', negativePrompt: '', mask: new Float32Array(256) }] })).not.toBeNull();
   });
 
   it('fits the image to the run size; default strength 0.75; no mask: no paste-back', () => {

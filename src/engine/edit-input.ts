@@ -11,7 +11,7 @@ import { fitImage, fitMask, outpaintCanvas, type Outpaint } from '../diffusion/e
 import type { InitImage } from '../diffusion/image-to-image';
 import type { GenerateParams } from './protocol';
 
-export type EditInputErrorCode = 'init-too-large' | 'bad-init-image' | 'bad-mask' | 'bad-strength' | 'bad-outpaint' | 'init-with-regions';
+export type EditInputErrorCode = 'init-too-large' | 'bad-init-image' | 'bad-mask' | 'bad-strength' | 'bad-outpaint';
 
 export class EditInputError extends Error {
   override readonly name = 'EditInputError';
@@ -61,7 +61,9 @@ export function editInput(p: GenerateParams): EditInput | null {
     if (p.mask || p.outpaint) throw new EditInputError('bad-init-image', 'A mask or outpainting needs an init image to edit.');
     return null;
   }
-  if (p.regions?.length) throw new EditInputError('init-with-regions', 'An init image cannot be combined with painted regions yet: clear the regions, or run the scene without the init image.');
+  // Regions on an init image (issue 14 point 5): the regional predictor only replaces the noise
+  // estimate of each step; the start index, the noised start latent and the inpaint blend are the loop's
+  // own (text-to-image.ts), so they apply to a regional run unchanged (edit-regions.gpu.test.ts checks it).
   const img = p.initImage;
   checkImage('init image', img.width, img.height, img.rgba.length, 4, 'bad-init-image');
   const strength = p.strength ?? DEFAULT_STRENGTH;

@@ -32,6 +32,7 @@ import { classifierFreeGuidance, usesGuidance } from '../diffusion/sdxl-conditio
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../diffusion/text-to-image';
 import { layerContexts, type LayerContexts } from '../cidm/ewa/encode';
 import { EwaLibrary } from '../cidm/ewa/ewa';
+import { scaleTaskWeights } from '../cidm/ewa/task-scales';
 import type { Concept } from '../cidm/concepts/concept';
 import type { SdxlTrainingParts } from './sdxl-model';
 import { modelConcepts } from './concept-prompt';
@@ -52,6 +53,8 @@ export interface EwaRunOptions {
   lowMemory?: boolean;
   /** 'fold' (default): W_eff once per prompt; 'adapters': the unfolded LoRAs applied every step. */
   mode?: 'fold' | 'adapters';
+  /** A style strength per concept in task order (cidm/ewa/task-scales.ts); absent: all 1. */
+  taskScales?: readonly number[];
 }
 
 /** One UNet forward of a step: its batch, text states and pooled embeds. */
@@ -89,14 +92,14 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
         let states: Tensor;
         let pooled: Tensor | null;
         if ((o.mode ?? 'fold') === 'fold') {
-          const prep = await library.prepare(o.prompt, o.form ? { form: o.form } : {});
+          const prep = await library.prepare(o.prompt, { ...(o.form ? { form: o.form } : {}), ...(o.taskScales ? { taskScales: o.taskScales } : {}) });
           releaseWeights = prep.release;
           unet = new GpuUNetBackend(ctx, prep.folded.weights, parts.dtype, 'unet (EWA folded)');
           ({ states, pooled } = prep.prompt);
         } else {
           const p = await library.encodePrompt(o.prompt);
           owned.push(p.states, ...(p.pooled ? [p.pooled] : []));
-          const adapters = await library.adapters(await library.weights(p.states, o.form ?? library.options.form));
+          const adapters = await library.adapters(scaleTaskWeights(await library.weights(p.states, o.form ?? library.options.form), o.taskScales));
           releaseWeights = adapters.release;
           unet = new GpuUNetBackend(ctx, library.model.unet.weights, parts.dtype, 'unet (EWA adapters)', adapters.lora);
           ({ states, pooled } = p);

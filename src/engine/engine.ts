@@ -28,6 +28,7 @@ import { LoraViewCache, type OpenLoraFile } from './engine-lora';
 import { loraRun } from './lora-run';
 import type { SdxlTrainingParts } from './sdxl-model';
 import { editInput } from './edit-input';
+import { taskScalesFor } from '../cidm/ewa/task-scales';
 import { pasteOutside } from '../diffusion/img2img';
 
 export interface CallOptions {
@@ -242,7 +243,9 @@ export class InThreadEngine implements StudioEngine {
     }
     if (!inPrompt.length) return { factory: undefined, concepts: [] };
     const { h, w } = latentSize(params.height, params.width);
-    return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, guidanceRescale: params.guidanceRescale, lowMemory: low, latent: [h, w] }), concepts: inPrompt };
+    // a style strength per named concept scales its EWA weight (task-scales.ts); refused by name when out of range
+    const taskScales = params.conceptStrength ? taskScalesFor(library!.table.concepts, params.conceptStrength) : undefined;
+    return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, guidanceRescale: params.guidanceRescale, lowMemory: low, latent: [h, w], ...(taskScales ? { taskScales } : {}) }), concepts: inPrompt };
   }
 
   unload(): Promise<null> {

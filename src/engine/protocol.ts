@@ -38,8 +38,14 @@ export interface GenerateParams extends Omit<TextToImageParams, 'negativePrompt'
    */
   ewaForm?: 'code' | 'paper';
   /**
+   * Style strength (issue 14 point 4): a factor on the EWA weight of a library concept the prompt names,
+   * by concept name (cidm/ewa/task-scales.ts; 1 = as EWA weighs it, 0 = the concept's LoRA left out).
+   * Applies to the prompt's EWA fold, not to region prompts.
+   */
+  conceptStrength?: Record<string, number>;
+  /**
    * Image to image (issue 14): the image to start from, any size: cropped and resized to the run's
-   * width × height (less the outpainted border). Refused together with regions.
+   * width × height (less the outpainted border). Painted regions apply to it as to a text-to-image run.
    */
   initImage?: RgbaImage;
   /** 0 (the init image's VAE round trip) … 1 (the init image ignored but outside the mask); default 0.75. */

@@ -1,5 +1,6 @@
 /**
- * Loads an SDXL model (tokenizers, both text encoders, UNet, VAE decoder, scheduler config) from a
+ * Loads an SDXL or SD-1.5-family model (tokenizers, its text encoders, UNet, VAE decoder, scheduler
+ * config; the family from its configs, src/diffusion/pipeline-family.ts) from a
  * ModelFiles into GPU tensors and assembles the parts the sampling loop needs: a diffusers folder or a
  * single-file checkpoint, through one SdxlSource (sdxl-source.ts, single-file-source.ts). Every
  * component's tensors are checked (names, shapes) before its upload starts, so a wrong or damaged model
@@ -11,6 +12,8 @@ import { SINGLE_FILE_CHECKPOINT, type ModelFiles } from '../model/model-files';
 import type { ClipTokenizer } from '../model/tokenizer/clip-bpe';
 import { destroyTextEncoder, type LoadedTextEncoder } from '../model/text-encoder/load';
 import { encodeSdxlPrompt, tokenizeSdxlPrompts } from '../model/text-encoder/sdxl-prompt';
+import { encodeSd15Prompt, tokenizeSd15Prompts } from '../model/text-encoder/sd15-prompt';
+import type { PipelineFamily } from '../diffusion/pipeline-family';
 import { encodeSdxlChunked, sdxlPromptChunks, tokenizeSdxlChunked } from '../model/text-encoder/long-prompt';
 import type { UNetConfigJson } from '../model/unet/arch';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
@@ -25,6 +28,8 @@ import { openDiffusersSource, type SdxlSource } from './sdxl-source';
 import { openSingleFileSource } from './single-file-source';
 
 export interface LoadedSdxlModel {
+  /** Which pipeline the configs make (pipeline-family.ts). */
+  family: PipelineFamily;
   parts: SdxlPipelineParts;
   /** The UNet's config.json (the size check plans a step from it). */
   unetConfig: UNetConfigJson;
@@ -56,11 +61,16 @@ export interface LoadSdxlOptions {
 
 /**
  * A prompt through the given encoders: the loaded ones, or copies whose weights carry plain LoRAs
- * (engine-lora.ts), so both encode exactly alike.
+ * (engine-lora.ts), so both encode exactly alike. Two encoders: SDXL's conditioning; one: the SD-1.5
+ * family's (its last_hidden_state, sd15-prompt.ts; no chunked mode: promptChunks is absent for it).
  */
 export async function encodeSdxlPromptWith(
   ctx: GpuContext, [tok1, tok2]: readonly ClipTokenizer[], [te1, te2]: readonly LoadedTextEncoder[], prompt: string, enc?: PromptEncoding,
 ): Promise<PromptEmbedding> {
+  if (!te2) {
+    if (enc?.mode === 'chunked') throw new RangeError('an SD-1.5-family model encodes prompts in truncate mode only');
+    return encodeSd15Prompt(ctx, te1!, tokenizeSd15Prompts(tok1!, [prompt]));
+  }
   if (enc?.mode === 'chunked') {
     const ids = tokenizeSdxlChunked(tok1!, tok2!, prompt, { emphasis: enc.emphasis ?? false, minChunks: enc.chunks ?? 1 });
     return encodeSdxlChunked(ctx, te1!, te2!, ids);
@@ -77,26 +87,25 @@ export async function openSdxlSource(files: ModelFiles): Promise<SdxlSource> {
 
 export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadSdxlOptions): Promise<LoadedSdxlModel> {
   const src = await openSdxlSource(files);
-  const [tok1, tok2] = src.tokenizers;
+  const tokenizers = src.tokenizers;
+  const [tok1, tok2] = tokenizers;
   const { schedulerConfig, unetConfig, vaeConfig } = src;
 
   const vaeDtype: DType = vaeConfig.forceUpcast ? 'f32' : o.dtype;
-  let te1: LoadedTextEncoder | null = null;
-  let te2: LoadedTextEncoder | null = null;
+  let encoders: LoadedTextEncoder[] = [];
   let unet: LoadedUNet | null = null;
   let vae: LoadedVae | null = null;
   const destroy = () => {
-    if (te1) destroyTextEncoder(ctx, te1);
-    if (te2) destroyTextEncoder(ctx, te2);
+    for (const te of encoders) destroyTextEncoder(ctx, te);
     if (unet) destroyUNet(ctx, unet);
     if (vae) destroyVae(ctx, vae);
-    te1 = te2 = unet = vae = null;
+    encoders = [];
+    unet = vae = null;
   };
   const progress = (component: string) => (done: number, total: number) => o.onProgress?.(component, done, total);
   try {
     const common = { dtype: o.dtype, signal: o.signal };
-    te1 = await src.loadTextEncoder(ctx, 'text_encoder', { ...common, onProgress: progress('text_encoder') });
-    te2 = await src.loadTextEncoder(ctx, 'text_encoder_2', { ...common, onProgress: progress('text_encoder_2') });
+    for (const slot of src.textEncoderSlots) encoders.push(await src.loadTextEncoder(ctx, slot, { ...common, onProgress: progress(slot) }));
     unet = await src.loadUNet(ctx, { ...common, onProgress: progress('unet') });
     // diffusers upcasts an SDXL VAE (force_upcast) to f32: its decoder activations overflow f16's 65504
     vae = await src.loadVae(ctx, { dtype: vaeDtype, signal: o.signal, parts: ['decoder'], onProgress: progress('vae') });
@@ -104,7 +113,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     destroy();
     throw err;
   }
-  const loaded = { te1: te1!, te2: te2!, unet: unet!, vae: vae! };
+  const loaded = { encoders: [...encoders], unet: unet!, vae: vae! };
   const parts: SdxlPipelineParts = {
     ctx,
     dtype: o.dtype,
@@ -114,8 +123,8 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     forceZerosForEmptyPrompt: src.forceZerosForEmptyPrompt,
     vaeScalingFactor: vaeConfig.scalingFactor,
     vaeDtype,
-    encodePrompt: (prompt, enc) => encodeSdxlPromptWith(ctx, [tok1, tok2], [loaded.te1, loaded.te2], prompt, enc),
-    promptChunks: (prompt, enc) => sdxlPromptChunks(tok1, tok2, prompt, { emphasis: enc.emphasis ?? false }),
+    encodePrompt: (prompt, enc) => encodeSdxlPromptWith(ctx, tokenizers, loaded.encoders, prompt, enc),
+    ...(src.family === 'sdxl' ? { promptChunks: (prompt: string, enc: PromptEncoding) => sdxlPromptChunks(tok1!, tok2!, prompt, { emphasis: enc.emphasis ?? false }) } : {}),
     // low memory: tiles with at most 32 MiB per binding (more, smaller tiles; a quarter of the default budget)
     decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20 } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
@@ -130,13 +139,13 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
       }
     },
   };
-  const gpuBytes = loaded.te1.bytes + loaded.te2.bytes + loaded.unet.bytes + loaded.vae.bytes;
+  const gpuBytes = loaded.encoders.reduce((a, te) => a + te.bytes, 0) + loaded.unet.bytes + loaded.vae.bytes;
   const training: SdxlTrainingParts = {
-    tokenizers: [tok1, tok2],
-    model: { unet: loaded.unet, encoders: [loaded.te1, loaded.te2], dtype: o.dtype },
+    tokenizers,
+    model: { unet: loaded.unet, encoders: loaded.encoders, dtype: o.dtype },
     schedule: schedulerConfig,
     loadVaeEncoder: (signal, onProgress) =>
       src.loadVae(ctx, { dtype: vaeDtype, signal, parts: ['encoder'], ...(onProgress ? { onProgress } : {}) }),
   };
-  return { parts, unetConfig, gpuBytes, training, destroy };
+  return { family: src.family, parts, unetConfig, gpuBytes, training, destroy };
 }

@@ -1,7 +1,7 @@
 /**
- * Where an SDXL model's parts come from, before anything is uploaded: its tokenizers, configs and a
- * loader per weight component. Two layouts give the same SdxlSource, so loadSdxlModel (sdxl-model.ts)
- * assembles the pipeline one way for both:
+ * Where a model's parts come from (an SDXL or SD-1.5-family pipeline, src/diffusion/pipeline-family.ts),
+ * before anything is uploaded: its tokenizers, configs and a loader per weight component. Two layouts
+ * give the same SdxlSource, so loadSdxlModel (sdxl-model.ts) assembles the pipeline one way for both:
  *  - a diffusers folder (model_index.json, <component>/config.json, <component>/*.safetensors; the fp16
  *    variant `*.fp16.safetensors`, what the hub serves for SDXL, is preferred when present);
  *  - a single-file checkpoint (single-file-source.ts).
@@ -10,7 +10,8 @@
  */
 import type { SchedulerConfig } from '../diffusion/schedulers';
 import type { GpuContext } from '../gpu/context';
-import { parseVaeConfig, type VaeConfig } from '../model/config';
+import { forceZerosForEmptyPrompt, pipelineFamilyOf, type PipelineFamily } from '../diffusion/pipeline-family';
+import { parseUNetConfig, parseVaeConfig, type VaeConfig } from '../model/config';
 import { ModelFileError } from '../model/errors';
 import { firstExisting, readJson, type ModelFiles } from '../model/model-files';
 import { SafetensorsFile } from '../model/safetensors/reader';
@@ -25,11 +26,15 @@ import { loadVae, type LoadedVae, type LoadVaeOptions } from '../model/vae/load'
 export type TextEncoderSlot = 'text_encoder' | 'text_encoder_2';
 
 export interface SdxlSource {
+  /** From the configs (pipeline-family.ts): which encoders, conditioning and negative rule apply. */
+  readonly family: PipelineFamily;
   readonly forceZerosForEmptyPrompt: boolean;
-  /** In text-encoder order (tokenizer, tokenizer_2). */
-  readonly tokenizers: readonly [ClipTokenizer, ClipTokenizer];
+  /** In text-encoder order (tokenizer, tokenizer_2); one per entry of textEncoderSlots. */
+  readonly tokenizers: readonly ClipTokenizer[];
+  /** The text encoders the family has: both for SDXL, text_encoder alone for SD-1.5. */
+  readonly textEncoderSlots: readonly TextEncoderSlot[];
   readonly schedulerConfig: SchedulerConfig;
-  readonly textEncoderConfigs: Readonly<Record<TextEncoderSlot, TextEncoderConfig>>;
+  readonly textEncoderConfigs: Readonly<Partial<Record<TextEncoderSlot, TextEncoderConfig>>>;
   readonly unetConfig: UNetConfigJson;
   readonly vaeConfig: VaeConfig;
   loadTextEncoder(ctx: GpuContext, slot: TextEncoderSlot, o: LoadTextEncoderOptions): Promise<LoadedTextEncoder>;
@@ -60,34 +65,57 @@ export async function withWeights<T>(files: ModelFiles, path: string, fn: (f: Sa
 interface ModelIndex {
   _class_name?: string;
   force_zeros_for_empty_prompt?: boolean;
+  /** [library, class], or [null, null] where a pipeline leaves the component out. */
+  text_encoder_2?: unknown;
+}
+
+/** Text encoders a model_index.json lists (text_encoder_2 present and not [null, null]). */
+function textEncoderCount(index: ModelIndex): number {
+  const te2 = index.text_encoder_2;
+  return 1 + (Array.isArray(te2) && te2.some((v) => v !== null) ? 1 : 0);
 }
 
 const weightsPath = (dir: string, base: string) => [`${dir}/${base}.fp16.safetensors`, `${dir}/${base}.safetensors`];
 
+/** The config of a text encoder the model has; a slot its family lacks is a programming error, named. */
+export function slotConfig(label: string, configs: Readonly<Partial<Record<TextEncoderSlot, TextEncoderConfig>>>, slot: TextEncoderSlot): TextEncoderConfig {
+  const c = configs[slot];
+  if (!c) throw new ModelFileError('missing-file', `${label}/${slot}`, 'this model has no such text encoder');
+  return c;
+}
+
 export async function openDiffusersSource(files: ModelFiles): Promise<SdxlSource> {
   const index = await readJson<ModelIndex>(files, 'model_index.json');
-  if (index._class_name && !/StableDiffusionXL/.test(index._class_name)) {
-    throw new ModelFileError('wrong-model', `${files.label}/model_index.json`, `this is a ${index._class_name}, not an SDXL text-to-image pipeline`);
-  }
-  const tokConfig = (dir: string) => async (f: ModelFiles) => ClipTokenizer.configFromJson(await f.text(`${dir}/tokenizer_config.json`));
-  const tokenizers = await Promise.all([tokenizerFrom(files, 'tokenizer', tokConfig('tokenizer')), tokenizerFrom(files, 'tokenizer_2', tokConfig('tokenizer_2'))]);
-  const schedulerConfig = await readJson<SchedulerConfig>(files, 'scheduler/scheduler_config.json');
-  const textEncoderConfigs = {
-    text_encoder: parseTextEncoderConfig(await readJson(files, 'text_encoder/config.json'), { file: `${files.label}/text_encoder/config.json` }),
-    text_encoder_2: parseTextEncoderConfig(await readJson(files, 'text_encoder_2/config.json'), { file: `${files.label}/text_encoder_2/config.json`, withProjection: true }),
-  };
   const unetConfig = await readJson<UNetConfigJson>(files, 'unet/config.json');
+  const family = pipelineFamilyOf({
+    file: `${files.label}/model_index.json`,
+    additionEmbedType: parseUNetConfig(unetConfig, `${files.label}/unet/config.json`).additionEmbedType,
+    textEncoders: textEncoderCount(index),
+    ...(index._class_name ? { className: index._class_name } : {}),
+  });
+  const textEncoderSlots: TextEncoderSlot[] = family === 'sdxl' ? ['text_encoder', 'text_encoder_2'] : ['text_encoder'];
+  const tokDir = (slot: TextEncoderSlot) => (slot === 'text_encoder' ? 'tokenizer' : 'tokenizer_2');
+  const tokConfig = (dir: string) => async (f: ModelFiles) => ClipTokenizer.configFromJson(await f.text(`${dir}/tokenizer_config.json`));
+  const tokenizers = await Promise.all(textEncoderSlots.map((slot) => tokenizerFrom(files, tokDir(slot), tokConfig(tokDir(slot)))));
+  const schedulerConfig = await readJson<SchedulerConfig>(files, 'scheduler/scheduler_config.json');
+  const textEncoderConfigs: Partial<Record<TextEncoderSlot, TextEncoderConfig>> = {};
+  for (const slot of textEncoderSlots) {
+    // SDXL's second encoder is CLIPTextModelWithProjection (its text_embeds are the pooled conditioning)
+    textEncoderConfigs[slot] = parseTextEncoderConfig(await readJson(files, `${slot}/config.json`), { file: `${files.label}/${slot}/config.json`, withProjection: slot === 'text_encoder_2' });
+  }
   const vaeConfig = parseVaeConfig(await readJson(files, 'vae/config.json'), `${files.label}/vae/config.json`);
   const withFile = async <T>(dir: string, base: string, fn: (f: SafetensorsFile) => Promise<T>): Promise<T> =>
     withWeights(files, await firstExisting(files, weightsPath(dir, base)), fn);
   return {
-    forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt ?? true,
-    tokenizers: [tokenizers[0], tokenizers[1]],
+    family,
+    forceZerosForEmptyPrompt: forceZerosForEmptyPrompt(family, index.force_zeros_for_empty_prompt),
+    tokenizers,
+    textEncoderSlots,
     schedulerConfig,
     textEncoderConfigs,
     unetConfig,
     vaeConfig,
-    loadTextEncoder: (ctx, slot, o) => withFile(slot, 'model', (f) => loadTextEncoder(ctx, f, textEncoderConfigs[slot], o)),
+    loadTextEncoder: (ctx, slot, o) => withFile(slot, 'model', (f) => loadTextEncoder(ctx, f, slotConfig(files.label, textEncoderConfigs, slot), o)),
     loadUNet: (ctx, o) => withFile('unet', 'diffusion_pytorch_model', (f) => loadUNet(ctx, f, unetConfig, o)),
     loadVae: (ctx, o) => withFile('vae', 'diffusion_pytorch_model', (f) => loadVae(ctx, f, vaeConfig, o)),
   };

@@ -1,6 +1,7 @@
 /**
- * An SDXL single-file checkpoint (SGM layout, src/model/weights/single-file.ts) as an SdxlSource: one
- * .safetensors at SINGLE_FILE_CHECKPOINT holds the UNet, the VAE and both text encoders, in F32, F16 or
+ * A single-file checkpoint (SDXL's SGM layout or the SD-1.5 family's LDM layout,
+ * src/model/weights/single-file.ts) as an SdxlSource: one .safetensors at SINGLE_FILE_CHECKPOINT holds
+ * the UNet, the VAE and the text encoder(s) (both for SDXL, CLIP-L alone for SD-1.5), in F32, F16 or
  * BF16 (converted to the compute dtype while reading). Each component streams from the file tensor by
  * tensor through its weight mappings (renames, 1×1-conv reshapes, OpenCLIP's q/k/v split and
  * transposed projection), exactly as a diffusers folder's files would, so the same weights give the
@@ -10,7 +11,9 @@
  *  - configs: read off the tensor shapes (infer-config.ts), with the metadata hints of config-hints.ts;
  *  - scheduler: the DDPM schedule of the original yaml, which is stabilityai's scheduler_config.json
  *    (infer-config.ts SINGLE_FILE_SCHEDULER); a `v_pred` marker selects v-prediction;
- *  - tokenizer settings: SDXL's, fixed by the encoder slot (diffusers single_file_utils loads CLIP-L's
+ *  - the pipeline family: from the configs read off the tensors (pipeline-family.ts: the UNet's added
+ *    embedding and the text encoders present); SD-1.5's absent negative is the empty string encoded;
+ *  - tokenizer settings: CLIP-L's for SD-1.5 and SDXL's first slot, fixed by the encoder slot (diffusers single_file_utils loads CLIP-L's
  *    tokenizer as is and OpenCLIP-bigG's with pad_token "!"), so no tokenizer_config.json is needed;
  *  - the BPE vocabulary (tokenizer/ and tokenizer_2/ vocab.json + merges.txt): from the model's files.
  *    The studio's import stores those the person supplies beside the checkpoint (a folder with the file
@@ -19,10 +22,11 @@
  *    model works offline once imported. The vocabulary is not bundled with the app: it is 1.4 MB that
  *    every visitor's service worker would precache for the few who import single files.
  */
+import { forceZerosForEmptyPrompt, pipelineFamilyOf } from '../diffusion/pipeline-family';
 import { parseUNetConfig, parseVaeConfig } from '../model/config';
 import { ModelFileError } from '../model/errors';
 import { SINGLE_FILE_CHECKPOINT, type ModelFiles } from '../model/model-files';
-import { parseTextEncoderConfig } from '../model/text-encoder/config';
+import { parseTextEncoderConfig, type TextEncoderConfig } from '../model/text-encoder/config';
 import { loadTextEncoder } from '../model/text-encoder/load';
 import { mappedTensorSource } from '../model/text-encoder/source';
 import type { ClipTokenizerConfig } from '../model/tokenizer/clip-bpe';
@@ -30,7 +34,7 @@ import { loadUNet } from '../model/unet/load';
 import { loadVae } from '../model/vae/load';
 import { componentMappings, planSingleFile } from '../model/weights/single-file';
 import { sgmUNetNameMap } from '../model/weights/unet-sgm';
-import { tokenizerFrom, withWeights, type SdxlSource } from './sdxl-source';
+import { slotConfig, tokenizerFrom, withWeights, type SdxlSource, type TextEncoderSlot } from './sdxl-source';
 
 /** SDXL's tokenizer_config.json values (stabilityai/stable-diffusion-xl-base-1.0 tokenizer/, tokenizer_2/). */
 const SDXL_TOKENIZER_CONFIGS: readonly [ClipTokenizerConfig, ClipTokenizerConfig] = [
@@ -38,40 +42,43 @@ const SDXL_TOKENIZER_CONFIGS: readonly [ClipTokenizerConfig, ClipTokenizerConfig
   { padToken: '!', bosToken: '<|startoftext|>', eosToken: '<|endoftext|>', unkToken: '<|endoftext|>', maxLength: 77 },
 ];
 
-/** Components the pipeline needs from the file (a UNet-only or VAE-less file is refused by name). */
-const NEEDED = ['vae', 'text_encoder', 'text_encoder_2'] as const;
+/** Components the pipeline needs from the file, by family (a UNet-only or VAE-less file is refused by name). */
+const NEEDED = { sdxl: ['vae', 'text_encoder', 'text_encoder_2'], sd15: ['vae', 'text_encoder'] } as const;
 
 export async function openSingleFileSource(files: ModelFiles): Promise<SdxlSource> {
   const plan = await withWeights(files, SINGLE_FILE_CHECKPOINT, async (f) => planSingleFile(f));
   const label = `${files.label}/${SINGLE_FILE_CHECKPOINT}`;
-  if (plan.kind !== 'sdxl') {
-    throw new ModelFileError('wrong-model', label, "this is an SD-1.5 checkpoint; the studio's pipeline runs SDXL only (its text encoders, micro-conditioning and VAE)");
-  }
-  for (const c of NEEDED) {
-    if (!plan.components.includes(c)) throw new ModelFileError('missing-file', label, `the checkpoint has no ${c.replace(/_/g, ' ')}; use one that holds the UNet, the VAE and both text encoders`);
-  }
   const c = plan.configs;
   const unetConfig = c.unet;
+  const unet = parseUNetConfig(unetConfig, label);
+  const textEncoderSlots: TextEncoderSlot[] = plan.components.includes('text_encoder_2') ? ['text_encoder', 'text_encoder_2'] : ['text_encoder'];
+  const family = pipelineFamilyOf({ file: label, additionEmbedType: unet.additionEmbedType, textEncoders: textEncoderSlots.length });
+  for (const need of NEEDED[family]) {
+    if (!plan.components.includes(need)) {
+      throw new ModelFileError('missing-file', label, `the checkpoint has no ${need.replace(/_/g, ' ')}; use one that holds the UNet, the VAE and ${family === 'sdxl' ? 'both text encoders' : 'the text encoder'}`);
+    }
+  }
   const vaeConfig = parseVaeConfig(c.vae, `${label} (VAE config read off its tensors)`);
-  const textEncoderConfigs = {
+  const textEncoderConfigs: Partial<Record<TextEncoderSlot, TextEncoderConfig>> = {
     text_encoder: parseTextEncoderConfig(c.textEncoder, { file: `${label} (CLIP-L config read off its tensors)` }),
-    text_encoder_2: parseTextEncoderConfig(c.textEncoder2, { file: `${label} (OpenCLIP-bigG config read off its tensors)`, withProjection: true }),
   };
-  const tokenizers = await Promise.all([
-    tokenizerFrom(files, 'tokenizer', async () => SDXL_TOKENIZER_CONFIGS[0]),
-    tokenizerFrom(files, 'tokenizer_2', async () => SDXL_TOKENIZER_CONFIGS[1]),
-  ]);
-  const { toSource } = sgmUNetNameMap(parseUNetConfig(unetConfig, label));
+  if (family === 'sdxl') textEncoderConfigs.text_encoder_2 = parseTextEncoderConfig(c.textEncoder2, { file: `${label} (OpenCLIP-bigG config read off its tensors)`, withProjection: true });
+  const tokenizers = await Promise.all(
+    textEncoderSlots.map((slot, k) => tokenizerFrom(files, k === 0 ? 'tokenizer' : 'tokenizer_2', async () => SDXL_TOKENIZER_CONFIGS[k]!)),
+  );
+  const { toSource } = sgmUNetNameMap(unet);
   const inFile = (name: string) => toSource.get(name) ?? name;
   const withFile = <T>(fn: Parameters<typeof withWeights<T>>[2]) => withWeights(files, SINGLE_FILE_CHECKPOINT, fn);
   return {
-    forceZerosForEmptyPrompt: true, // SDXL base's model_index.json
-    tokenizers: [tokenizers[0], tokenizers[1]],
+    family,
+    forceZerosForEmptyPrompt: forceZerosForEmptyPrompt(family, undefined), // SDXL base's model_index.json: true
+    tokenizers,
+    textEncoderSlots,
     schedulerConfig: c.scheduler,
     textEncoderConfigs,
     unetConfig,
     vaeConfig,
-    loadTextEncoder: (ctx, slot, o) => withFile((f) => loadTextEncoder(ctx, mappedTensorSource(f, componentMappings(f, plan, slot)), textEncoderConfigs[slot], o)),
+    loadTextEncoder: (ctx, slot, o) => withFile((f) => loadTextEncoder(ctx, mappedTensorSource(f, componentMappings(f, plan, slot)), slotConfig(label, textEncoderConfigs, slot), o)),
     loadUNet: (ctx, o) => withFile((f) => loadUNet(ctx, f, unetConfig, { ...o, fileName: inFile })),
     loadVae: (ctx, o) => withFile((f) => loadVae(ctx, f, vaeConfig, { ...o, mappings: componentMappings(f, plan, 'vae') })),
   };

@@ -20,13 +20,16 @@ import type { GoldenCase } from './case-file';
 import type { GoldenEnv } from './env';
 import { measure, type CaseResult } from './result';
 
-const loaded = new WeakMap<GoldenEnv, Promise<LoadedSdxlModel>>();
+/** Per env, per model folder (a set may hold an SDXL and an SD-1.5-family model). */
+const loaded = new WeakMap<GoldenEnv, Map<string, Promise<LoadedSdxlModel>>>();
 
 function model(env: GoldenEnv, folder: string): Promise<LoadedSdxlModel> {
-  let m = loaded.get(env);
+  let byFolder = loaded.get(env);
+  if (!byFolder) loaded.set(env, (byFolder = new Map()));
+  let m = byFolder.get(folder);
   if (!m) {
     m = loadSdxlModel(env.ctx, new NodeModelFiles(join(env.dir, folder), folder), { dtype: env.dtype });
-    loaded.set(env, m);
+    byFolder.set(folder, m);
   }
   return m;
 }
@@ -86,9 +89,10 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase): Promise<CaseR
   if (!cd || !decoded) throw new Error('the pipeline did not report its conditioning or decode');
   r.push(exact(name('timesteps'), cd.timesteps, await c.f32('timesteps')));
   r.push(measure(name('init_noise_sigma'), [cd.initNoiseSigma], await c.f32('init_noise_sigma'), 1e-6));
-  r.push(exact(name('unet.time_ids'), cd.timeIds, await c.f32('unet.time_ids')));
+  // the SD-1.5 family's UNet has no added embedding: its cases carry no time ids or text_embeds
+  if (c.has('unet.time_ids')) r.push(exact(name('unet.time_ids'), cd.timeIds, await c.f32('unet.time_ids')));
   r.push(measure(name('unet.encoder_hidden_states'), cd.encoderHiddenStates, await c.f32('unet.encoder_hidden_states'), net));
-  r.push(measure(name('unet.text_embeds'), cd.textEmbeds, await c.f32('unet.text_embeds'), net));
+  if (c.has('unet.text_embeds')) r.push(measure(name('unet.text_embeds'), cd.textEmbeds, await c.f32('unet.text_embeds'), net));
 
   const per = async (tensor: string, pick: (s: StepRecord) => Float32Array) => {
     const all = await c.f32(tensor);

@@ -34,8 +34,8 @@ function handlerFor(name: string): Handler | string {
   if (name === 'text_encoders') return textEncodersCase;
   if (SCHEDULER_CASES.has(name)) return schedulerCase;
   if (name.startsWith('scheduler_')) return 'no handler for this scheduler variant';
-  if (name === 'pipeline_sdxl_euler' || name === 'pipeline_sdxl_dpmpp2m_zero_neg') return pipelineCase;
-  if (name.startsWith('pipeline_')) return 'no handler for this pipeline case';
+  // SDXL and SD-1.5-family pipelines alike: the model folder and its configs say which (pipeline-family.ts)
+  if (name.startsWith('pipeline_')) return pipelineCase;
   return 'no handler for this case';
 }
 

@@ -24,6 +24,7 @@ const KIND: Record<string, SchedulerKind> = {
   scheduler_ddim: 'ddim',
   scheduler_dpmpp_2m: 'dpmpp_2m',
   scheduler_dpmpp_2m_karras: 'dpmpp_2m_karras',
+  scheduler_pndm: 'pndm',
 };
 
 export const SCHEDULER_CASES: ReadonlySet<string> = new Set(Object.keys(KIND));

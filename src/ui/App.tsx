@@ -14,14 +14,15 @@ import { Nav } from './Nav';
 import { NoGpuPage } from './NoGpuPage';
 import { Notice } from './Notice';
 import { useStudio } from './store';
-import { useGenerate } from './generate/generate-store';
+import { anyFieldError, useFieldErrors } from './validation/field-errors';
 import { generateScene } from './scenes/generate-scene';
 
 function Section() {
   const section = useStudio((s) => s.section);
   const activeModelId = useStudio((s) => s.activeModelId);
   const modelName = useStudio((s) => s.models.find((m) => m.id === s.activeModelId)?.name ?? null);
-  const busy = useGenerate((s) => s.phase === 'loading' || s.phase === 'running');
+  // a scene's Generate queues behind a running job (the header lists them); a field out of range blocks it
+  const sceneInvalid = useFieldErrors((s) => anyFieldError('sc-', s.errors));
   switch (section) {
     case 'generate':
       return <GeneratePage modelId={activeModelId} modelName={modelName} />;
@@ -30,7 +31,7 @@ function Section() {
     case 'gallery':
       return <GalleryPage />;
     case 'scenes':
-      return <ScenesPage onGenerate={(input, scene) => void generateScene(activeModelId, modelName, input, scene.id)} generateDisabled={!activeModelId || busy} />;
+      return <ScenesPage onGenerate={(input, scene) => void generateScene(activeModelId, modelName, input, scene.id)} generateDisabled={!activeModelId || sceneInvalid} />;
     case 'models':
       return <ModelsPage />;
     case 'settings':

@@ -1,11 +1,13 @@
 /**
  * Catches render errors anywhere below it and shows a calm recovery card instead of a blank page.
- * The message is shown; the stack goes to the console only (it helps a developer, not a user).
+ * The message is shown in plain words (plain-error.ts: a built-in RangeError's text never reaches the
+ * screen); the error itself and the stack go to the console only (they help a developer, not a user).
  */
 import { Component, type ErrorInfo, type ReactNode } from 'react';
 import { serializeError, type SerializedError } from '../gpu';
 import { IconAlert, Logo } from './Icons';
 import { useStudio } from './store';
+import { plainError } from './plain-error';
 
 interface State {
   error: SerializedError | null;
@@ -43,7 +45,7 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
           </p>
           <div className="nogpu-reason">
             <div className="nogpu-reason-head"><span className="nogpu-reason-label">Error</span></div>
-            <p data-testid="crash-message">{error.message || error.name}</p>
+            <p data-testid="crash-message">{plainError(error).message}</p>
           </div>
           <div className="nogpu-actions">
             <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>Reload the studio</button>

@@ -2,6 +2,7 @@
 import { adapterTitle } from './format';
 import { IconOffline, Logo } from './Icons';
 import { useStudio } from './store';
+import { JobsChip } from './jobs/JobsChip';
 
 function GpuChip() {
   const status = useStudio((s) => s.gpuStatus);
@@ -41,6 +42,7 @@ export function Header() {
         <span className="brand-tag">Preview</span>
       </div>
       <div className="topbar-status">
+        <JobsChip />
         <OfflineChip />
         <GpuChip />
       </div>

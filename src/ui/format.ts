@@ -51,3 +51,19 @@ export function adapterTitle(s: { vendor: string; architecture: string; descript
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/**
+ * A duration for people, in minutes and seconds (issue 13: "times shown as minutes and seconds"):
+ * 45 -> "45 s", 200 -> "3 min 20 s", 180 -> "3 min", 3725 -> "1 h 2 min". Seconds round up below a
+ * minute (a run never shows "0 s" while work is left) and to the nearest second above.
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (Math.ceil(seconds) < 60) return `${Math.ceil(seconds)} s`;
+  const total = Math.max(60, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  return s > 0 ? `${m} min ${s} s` : `${m} min`;
+}

@@ -15,6 +15,7 @@
  * Sampling then runs the UNet on the folded weights with the layer-wise states as layerContexts
  * (encode.ts layerContexts); CFG's unconditional branch uses the same folded weights (spec §3.2).
  */
+import { scaleTaskWeights } from './task-scales';
 import type { GpuContext } from '../../gpu/context';
 import { toF16Array } from '../../gpu/f16';
 import type { Tensor } from '../../gpu/tensor';
@@ -132,12 +133,12 @@ export class EwaLibrary {
     return layerSimilarities(table, this.layers, this.concept.rows.length, states.shape[1]!).map((s) => ewaLayerWeights(s, this.table.spans, form));
   }
 
-  /** Encode, weigh and fold for one prompt. */
-  async prepare(prompt: string, o: EwaOptions = {}): Promise<EwaPrompt> {
+  /** Encode, weigh and fold for one prompt; taskScales: a style strength per concept in task order (task-scales.ts). */
+  async prepare(prompt: string, o: EwaOptions & { taskScales?: readonly number[] } = {}): Promise<EwaPrompt> {
     const p = await this.encodePrompt(prompt);
     const release = () => this.ctx.releaseLive(p.states, ...(p.pooled ? [p.pooled] : []));
     try {
-      const layerWeights = await this.weights(p.states, o.form ?? this.options.form);
+      const layerWeights = scaleTaskWeights(await this.weights(p.states, o.form ?? this.options.form), o.taskScales);
       const folded = await foldEwa(this.ctx, this.model.unet.weights, this.bank, layerWeights, { scale: o.loraScale ?? this.options.loraScale });
       return {
         layerWeights,

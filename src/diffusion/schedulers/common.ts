@@ -24,6 +24,8 @@ export interface SchedulerConfig {
   final_sigmas_type?: FinalSigmasType | (string & {});
   /** Rescale the betas to zero terminal SNR (zero-snr.ts); absent: false. */
   rescale_betas_zero_snr?: boolean;
+  /** PNDM only: true (SD-1.5's config) runs PLMS alone; the studio treats absent as true (pndm.ts). */
+  skip_prk_steps?: boolean;
 }
 
 export interface Scheduler {
@@ -31,6 +33,8 @@ export interface Scheduler {
   /** The sigma table (timesteps.length + 1 entries) for sigma-based schedulers; DDIM has none. */
   sigmas?: number[];
   initNoiseSigma: number;
+  /** num_inference_steps where it differs from timesteps.length (PNDM's PLMS schedule has one more entry). */
+  inferenceSteps?: number;
   scaleModelInput(x: Float32Array, i: number): Float32Array;
   step(modelOutput: Float32Array, i: number, x: Float32Array, noise?: Float32Array): Float32Array;
 }

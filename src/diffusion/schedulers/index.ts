@@ -4,12 +4,13 @@ import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpmpp-2m';
 import { EulerAncestralScheduler } from './euler-ancestral';
 import { EulerDiscreteScheduler } from './euler';
+import { PndmScheduler } from './pndm';
 
 export type { Scheduler, SchedulerConfig } from './common';
-export { DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralScheduler, EulerDiscreteScheduler };
+export { DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralScheduler, EulerDiscreteScheduler, PndmScheduler };
 
-export type SchedulerKind = 'euler' | 'euler_ancestral' | 'ddim' | 'dpmpp_2m' | 'dpmpp_2m_karras';
-export const SCHEDULER_KINDS: readonly SchedulerKind[] = ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras'];
+export type SchedulerKind = 'euler' | 'euler_ancestral' | 'ddim' | 'dpmpp_2m' | 'dpmpp_2m_karras' | 'pndm';
+export const SCHEDULER_KINDS: readonly SchedulerKind[] = ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras', 'pndm'];
 
 /** A fresh scheduler (multistep ones keep history: make one per generation). */
 export function createScheduler(kind: SchedulerKind, config: SchedulerConfig, steps: number): Scheduler {
@@ -25,5 +26,7 @@ export function createScheduler(kind: SchedulerKind, config: SchedulerConfig, st
       return new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: false }, steps);
     case 'dpmpp_2m_karras':
       return new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: true }, steps);
+    case 'pndm':
+      return new PndmScheduler(config, steps);
   }
 }

@@ -45,7 +45,9 @@ function maxRel(a: Float32Array, b: Float32Array): number {
 describe('prediction_type', () => {
   const n = 24;
   const steps = 12;
-  for (const kind of SCHEDULER_KINDS) {
+  // PNDM is left out: diffusers' PLMS combines the raw model outputs of past steps before converting a
+  // v-prediction to ε (so it follows ε's trajectory only at first order), and refuses 'sample' (pndm.test.ts)
+  for (const kind of SCHEDULER_KINDS.filter((k) => k !== 'pndm')) {
     for (const type of ['v_prediction', 'sample'] as PredictionType[]) {
       it(`${kind}: '${type}' follows the epsilon trajectory when given the same x0`, () => {
         const ref = createScheduler(kind, { ...SDXL, prediction_type: 'epsilon' }, steps);

@@ -65,4 +65,9 @@ export interface UNetBackend<T extends TensorRef> {
    * The training backend runs it without keeping its activations and recomputes it in the backward.
    */
   checkpoint?(name: string, inputs: readonly T[], run: (inputs: readonly T[]) => Promise<T>): Promise<T>;
+  /**
+   * Optional: submit the work recorded so far and resolve once the device has run it (no readback).
+   * The forward calls it between blocks when it may be cancelled (UNetInputs.signal).
+   */
+  settle?(): Promise<void>;
 }

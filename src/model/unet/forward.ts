@@ -26,6 +26,13 @@ export interface UNetInputs<T> {
    * instead of encoderHiddenStates.
    */
   layerContexts?: readonly T[];
+  /**
+   * Cancellation between blocks (issue 13: Cancel stops within one UNet block, not one step). Checked
+   * after every resnet/transformer/resample block; with it, the backend's `settle` submits each block's
+   * recorded work on its own and waits for the GPU to run it (onSubmittedWorkDone, no readback), so an
+   * abort leaves at most the running block's work on the queue instead of the whole forward.
+   */
+  signal?: AbortSignal;
 }
 
 /** Hands out the K/V input of each attn2 in traversal order (the plain context, or layer-wise ones). */
@@ -90,16 +97,27 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   const res = (r: ResnetArch, x: T, consume: boolean) => block(be, r.prefix, [x, embAct], ([xi, e]) => resnet(be, arch, r, xi!, e!, consume));
   let h = await be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
   const skips: T[] = [h];
+  // a cancel gives the pool back every live activation (skips, h, the embedding), then throws
+  const between = async () => {
+    if (!inp.signal) return;
+    await be.settle?.();
+    if (!inp.signal.aborted) return;
+    be.release(...new Set([...skips, h, embAct]));
+    regional?.release();
+    inp.signal.throwIfAborted();
+  };
   for (const down of arch.down) {
     for (const [j, r] of down.resnets.entries()) {
       h = await res(r, h, false);
       const a = down.attentions[j];
       if (a) h = await transformer(be, arch, a, h, contexts, regional);
       skips.push(h);
+      await between();
     }
     if (down.downsample) {
       h = await be.conv2d(h, w(`${down.downsample.prefix}.weight`), w(`${down.downsample.prefix}.bias`), { stride: 2, padding: 1 });
       skips.push(h);
+      await between();
     }
   }
 
@@ -107,6 +125,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   h = await res(arch.mid.resnets[0], h, false);
   if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, contexts, regional);
   h = await res(arch.mid.resnets[1], h, true);
+  await between();
 
   // 4. up path: concat the matching skip before each resnet; upsample to the next skip's exact size
   //    (equals 2× for even sizes; diffusers passes upsample_size when a side is not divisible).
@@ -118,6 +137,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
       h = await res(r, cat, true);
       const a = upBlock.attentions[j];
       if (a) h = await transformer(be, arch, a, h, contexts, regional);
+      await between();
     }
     if (upBlock.upsample) {
       const next = skips[skips.length - 1]!;
@@ -125,6 +145,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
       be.release(h);
       h = await be.conv2d(up, w(`${upBlock.upsample.prefix}.weight`), w(`${upBlock.upsample.prefix}.bias`), { stride: 1, padding: 1 });
       be.release(up);
+      await between();
     }
   }
   be.release(embAct);

@@ -104,4 +104,11 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   release(...tensors: Tensor[]): void {
     this.ctx.release(...tensors);
   }
+  /**
+   * One block's dispatches as one submission, awaited without a readback: WebGPU cannot cancel work
+   * already submitted, so a cancelled run stops after the block on the queue (forward.ts, signal).
+   */
+  settle(): Promise<void> {
+    return this.ctx.flush();
+  }
 }

@@ -44,7 +44,7 @@ export function loadF32Safetensors(path: string): Tensors {
 const json = (path: string) => JSON.parse(readFileSync(join(TINY_FOLDER, path), 'utf8')) as Record<string, unknown>;
 
 /** diffusers VAE -> LDM name and stored shape (convert_ldm_vae_checkpoint in reverse). */
-function vaeToLdm(name: string, shape: number[], levels: number): [string, number[]] {
+export function vaeToLdm(name: string, shape: number[], levels: number): [string, number[]] {
   const attn = /^(encoder|decoder)\.mid_block\.attentions\.0\.(group_norm|to_q|to_k|to_v|to_out\.0)\.(weight|bias)$/.exec(name);
   if (attn) {
     const short = { group_norm: 'norm', to_q: 'q', to_k: 'k', to_v: 'v', 'to_out.0': 'proj_out' }[attn[2]!];

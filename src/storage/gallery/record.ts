@@ -3,7 +3,8 @@
  * to the current shape (one step per version), so data written by an older studio keeps working.
  *   v1: { v:1, id, createdAt, prompt, negative, seed, steps, cfg, sampler, width, height, model, png }
  *       (flat fields, as the first gallery stored them)
- *   v2: { v:2, id, createdAt, params: ImageParameters, modelId, dtype, timings?, png, regions?, concepts? }
+ *   v2: { v:2, id, createdAt, params: ImageParameters, modelId, dtype, timings?, png, regions?, concepts?, edit? }
+ *       (edit: added by issue 14 as an optional field; older v2 records simply have none)
  */
 import type { ImageParameters } from '../png/parameters';
 import type { SchedulerKind } from '../../diffusion/schedulers';
@@ -32,6 +33,20 @@ export interface GalleryRecord {
   concepts?: string[];
   /** The scene the regions came from (src/storage/scenes), when generated from one. */
   sceneId?: string;
+  /** An edit's input (issue 14 point 7), stored in the same put as the image: absent for text to image. */
+  edit?: GalleryEdit;
+}
+
+/** What an edited image started from: enough for "Reuse" to run it again. */
+export interface GalleryEdit {
+  /** The init image as it was given (before fitting), a PNG. */
+  init: Blob;
+  /** The inpaint mask at the init image's size, a grey PNG (255 = repaint); absent: none. */
+  mask?: Blob;
+  strength: number;
+  maskBlur?: number;
+  keepOutside?: boolean;
+  outpaint?: [number, number, number, number];
 }
 
 export interface GalleryRecordV1 {

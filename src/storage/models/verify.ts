@@ -10,6 +10,10 @@
  *    embedding is bigG's projection, 1280 + 6 × 256 time ids = 2816 add-embedding inputs).
  * Every refusal is a ModelFileError naming the file (and tensor or field).
  */
+import { pipelineFamilyOf } from '../../diffusion/pipeline-family';
+import type { SchedulerConfig } from '../../diffusion/schedulers';
+import { betas } from '../../diffusion/schedulers/common';
+import { predictionTypeOf } from '../../diffusion/schedulers/prediction';
 import { parseUNetConfig, parseVaeConfig, type UNetConfig } from '../../model/config';
 import { ModelFileError } from '../../model/errors';
 import { SafetensorsFile } from '../../model/safetensors/reader';
@@ -150,36 +154,60 @@ export async function verifyDiffusers(open: OpenFile, paths: readonly string[]):
   for (const p of ['tokenizer/vocab.json', 'tokenizer/merges.txt', 'scheduler/scheduler_config.json']) {
     if (!has.has(p)) throw new ModelFileError('missing-file', p, 'the pipeline needs this file and it is missing');
   }
+  checkScheduler(await readJson(open, 'scheduler/scheduler_config.json'), 'scheduler/scheduler_config.json');
   return { kind, components, needs: [] };
+}
+
+/**
+ * The noise schedule the samplers are built from (schedulers/common.ts): a beta schedule they compute
+ * and a prediction type they convert (prediction.ts). Refused at import, not at the first generation.
+ */
+function checkScheduler(json: Json, file: string): void {
+  const c = json as unknown as SchedulerConfig;
+  const fail = (field: string, why: string): never => {
+    throw new ModelFileError('bad-config', file, why, field);
+  };
+  if (!Number.isSafeInteger(c.num_train_timesteps) || c.num_train_timesteps < 2) fail('num_train_timesteps', `expected an integer ≥ 2, found ${JSON.stringify(c.num_train_timesteps)}`);
+  if (json.trained_betas != null) fail('trained_betas', 'a schedule given as a list of betas is not supported (only linear and scaled_linear)');
+  try {
+    betas(c);
+    predictionTypeOf(c);
+  } catch (err) {
+    const e = err as Error & { field?: string };
+    fail(e.field ?? 'beta_schedule', `the studio cannot sample with this schedule: ${e.message}`);
+  }
 }
 
 /**
  * What the model still needs after import: the tokenizers' vocab/merges that were not supplied beside
  * the checkpoint (the configs and the scheduler come from the file itself: src/engine/single-file-source.ts).
  */
-function singleFileNeeds(paths: ReadonlySet<string>): ModelNeed[] {
+function singleFileNeeds(paths: ReadonlySet<string>, tokenizers: readonly string[]): ModelNeed[] {
   const from = 'a verified diffusers import of an SDXL model on this device (for example stabilityai/stable-diffusion-xl-base-1.0), or the tokenizer folders imported beside the checkpoint';
   return Object.entries(SINGLE_FILE_TOKENIZER_FILES)
-    .filter(([, files]) => files.some((f) => !paths.has(f)))
+    .filter(([component, files]) => tokenizers.includes(component) && files.some((f) => !paths.has(f)))
     .map(([component, files]) => ({ component, files, from }));
 }
 
 /**
  * Checks a single-file checkpoint (SGM/LDM names): its configs read off the tensors, every UNet, VAE and
- * text-encoder tensor they imply, and that the studio can run it (SDXL with the VAE and both text
- * encoders); `paths` are all the files stored with it (tokenizer files supplied beside it).
+ * text-encoder tensor they imply, and that the studio can run it (the pipeline family its configs make,
+ * pipeline-family.ts: SDXL with the VAE and both text encoders, or the SD-1.5 family with the VAE and
+ * CLIP-L); `paths` are all the files stored with it (tokenizer files supplied beside it).
  */
 export async function verifySingleFile(open: OpenFile, path: string, label = path, paths: readonly string[] = [path]): Promise<Verified> {
   const file = await openSafetensors(open, path, label);
   const plan = planSingleFile(file);
-  if (plan.kind !== 'sdxl') {
-    throw new ModelFileError('wrong-model', label, "this is an SD-1.5 checkpoint; the studio's pipeline runs SDXL only, so it cannot generate with it");
-  }
-  const missing = ['vae', 'text_encoder', 'text_encoder_2'].filter((c) => !plan.components.includes(c as Component));
+  const unet = parseUNetConfig(plan.configs.unet, `${label} (UNet config read off its tensors)`);
+  const encoders = plan.kind === 'sdxl' ? ['text_encoder', 'text_encoder_2'] : ['text_encoder'];
+  const missing = ['vae', ...encoders].filter((c) => !plan.components.includes(c as Component));
   if (missing.length > 0) {
-    throw new ModelFileError('missing-tensor', label, `the checkpoint has no ${missing.map((c) => c.replace(/_/g, ' ')).join(', ')}; the studio needs a checkpoint that holds the UNet, the VAE and both text encoders`);
+    const all = plan.kind === 'sdxl' ? 'both text encoders' : 'its CLIP text encoder';
+    throw new ModelFileError('missing-tensor', label, `the checkpoint has no ${missing.map((c) => c.replace(/_/g, ' ')).join(', ')}; the studio needs a checkpoint that holds the UNet, the VAE and ${all}`);
   }
+  const kind = pipelineFamilyOf({ file: label, additionEmbedType: unet.additionEmbedType, textEncoders: encoders.length });
+  const slots = kind === 'sdxl' ? ['tokenizer', 'tokenizer_2'] : ['tokenizer'];
   const has = new Set(paths);
-  const tokenizers = Object.entries(SINGLE_FILE_TOKENIZER_FILES).filter(([, files]) => files.every((f) => has.has(f))).map(([c]) => c);
-  return { kind: plan.kind, components: [...plan.components, ...tokenizers], needs: singleFileNeeds(has) };
+  const tokenizers = Object.entries(SINGLE_FILE_TOKENIZER_FILES).filter(([c, files]) => slots.includes(c) && files.every((f) => has.has(f))).map(([c]) => c);
+  return { kind, components: [...plan.components, ...tokenizers], needs: singleFileNeeds(has, slots) };
 }

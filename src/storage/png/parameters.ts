@@ -54,6 +54,8 @@ const SAMPLER_NAMES: Record<SchedulerKind, string> = {
   ddim: 'DDIM',
   dpmpp_2m: 'DPM++ 2M',
   dpmpp_2m_karras: 'DPM++ 2M Karras',
+  // A1111's name for diffusers' PNDM with skip_prk_steps (its "PLMS" sampler)
+  pndm: 'PLMS',
 };
 
 const CFG_RESCALE = 'CFG Rescale';

@@ -1,10 +1,13 @@
 /** The Gallery section: every image made on this device, with its parameters; reuse, download, delete. */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useStudio } from '../store';
 import { useGenerate } from '../generate/generate-store';
 import { downloadName, loadGallery, removeImage, useGallery, type GalleryItem } from './gallery-state';
 import type { ImageParameters } from '../../storage/png/parameters';
 import { samplingDraftFrom } from '../generate/sampling-draft';
+import { restoreEdit, sendToEdit } from './gallery-edit';
+import { clearEdit } from '../generate/edit-store';
+import type { GalleryRecord } from '../../storage/gallery/record';
 import './gallery.css';
 
 const SAMPLER: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', ddim: 'DDIM', dpmpp_2m: 'DPM++ 2M', dpmpp_2m_karras: 'DPM++ 2M Karras' };
@@ -28,6 +31,45 @@ export function reuseParameters(p: ImageParameters): void {
   useStudio.getState().setSection('generate');
 }
 
+/** "Reuse": the parameters and, for an edit, its init image, mask, strength and outpainting (else text to image). */
+function reuseRecord(r: GalleryRecord): void {
+  reuseParameters(r.params);
+  if (r.edit) void restoreEdit(r).catch((err: unknown) => useGallery.setState({ error: `The edit's init image could not be read: ${(err as Error).message}` }));
+  else clearEdit();
+}
+
+/** The init image and mask an edited image started from (object URLs for as long as it is shown). */
+function EditInputs({ record }: { record: GalleryRecord }) {
+  const [urls, setUrls] = useState<{ init: string; mask: string | null } | null>(null);
+  useEffect(() => {
+    const e = record.edit;
+    if (!e) return setUrls(null);
+    const u = { init: URL.createObjectURL(e.init), mask: e.mask ? URL.createObjectURL(e.mask) : null };
+    setUrls(u);
+    return () => {
+      URL.revokeObjectURL(u.init);
+      if (u.mask) URL.revokeObjectURL(u.mask);
+    };
+  }, [record]);
+  const e = record.edit;
+  if (!e || !urls) return null;
+  return (
+    <div className="gal-edit" data-testid="gal-edit">
+      <figure>
+        <img src={urls.init} alt="Init image" data-testid="gal-edit-init" />
+        <figcaption className="small muted">Init image · strength {e.strength}</figcaption>
+      </figure>
+      {urls.mask && (
+        <figure>
+          <img src={urls.mask} alt="Inpaint mask" data-testid="gal-edit-mask" />
+          <figcaption className="small muted">Mask{e.keepOutside ? ' · outside kept' : ''}</figcaption>
+        </figure>
+      )}
+      {e.outpaint && <p className="small muted">Outpainted {e.outpaint.join(', ')} px (left, top, right, bottom)</p>}
+    </div>
+  );
+}
+
 function Detail({ item }: { item: GalleryItem }) {
   const r = item.record;
   const p = r.params;
@@ -37,6 +79,8 @@ function Detail({ item }: { item: GalleryItem }) {
     ['Steps', String(p.steps)],
     ['CFG', String(p.guidanceScale)],
     ['Sampler', SAMPLER[p.scheduler] ?? p.scheduler],
+    ...(p.denoisingStrength !== undefined ? ([['Denoising strength', String(p.denoisingStrength)]] as [string, string][]) : []),
+    ...(p.maskBlur !== undefined ? ([['Mask blur', String(p.maskBlur)]] as [string, string][]) : []),
     ['Model', p.model ?? r.modelId],
     ['Precision', r.dtype],
     ['Made', new Date(r.createdAt).toLocaleString()],
@@ -55,9 +99,19 @@ function Detail({ item }: { item: GalleryItem }) {
             </div>
           ))}
         </dl>
+        <EditInputs record={r} />
         <div className="gal-actions">
-          <button type="button" className="btn btn-primary" data-testid="gal-reuse" onClick={() => reuseParameters(p)}>
+          <button type="button" className="btn btn-primary" data-testid="gal-reuse" onClick={() => reuseRecord(r)}>
             Reuse parameters
+          </button>
+          <button
+            type="button"
+            className="btn"
+            data-testid="gal-send-edit"
+            title="Start an image to image, inpaint or outpaint from this image"
+            onClick={() => void sendToEdit(r).then(() => useStudio.getState().setSection('generate'), (err: unknown) => useGallery.setState({ error: `The image could not be read: ${(err as Error).message}` }))}
+          >
+            Send to edit
           </button>
           <a className="btn" href={item.url} download={downloadName(r)} data-testid="gal-download">
             Download PNG

@@ -9,6 +9,7 @@ import { deleteImage, listImages, putImage } from '../../storage/gallery/gallery
 import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
 import { encodeResultPng } from '../../storage/png/result-png';
 import { modelShortHash } from '../../storage/loras/model-hash';
+import { galleryEditOf } from './gallery-edit';
 
 export interface GalleryItem {
   record: GalleryRecord;
@@ -52,6 +53,8 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
   // A1111's "Model hash" (computed once per model, then cached; storage/loras/model-hash.ts); none if it cannot be read
   const modelHash = await modelShortHash(r.modelId).catch(() => null);
   const { png, params } = await encodeResultPng(r, modelName, modelHash);
+  // an edit keeps its init image and mask in the same record (one put: both or neither)
+  const edit = await galleryEditOf(r.params);
   const record: GalleryRecord = {
     v: 2,
     id: newImageId(),
@@ -65,6 +68,7 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
       ? { regions: r.params.regions.map((g) => ({ name: g.name ?? '', prompt: g.prompt, negativePrompt: g.negativePrompt, color: g.color ?? '' })) }
       : {}),
     ...(sceneId ? { sceneId } : {}),
+    ...(edit ? { edit } : {}),
   };
   try {
     await putImage(record);

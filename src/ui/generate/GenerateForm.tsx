@@ -3,13 +3,18 @@
  * seed with lock/randomize, precision. Every field edits the draft in the store.
  */
 import type { SchedulerKind } from '../../diffusion/schedulers';
-import { MAX_SEED } from '../../diffusion/rng';
 import { useGenerate, type GenerateDraft } from './generate-store';
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { LoraPicker } from '../loras/LoraPicker';
-import { MIN_SIDE, presetOf, SDXL_BUCKETS, snapSide } from './sizes';
+import { presetOf, SDXL_BUCKETS } from './sizes';
+import { CheckedNumber } from '../validation/CheckedNumber';
+import { generateRules } from '../validation/fields';
+import { anyFieldError, useFieldErrors } from '../validation/field-errors';
+import { useStudio } from '../store';
+import { RunEstimate } from '../jobs/RunEstimate';
 import { PromptLength, TokenCount } from './PromptLength';
 import { AdvancedSampling } from './AdvancedSampling';
+import { EditPanel } from './EditPanel';
 
 const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'dpmpp_2m_karras', label: 'DPM++ 2M Karras' },
@@ -17,37 +22,20 @@ const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'euler', label: 'Euler' },
   { id: 'euler_ancestral', label: 'Euler a' },
   { id: 'ddim', label: 'DDIM' },
+  { id: 'pndm', label: 'PNDM (PLMS)' },
 ];
 
-function NumberField(p: { id: keyof GenerateDraft; label: string; min: number; max: number; step?: number; value: number; onChange(v: number): void; disabled?: boolean }) {
-  return (
-    <label className="field field-num">
-      <span className="field-label">{p.label}</span>
-      <input
-        type="number"
-        name={p.id}
-        data-testid={`gen-${p.id}`}
-        min={p.min}
-        max={p.max}
-        step={p.step ?? 1}
-        value={p.value}
-        disabled={p.disabled}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          if (Number.isFinite(v)) p.onChange(v);
-        }}
-      />
-    </label>
-  );
-}
-
-export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; onGenerate(): void; modelName: string | null }) {
+export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { busy: boolean; onGenerate(): void; modelName: string | null; latentFactor: number }) {
   const draft = useGenerate((s) => s.draft);
   const set = useGenerate((s) => s.setDraft);
   const preset = presetOf(draft.width, draft.height);
+  const modelId = useStudio((s) => s.activeModelId);
+  // sizes must be multiples of the model's own latent factor (its VAE config), checked as typed
+  const rules = generateRules(latentFactor);
+  const invalid = useFieldErrors((s) => anyFieldError('gen-', s.errors));
   return (
     <form
-      // the browser's own constraint validation would silently block Generate; sizes are snapped instead
+      // the browser's own constraint validation would silently block Generate; each field explains instead
       noValidate
       className="card gen-form"
       aria-label="Generate"
@@ -68,6 +56,8 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
         <textarea name="negativePrompt" data-testid="gen-negative" rows={2} value={draft.negativePrompt} placeholder="blurry, low quality" onChange={(e) => set({ negativePrompt: e.target.value })} />
         <TokenCount text={draft.negativePrompt} testId="gen-negative-tokens" />
       </label>
+      {/* image to image, inpaint, outpaint (issue 14) */}
+      <EditPanel factor={latentFactor} />
       <div className="field">
         <span className="field-label">Size</span>
         <div className="gen-sizes" role="group" aria-label="Size presets">
@@ -78,19 +68,14 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
           ))}
         </div>
         <div className="field-row">
-          <NumberField id="width" label="Width" min={MIN_SIDE} max={2048} step={8} value={draft.width} onChange={(v) => set({ width: v })} />
-          <NumberField id="height" label="Height" min={MIN_SIDE} max={2048} step={8} value={draft.height} onChange={(v) => set({ height: v })} />
+          <CheckedNumber id="gen-width" name="width" label="Width" rule={rules.width} value={draft.width} onChange={(v) => set({ width: v })} />
+          <CheckedNumber id="gen-height" name="height" label="Height" rule={rules.height} value={draft.height} onChange={(v) => set({ height: v })} />
         </div>
-        {(snapSide(draft.width) !== draft.width || snapSide(draft.height) !== draft.height) && (
-          <p className="small muted" data-testid="gen-size-note">
-            Sizes are multiples of 8 between 16 and 2048; this will run at {snapSide(draft.width)}×{snapSide(draft.height)}.
-          </p>
-        )}
       </div>
       <div className="field-row">
-        <NumberField id="steps" label="Steps" min={1} max={150} value={draft.steps} onChange={(v) => set({ steps: Math.round(v) })} />
-        <NumberField id="guidanceScale" label="CFG" min={1} max={30} step={0.5} value={draft.guidanceScale} onChange={(v) => set({ guidanceScale: v })} />
-        <NumberField id="batchCount" label="Images" min={1} max={16} value={draft.batchCount} onChange={(v) => set({ batchCount: Math.max(1, Math.min(16, Math.round(v))) })} />
+        <CheckedNumber id="gen-steps" name="steps" label="Steps" rule={rules.steps} value={draft.steps} onChange={(v) => set({ steps: v })} />
+        <CheckedNumber id="gen-guidanceScale" name="guidanceScale" label="CFG" rule={rules.guidanceScale} step={0.5} value={draft.guidanceScale} onChange={(v) => set({ guidanceScale: v })} />
+        <CheckedNumber id="gen-batchCount" name="batchCount" label="Images" rule={rules.batchCount} value={draft.batchCount} onChange={(v) => set({ batchCount: v })} />
       </div>
       <label className="field">
         <span className="field-label">Sampler</span>
@@ -105,7 +90,7 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
       <div className="field">
         <span className="field-label">Seed</span>
         <div className="field-row">
-          <input type="number" name="seed" data-testid="gen-seed" min={0} max={MAX_SEED} value={draft.seed} onChange={(e) => set({ seed: Math.max(0, Math.min(MAX_SEED, Math.floor(Number(e.target.value) || 0))), seedLocked: true })} />
+          <CheckedNumber id="gen-seed" name="seed" label="Seed value" labelClassName="sr-only" className="field field-num field-grow" rule={rules.seed} value={draft.seed} onChange={(v) => set({ seed: v, seedLocked: true })} />
           <label className="check">
             <input type="checkbox" data-testid="gen-seed-lock" checked={draft.seedLocked} onChange={(e) => set({ seedLocked: e.target.checked })} />
             Lock
@@ -122,9 +107,16 @@ export function GenerateForm({ busy, onGenerate, modelName }: { busy: boolean; o
           <option value="f32">f32 (exact, twice the memory)</option>
         </select>
       </label>
-      <button type="submit" className="btn btn-primary gen-go" data-testid="gen-go" disabled={busy || !modelName} title="Generate (Ctrl+Enter)">
-        {busy ? 'Generating…' : 'Generate'}
+      <RunEstimate modelId={modelId} factor={latentFactor} />
+      {/* while a run is going, Generate adds to the queue (the header lists the jobs) */}
+      <button type="submit" className="btn btn-primary gen-go" data-testid="gen-go" disabled={!modelName || invalid} title="Generate (Ctrl+Enter)">
+        {busy ? 'Add to queue' : 'Generate'}
       </button>
+      {invalid && (
+        <p className="small warn-text" data-testid="gen-invalid">
+          Fix the fields marked above to generate.
+        </p>
+      )}
       <p className="small muted" data-testid="gen-model">
         {modelName ? `Model: ${modelName}` : 'No model yet: import one on the Models page.'}
       </p>

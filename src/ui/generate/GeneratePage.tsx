@@ -5,6 +5,10 @@ import { addResult } from '../gallery/gallery-state';
 import { useGenerate } from './generate-store';
 import { GenerateForm } from './GenerateForm';
 import { PreviewPane } from './PreviewPane';
+import { useEdit } from './edit-store';
+import { editParams } from './edit-params';
+import { useLatentFactor } from './latent-factor';
+import { snapSide } from './sizes';
 import './generate.css';
 
 export interface GeneratePageProps {
@@ -14,7 +18,16 @@ export interface GeneratePageProps {
 
 export function GeneratePage({ modelId, modelName }: GeneratePageProps) {
   // every finished image goes into the gallery (IndexedDB) with its parameters
-  const generate = (id: string | null) => runGenerate(id, { onResult: (r) => addResult(r, modelName ?? r.modelId).then(() => undefined) });
+  // the init image, mask and outpainting of the edit panel (none: text to image), at the draft's size
+  const edit = () => {
+    const { width, height } = useGenerate.getState().draft;
+    const e = useEdit.getState();
+    // style strengths that differ from 1 (a concept's EWA weight; LoRAs carry theirs in the prompt)
+    const strengths = Object.entries(e.conceptStrength).filter(([, v]) => v !== 1);
+    return { ...editParams(e, snapSide(width), snapSide(height)), ...(strengths.length ? { conceptStrength: Object.fromEntries(strengths) } : {}) };
+  };
+  const generate = (id: string | null) => runGenerate(id, { onResult: (r) => addResult(r, modelName ?? r.modelId).then(() => undefined) }, edit());
+  const latentFactor = useLatentFactor(modelId);
   const phase = useGenerate((s) => s.phase);
   const busy = phase === 'loading' || phase === 'running';
   useEffect(() => {
@@ -31,10 +44,10 @@ export function GeneratePage({ modelId, modelName }: GeneratePageProps) {
     <div className="page gen-page">
       <header className="page-head">
         <h1>Generate</h1>
-        <p className="lede">Text to image with SDXL on this device's GPU.</p>
+        <p className="lede">Text to image, or edit a photo (image to image, inpaint, outpaint), with SDXL on this device's GPU.</p>
       </header>
       <div className="gen-layout">
-        <GenerateForm busy={busy} modelName={modelName} onGenerate={() => void generate(modelId)} />
+        <GenerateForm busy={busy} modelName={modelName} latentFactor={latentFactor} onGenerate={() => void generate(modelId)} />
         <PreviewPane />
       </div>
     </div>

@@ -9,6 +9,10 @@ import { cancelGeneration } from './generate-controller';
 import { etaSeconds, useGenerate } from './generate-store';
 import { RgbaCanvas } from './RgbaCanvas';
 import { TruncationNotice } from './TruncationNotice';
+import { formatDuration } from '../format';
+import { plainError } from '../plain-error';
+import { useJobs } from '../jobs/jobs-store';
+import { current } from '../jobs/job-queue';
 
 const STATUS_TEXT: Record<string, string> = {
   device: 'Starting the GPU…',
@@ -45,9 +49,22 @@ function TrainingWait() {
   );
 }
 
+/** A failure in plain words (plain-error.ts); the studio's own error name stays as a small reference. */
+function ErrorText({ error }: { error: Parameters<typeof plainError>[0] }) {
+  const p = plainError(error);
+  return (
+    <p>
+      <strong>{p.title}</strong>: {p.message}
+      {p.reference && <span className="small muted"> ({p.reference})</span>}
+    </p>
+  );
+}
+
 export function PreviewPane() {
   const { phase, progress, step, steps, samplingStartedAt, preview, result, error, draft, batchIndex, batchTotal } = useGenerate();
   const busy = phase === 'loading' || phase === 'running';
+  // Cancel answers at once; the run stops within one UNet block and the phase turns 'cancelled'
+  const cancelling = useJobs((j) => current(j.jobs)?.state === 'cancelling');
   const now = useNow(busy);
   const eta = etaSeconds(step, steps, samplingStartedAt, now);
   const fraction = progress?.status === 'load' ? progress.done / Math.max(1, progress.total) : steps > 0 ? step / steps : 0;
@@ -70,25 +87,26 @@ export function PreviewPane() {
         </div>
         <div className="gen-progress-row">
           <span data-testid="gen-status">
-            {busy ? status : phase === 'done' && result ? `Done in ${(result.timings.totalMs / 1000).toFixed(1)} s (seed ${result.params.seed})` : phase === 'cancelled' ? 'Cancelled.' : ''}
+            {busy ? (cancelling ? 'Cancelling…' : status) : phase === 'done' && result ? `Done in ${formatDuration(result.timings.totalMs / 1000)} (seed ${result.params.seed})` : phase === 'cancelled' ? 'Cancelled.' : ''}
           </span>
           {busy && steps > 0 && progress?.status === 'step' && (
             <span className="num" data-testid="gen-steps">
               {batchTotal > 1 ? `image ${batchIndex}/${batchTotal} · ` : ''}
               {step}/{steps}
-              {eta !== null ? ` · ${Math.ceil(eta)} s left` : ''}
+              {eta !== null ? ` · ${formatDuration(eta)} left` : ''}
             </span>
           )}
-          <button type="button" className="btn" onClick={cancelGeneration} disabled={!busy} data-testid="gen-cancel" title="Cancel (Esc)">
-            Cancel
+          <button type="button" className="btn" onClick={cancelGeneration} disabled={!busy || cancelling} data-testid="gen-cancel" title="Cancel (Esc)">
+            {cancelling ? 'Cancelling…' : 'Cancel'}
           </button>
         </div>
         <TruncationNotice />
+        {!busy && result?.editNotices?.map((n) => (
+          <p key={n} className="small muted" data-testid="gen-edit-notice">{n}</p>
+        ))}
         {phase === 'error' && error && (
           <div className="callout callout-bad" role="alert" data-testid="gen-error">
-            <p>
-              <strong>{error.name}</strong>: {error.message}
-            </p>
+            <ErrorText error={error} />
           </div>
         )}
       </div>

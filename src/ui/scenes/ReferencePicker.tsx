@@ -1,7 +1,8 @@
-/** Pick a gallery image to paint over (shown under the masks; it is not sent to the generation). */
+/** Pick a gallery image to paint over (shown under the masks; sent to the generation only as an init image, when asked). */
 import { useEffect, useState } from 'react';
 import { listImages } from '../../storage/gallery/gallery-store';
 import { resizeCurrentScene, setSceneFields, useScenes } from './scene-store';
+import { SceneInitToggle } from './SceneInitToggle';
 
 interface Thumb {
   id: string;
@@ -72,6 +73,7 @@ export function ReferencePicker() {
           )}
         </div>
       )}
+      {refId && <SceneInitToggle />}
     </section>
   );
 }

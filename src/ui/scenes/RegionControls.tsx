@@ -5,6 +5,8 @@
  * regions (Eq. 5, default 0.1). Stored in the Generate draft, so they persist with it.
  */
 import { useGenerate } from '../generate/generate-store';
+import { CheckedNumber } from '../validation/CheckedNumber';
+import { SCENE_RULES } from '../validation/fields';
 
 export function RegionControls() {
   const s = useGenerate((st) => st.draft.regionGuidance);
@@ -12,17 +14,28 @@ export function RegionControls() {
   const set = useGenerate((st) => st.setDraft);
   return (
     <div className="sc-region-controls" role="group" aria-label="Region blending">
-      <label className="sc-field" title="The scene's guidance scale: how strongly the picture and each region follow their prompts (Eq. 4; 1 = no guidance)">
-        <span className="sc-field-label">Scene guidance s</span>
-        <input type="number" min={1} max={30} step={0.5} value={s} data-testid="sc-region-guidance" onChange={(e) => Number.isFinite(Number(e.target.value)) && set({ regionGuidance: Number(e.target.value) })} />
-      </label>
-      <label className="sc-field" title="Share of the whole-picture estimate inside the regions (Eq. 5): 0 = regions only, 1 = no regional effect">
-        <span className="sc-field-label">Global share α</span>
-        <input type="number" min={0} max={1} step={0.05} value={alpha} data-testid="sc-region-alpha" onChange={(e) => {
-          const v = Number(e.target.value);
-          if (Number.isFinite(v)) set({ regionAlpha: Math.min(1, Math.max(0, v)) });
-        }} />
-      </label>
+      <CheckedNumber
+        id="sc-region-guidance"
+        className="sc-field"
+        labelClassName="sc-field-label"
+        label="Scene guidance s"
+        title="The scene's guidance scale: how strongly the picture and each region follow their prompts (Eq. 4; 1 = no guidance)"
+        rule={{ ...SCENE_RULES.regionGuidance, label: 'Scene guidance s' }}
+        step={0.5}
+        value={s}
+        onChange={(v) => set({ regionGuidance: v })}
+      />
+      <CheckedNumber
+        id="sc-region-alpha"
+        className="sc-field"
+        labelClassName="sc-field-label"
+        label="Global share α"
+        title="Share of the whole-picture estimate inside the regions (Eq. 5): 0 = regions only, 1 = no regional effect"
+        rule={{ ...SCENE_RULES.regionAlpha, label: 'Global share α' }}
+        step={0.05}
+        value={alpha}
+        onChange={(v) => set({ regionAlpha: v })}
+      />
     </div>
   );
 }

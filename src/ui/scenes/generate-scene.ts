@@ -9,9 +9,20 @@ import { generate } from '../generate/generate-controller';
 import { useGenerate } from '../generate/generate-store';
 import { useStudio } from '../store';
 import type { SceneGenerationInput } from './editor/regions';
+import { useScenes } from './scene-store';
+import { sceneInitParams } from './scene-init';
+import { serializeError } from '../../gpu';
 
-export function generateScene(modelId: string | null, modelName: string | null, input: SceneGenerationInput, sceneId: string): Promise<GenerateResult | null> {
+export async function generateScene(modelId: string | null, modelName: string | null, input: SceneGenerationInput, sceneId: string): Promise<GenerateResult | null> {
   useStudio.getState().setSection('generate');
+  // the reference image as the init image, when asked for (scene-init.ts; issue 14 point 6)
+  let init: Awaited<ReturnType<typeof sceneInitParams>>;
+  try {
+    init = await sceneInitParams(useScenes.getState().doc.scene.referenceImageId);
+  } catch (err) {
+    useGenerate.setState({ phase: 'error', error: serializeError(err) });
+    return null;
+  }
   return generate(
     modelId,
     { onResult: (r) => addResult(r, modelName ?? r.modelId, sceneId).then(() => undefined) },
@@ -25,6 +36,7 @@ export function generateScene(modelId: string | null, modelName: string | null, 
       guidanceScale: useGenerate.getState().draft.regionGuidance,
       regionAlpha: useGenerate.getState().draft.regionAlpha,
       regions: input.regions.map((g) => ({ name: g.name, color: g.color, prompt: g.prompt, negativePrompt: g.negativePrompt, mask: new Float32Array(g.mask) })),
+      ...init,
     },
   );
 }

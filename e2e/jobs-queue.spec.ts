@@ -1,0 +1,62 @@
+/**
+ * Jobs that respect the person (issue 13, points 2 and 3) on the tiny model: two runs queue and the
+ * header shows them on every page; Cancel says "Cancelling…" at once and the run ends within one UNet
+ * block; the estimate appears after a measured run; steps = 0 explains itself and blocks Generate.
+ */
+import { expect, openSection, studioReady, test } from './fixtures/studio';
+import { fillGenerate, importTinyModel, waitGenerated } from './fixtures/models';
+
+test.setTimeout(300_000);
+test.use({ viewport: { width: 1280, height: 720 } });
+
+test('queues two runs, cancels the running one at once, explains steps = 0, estimates the next run', async ({ page, pageErrors }) => {
+  await page.goto('/');
+  await importTinyModel(page);
+
+  // validation as typed: 0 steps is refused beside the field and Generate is disabled
+  await fillGenerate(page, { prompt: 'a lighthouse at dusk', steps: 0 });
+  await expect(page.getByTestId('gen-steps-error')).toHaveText('Steps must be between 1 and 150.');
+  await expect(page.getByTestId('gen-go')).toBeDisabled();
+  await page.getByTestId('gen-steps').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: '/tmp/jobs-validation.png' });
+  await page.getByTestId('gen-steps').fill('2');
+  await expect(page.getByTestId('gen-steps-error')).toHaveCount(0);
+  await expect(page.getByTestId('gen-go')).toBeEnabled();
+
+  // a short run measures this adapter; the estimate then reads in minutes and seconds
+  await page.getByTestId('gen-go').click();
+  await waitGenerated(page);
+  expect((await studioReady(page)).generation.phase).toBe('done');
+  await page.getByTestId('gen-steps').fill('40');
+  await expect(page.getByTestId('gen-estimate')).toContainText(/About \d+ (s|min)/);
+  await page.getByTestId('gen-go').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: '/tmp/jobs-estimate.png' });
+
+  // two runs queued: the header counts them, on every page
+  await page.getByTestId('gen-go').click();
+  await page.waitForFunction(() => (window.__studio?.generation.step ?? 0) >= 1 && window.__studio?.generation.phase === 'running', undefined, { timeout: 120_000 });
+  await page.getByTestId('gen-go').click();
+  await expect(page.getByTestId('jobs-count')).toHaveText('2');
+  await openSection(page, 'Gallery');
+  await expect(page.getByTestId('jobs-chip')).toBeVisible();
+  await expect(page.getByTestId('jobs-count')).toHaveText('2');
+  await expect(page.getByTestId('jobs-current')).toContainText(/Step \d+\/40/);
+  await page.getByTestId('jobs-chip').click();
+  await expect(page.getByTestId('job-row')).toHaveCount(2);
+  await page.screenshot({ path: '/tmp/jobs-queue.png' });
+
+  // Cancel answers at once, before the engine has stopped
+  const stepAtCancel = (await studioReady(page)).generation.step;
+  await page.getByTestId('jobs-cancel-current').click();
+  await expect(page.getByTestId('jobs-cancel-current')).toHaveText('Cancelling…', { timeout: 1000 });
+  // the cancelled job leaves; the queued one starts (a fresh run: step 0 again)
+  await expect(page.getByTestId('jobs-count')).toHaveText('1', { timeout: 30_000 });
+  expect(stepAtCancel).toBeLessThan(40);
+  // the second job is removed from the list as well: the queue empties and the header chip goes away
+  await page.getByTestId('jobs-cancel-current').click();
+  await expect(page.getByTestId('jobs-chip')).toHaveCount(0, { timeout: 30_000 });
+  await openSection(page, 'Generate');
+  await expect(page.getByTestId('gen-status')).toHaveText('Cancelled.');
+  await page.screenshot({ path: '/tmp/jobs-after-cancel.png' });
+  expect(pageErrors).toEqual([]);
+});

@@ -1,0 +1,81 @@
+/**
+ * Cancel within one UNet block (issue 13, point 2) on the tiny golden SDXL: an abort raised while the
+ * first step's UNet runs stops the run at the next block boundary (forward.ts, signal + settle), long
+ * before the step ends; every pooled activation goes back to the pool, and the engine runs again.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { GpuContext } from '../gpu/context';
+import { requestGpuDevice } from '../gpu/device';
+import { NodeModelFiles } from '../model/node-model-files';
+import { TEST_ADAPTER, TEST_DEVICE_OPTIONS, testGpu } from '../../tests/gpu-harness';
+import { InThreadEngine } from './engine';
+import type { EngineProgress, GenerateParams } from './protocol';
+
+/** Counts submissions that wait for the GPU (the forward's per-block settle is one). */
+class FlushCountingContext extends GpuContext {
+  flushes = 0;
+  onFlush: (n: number) => void = () => undefined;
+  override flush(): Promise<void> {
+    this.flushes++;
+    this.onFlush(this.flushes);
+    return super.flush();
+  }
+}
+
+const PARAMS: GenerateParams = { prompt: 'a red cube on a table', negativePrompt: '', width: 64, height: 48, steps: 3, guidanceScale: 5, scheduler: 'euler', seed: 3 };
+
+describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
+  let ctx: FlushCountingContext | null = null;
+  const engine = new InThreadEngine({
+    gpu: testGpu(),
+    deviceOptions: TEST_DEVICE_OPTIONS,
+    openModel: async (ref) => new NodeModelFiles('golden/models', ref.id),
+    createContext: async () => (ctx = new FlushCountingContext(await requestGpuDevice(testGpu(), TEST_DEVICE_OPTIONS))),
+  });
+  afterAll(() => engine.dispose());
+
+  it('an abort during the first UNet stops at the next block, frees its activations, and the engine runs again', async () => {
+    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+    const c = ctx!;
+    // a full run first: how many block settles one step makes, and the pool's resting level
+    let sampling = false;
+    let perRun = 0;
+    c.onFlush = () => void (sampling && perRun++);
+    const full = await engine.generate(PARAMS, { signal: new AbortController().signal, onProgress: (p) => void (p.status === 'step' && p.step === 0 && (sampling = true)) });
+    expect(full.image.width).toBe(64);
+    const perStep = perRun / PARAMS.steps;
+    expect(perStep).toBeGreaterThanOrEqual(4); // several blocks per UNet, each its own submission
+    const pooled = c.pool.stats.liveBytes;
+
+    const ac = new AbortController();
+    const steps: EngineProgress[] = [];
+    let afterStart = 0;
+    let atAbort = -1;
+    sampling = false;
+    c.onFlush = () => {
+      if (!sampling) return;
+      afterStart++;
+      if (afterStart === 2) {
+        ac.abort();
+        atAbort = afterStart;
+      }
+    };
+    await expect(
+      engine.generate(PARAMS, {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.status === 'step') steps.push(p);
+          if (p.status === 'step' && p.step === 0) sampling = true;
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    // stopped inside the first step: no step finished, and no block ran after the one that was on the GPU
+    expect(steps.map((p) => (p.status === 'step' ? p.step : -1))).toEqual([0]);
+    expect(afterStart).toBe(atAbort);
+    expect(afterStart).toBeLessThan(perStep);
+    expect(c.pool.stats.liveBytes).toBe(pooled);
+
+    const again = await engine.generate(PARAMS);
+    expect(again.image.rgba).toEqual(full.image.rgba);
+  });
+});
