@@ -44,7 +44,7 @@ export function GeneratePage({ modelId, modelName }: GeneratePageProps) {
     <div className="page gen-page">
       <header className="page-head">
         <h1>Generate</h1>
-        <p className="lede">Text to image, or edit a photo (image to image, inpaint, outpaint), with SDXL on this device's GPU.</p>
+        <p className="lede">Text to image, or edit a photo (image to image, inpaint, outpaint), with SDXL or SD-1.5 on this device's GPU.</p>
       </header>
       <div className="gen-layout">
         <GenerateForm busy={busy} modelName={modelName} latentFactor={latentFactor} onGenerate={() => void generate(modelId)} />

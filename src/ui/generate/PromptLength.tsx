@@ -38,7 +38,7 @@ export function PromptLength() {
       </label>
       <label className="check" title="A1111 emphasis: (word) ×1.1, [word] ÷1.1, (word:1.3), \( for a literal bracket, BREAK starts a chunk">
         <input type="checkbox" data-testid="gen-emphasis" checked={draft.emphasis} disabled={draft.promptMode !== 'chunked'} onChange={(e) => set({ emphasis: e.target.checked })} />
-        (word:1.2)
+        Emphasis <code>(word:1.2)</code>
       </label>
     </div>
   );

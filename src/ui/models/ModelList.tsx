@@ -122,7 +122,7 @@ export function ModelList() {
     <section className="card" aria-labelledby="models-title">
       <h2 id="models-title" className="card-title">On this device</h2>
       {error && <p className="import-input-error" role="alert">{error}</p>}
-      {loaded && models.length === 0 && <p className="muted" data-testid="models-empty">No model yet. Import SDXL above: a Hugging Face repo, a .safetensors checkpoint, or a diffusers folder.</p>}
+      {loaded && models.length === 0 && <p className="muted" data-testid="models-empty">No model yet. Import an SDXL or SD-1.5 model above: a Hugging Face repo, a .safetensors checkpoint, or a diffusers folder.</p>}
       <ul className="model-list">{models.map((m) => <Row key={m.id} m={m} />)}</ul>
     </section>
   );

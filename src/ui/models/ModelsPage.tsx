@@ -37,7 +37,7 @@ export function ModelsPage() {
       <div className="page-head">
         <h1>Models</h1>
         <p className="lede">
-          SDXL weights live in this browser's private storage, on this device. Import them once from Hugging Face, a
+          SDXL and SD-1.5 weights live in this browser's private storage, on this device. Import them once from Hugging Face, a
           checkpoint file, or a diffusers folder; they are checked before they can be used.
         </p>
         <StorageMeter />
