@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
+import { dropInitPng, testPhoto } from './fixtures/photo';
 import { expect, openSection, studioReady, test } from './fixtures/studio';
 import { fillGenerate, importTinyModel, waitGenerated } from './fixtures/models';
 import { decodePng, encodePng, readPngText } from '../src/storage/png/png';
@@ -17,34 +18,6 @@ test.setTimeout(420_000);
 
 const W = 64;
 const H = 48;
-
-/** A photo-like test image: smooth gradients and a few hard edges, opaque. */
-function photo(): Uint8ClampedArray {
-  const rgba = new Uint8ClampedArray(W * H * 4);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const o = (y * W + x) * 4;
-      rgba[o] = (x * 4) & 255;
-      rgba[o + 1] = (y * 5 + (x > 40 ? 90 : 0)) & 255;
-      rgba[o + 2] = ((x ^ y) * 3) & 255;
-      rgba[o + 3] = 255;
-    }
-  }
-  return rgba;
-}
-
-/** Drops a PNG on the init-image zone as a browser would (a DataTransfer with one file). */
-async function dropPng(page: Page, png: Uint8Array, name: string): Promise<void> {
-  const dt = await page.evaluateHandle(
-    ({ bytes, name }) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
-      return dt;
-    },
-    { bytes: [...png], name },
-  );
-  await page.getByTestId('gen-init-drop').dispatchEvent('drop', { dataTransfer: dt });
-}
 
 /** Generates and returns the shown image's RGBA (the canvas holds the result's exact bytes). */
 async function run(page: Page): Promise<{ width: number; height: number; rgba: number[] }> {
@@ -58,14 +31,14 @@ async function run(page: Page): Promise<{ width: number; height: number; rgba: n
 }
 
 test('drop a photo: img2img at strength 1 and 0, inpaint keeps the outside, reuse restores, outpaint one side', async ({ page, pageErrors }) => {
-  const input = photo();
+  const input = testPhoto(W, H);
   const png = await encodePng(input, W, H);
   await page.goto('/');
   await importTinyModel(page);
   await fillGenerate(page, { prompt: 'a red house by a lake', width: W, height: H, steps: 3, seed: 11 });
   const t2i = await run(page);
 
-  await dropPng(page, png, 'photo.png');
+  await dropInitPng(page, png, 'photo.png');
   await expect(page.getByTestId('gen-init-fit')).toContainText('photo.png: used as it is (64×48)');
   // strength validated as typed: 1.5 is refused and the last good value stays
   await page.getByTestId('gen-strength').fill('1.5');
