@@ -35,6 +35,8 @@ export interface GalleryRecord {
   sceneId?: string;
   /** An edit's input (issue 14 point 7), stored in the same put as the image: absent for text to image. */
   edit?: GalleryEdit;
+  /** Style strengths of the concepts the prompt named (factors on their EWA weights), when any was not 1. */
+  conceptStrength?: Record<string, number>;
 }
 
 /** What an edited image started from: enough for "Reuse" to run it again. */

@@ -6,7 +6,7 @@ import { downloadName, loadGallery, removeImage, useGallery, type GalleryItem } 
 import type { ImageParameters } from '../../storage/png/parameters';
 import { samplingDraftFrom } from '../generate/sampling-draft';
 import { restoreEdit, sendToEdit } from './gallery-edit';
-import { clearEdit } from '../generate/edit-store';
+import { clearEdit, useEdit } from '../generate/edit-store';
 import type { GalleryRecord } from '../../storage/gallery/record';
 import './gallery.css';
 
@@ -36,6 +36,8 @@ function reuseRecord(r: GalleryRecord): void {
   reuseParameters(r.params);
   if (r.edit) void restoreEdit(r).catch((err: unknown) => useGallery.setState({ error: `The edit's init image could not be read: ${(err as Error).message}` }));
   else clearEdit();
+  // the concepts' style strengths (1 for every concept the record does not list)
+  useEdit.setState({ conceptStrength: { ...(r.conceptStrength ?? {}) } });
 }
 
 /** The init image and mask an edited image started from (object URLs for as long as it is shown). */

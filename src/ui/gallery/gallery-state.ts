@@ -69,6 +69,7 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
       : {}),
     ...(sceneId ? { sceneId } : {}),
     ...(edit ? { edit } : {}),
+    ...(r.params.conceptStrength && Object.keys(r.params.conceptStrength).length ? { conceptStrength: { ...r.params.conceptStrength } } : {}),
   };
   try {
     await putImage(record);
