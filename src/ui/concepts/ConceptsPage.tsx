@@ -9,6 +9,7 @@ import { useConcepts } from './concepts-store';
 import { TeachPanel } from './teach/TeachPanel';
 import { JobsPanel } from './training/JobsPanel';
 import { useTraining } from './training/training-store';
+import { FirstStepCard } from '../models/ModelChoice';
 import './concepts.css';
 
 const TABS = [
@@ -42,6 +43,7 @@ export function ConceptsPage() {
         <h1>Concepts</h1>
         <p className="lede">Teach the model your own subjects and styles, one task after another, without it forgetting the earlier ones.</p>
       </div>
+      <FirstStepCard purpose="to teach it a concept" />
       <div className="cc-tabs" role="tablist" aria-label="Concepts">
         {TABS.map((t) => (
           <button key={t.id} type="button" role="tab" id={`cc-tab-${t.id}`} aria-selected={tab === t.id} aria-controls={`cc-panel-${t.id}`} className={`cc-tab${tab === t.id ? ' is-active' : ''}`} data-testid={`concepts-tab-${t.id}`} onClick={() => setTab(t.id)}>

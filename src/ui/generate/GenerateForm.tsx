@@ -15,6 +15,7 @@ import { RunEstimate } from '../jobs/RunEstimate';
 import { PromptLength, TokenCount } from './PromptLength';
 import { AdvancedSampling } from './AdvancedSampling';
 import { EditPanel } from './EditPanel';
+import { ModelField, openModelsToImport } from '../models/ModelChoice';
 
 const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'dpmpp_2m_karras', label: 'DPM++ 2M Karras' },
@@ -30,6 +31,7 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
   const set = useGenerate((s) => s.setDraft);
   const preset = presetOf(draft.width, draft.height);
   const modelId = useStudio((s) => s.activeModelId);
+  const anyModel = useStudio((s) => s.models.some((m) => m.state === 'verified'));
   // sizes must be multiples of the model's own latent factor (its VAE config), checked as typed
   const rules = generateRules(latentFactor);
   const invalid = useFieldErrors((s) => anyFieldError('gen-', s.errors));
@@ -44,6 +46,8 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
         onGenerate();
       }}
     >
+      {/* the model this run uses, named and chosen at the top (issue 13, point 4) */}
+      <ModelField idPrefix="gen" />
       <label className="field">
         <span className="field-label">Prompt</span>
         {/* the concept library's autocomplete: "<" lists the model's concepts (src/ui/concepts/prompt) */}
@@ -118,7 +122,16 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
         </p>
       )}
       <p className="small muted" data-testid="gen-model">
-        {modelName ? `Model: ${modelName}` : 'No model yet: import one on the Models page.'}
+        {modelName ? (
+          `Model: ${modelName}`
+        ) : anyModel ? (
+          'No model chosen: pick one under Model at the top of this form.'
+        ) : (
+          <>
+            No model yet:{' '}
+            <button type="button" className="link-button" onClick={openModelsToImport}>import one on the Models page</button>.
+          </>
+        )}
       </p>
     </form>
   );

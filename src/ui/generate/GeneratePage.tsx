@@ -9,6 +9,7 @@ import { useEdit } from './edit-store';
 import { editParams } from './edit-params';
 import { useLatentFactor } from './latent-factor';
 import { snapSide } from './sizes';
+import { FirstStepCard } from '../models/ModelChoice';
 import './generate.css';
 
 export interface GeneratePageProps {
@@ -46,6 +47,7 @@ export function GeneratePage({ modelId, modelName }: GeneratePageProps) {
         <h1>Generate</h1>
         <p className="lede">Text to image, or edit a photo (image to image, inpaint, outpaint), with SDXL or SD-1.5 on this device's GPU.</p>
       </header>
+      <FirstStepCard purpose="to generate images" />
       <div className="gen-layout">
         <GenerateForm busy={busy} modelName={modelName} latentFactor={latentFactor} onGenerate={() => void generate(modelId)} />
         <PreviewPane />

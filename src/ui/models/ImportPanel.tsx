@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'rea
 import { useStudio } from '../store';
 import { importFile, importFolder, importFromText, setAccessToken, setHubUrl } from './actions';
 import { fromDrop, fromFolderInput, type Picked } from './drop';
+import { takeImportFocus } from './import-focus';
 
 function start(p: Picked, setError: (e: string | null) => void): void {
   if (p.type === 'file') importFile(p.file);
@@ -40,7 +41,15 @@ export function ImportPanel() {
   const [dragging, setDragging] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
   const folderRef = useRef<HTMLInputElement>(null);
+  const sourceRef = useRef<HTMLInputElement>(null);
+  // opened from a first-step card: the import field is where to start (highlighted until used)
+  const [highlight, setHighlight] = useState(false);
   useEffect(() => setHub(hubUrl), [hubUrl]);
+  useEffect(() => {
+    if (!takeImportFocus()) return;
+    setHighlight(true);
+    sourceRef.current?.focus();
+  }, []);
 
   const saveHub = async () => setHubError(await setHubUrl(hub));
   const submit = async (e: FormEvent) => {
@@ -64,11 +73,12 @@ export function ImportPanel() {
   };
 
   return (
-    <section className="card models-import" aria-labelledby="import-title">
+    <section className={`card models-import${highlight ? ' is-first-step' : ''}`} aria-labelledby="import-title" data-first-step={highlight || undefined}>
       <h2 id="import-title" className="card-title">Import a model</h2>
       <form className="import-form" onSubmit={(e) => void submit(e)}>
         <label className="sr-only" htmlFor="import-source">Hugging Face repo or .safetensors URL</label>
         <input
+          ref={sourceRef}
           id="import-source"
           className="text-input"
           data-testid="import-source"
@@ -77,7 +87,10 @@ export function ImportPanel() {
           autoComplete="off"
           placeholder="stabilityai/stable-diffusion-xl-base-1.0 or https://…/model.safetensors"
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setHighlight(false);
+          }}
         />
         <button type="submit" className="btn btn-primary" data-testid="import-go" disabled={text.trim() === ''}>Import</button>
       </form>

@@ -2,6 +2,8 @@
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { SDXL_BUCKETS } from '../generate/sizes';
 import { RegionControls } from './RegionControls';
+import { ModelField } from '../models/ModelChoice';
+import { useStudio } from '../store';
 
 const DRAFT_SIZES = [
   { label: 'draft', width: 512, height: 512 },
@@ -24,6 +26,7 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
   const scene = useScenes((s) => s.doc.scene);
   const dirty = useScenes(isDirty);
   const busy = useScenes((s) => s.busy);
+  const modelName = useStudio((s) => s.models.find((m) => m.id === s.activeModelId)?.name ?? null);
   const sizeKey = `${scene.width}x${scene.height}`;
   // the SDXL buckets, plus quick low-resolution drafts (layout tries; SDXL itself wants ~1 MP)
   const all = [...SDXL_BUCKETS, ...DRAFT_SIZES];
@@ -34,6 +37,8 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
         <h2 className="card-title">Scene</h2>
         <span className={`sc-save-state small${dirty ? ' is-dirty' : ''}`} data-testid="sc-save-state">{dirty ? 'Unsaved changes' : 'Saved'}</span>
       </div>
+      {/* the model a scene's Generate uses (issue 13, point 4) */}
+      {onGenerate && <ModelField idPrefix="sc" />}
       <label className="sc-field">
         <span className="sc-field-label">Name</span>
         <input type="text" value={scene.name} aria-label="Scene name" data-testid="sc-name" onChange={(e) => setSceneFields({ name: e.target.value })} />
@@ -77,6 +82,11 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
           </button>
         )}
       </div>
+      {onGenerate && (
+        <p className="small muted" data-testid="sc-model">
+          {modelName ? `Generates with ${modelName}.` : 'No model to generate with yet (see Model above).'}
+        </p>
+      )}
       {onGenerate && <RegionControls />}
     </section>
   );

@@ -16,6 +16,7 @@ import { ScenePanel } from './ScenePanel';
 import { redoScene, saveCurrentScene, setBrush, setTool, undoScene, useScenes } from './scene-store';
 import { typingInField } from './stage-hooks';
 import { TOOL_KEYS, ToolBar } from './ToolBar';
+import { FirstStepCard } from '../models/ModelChoice';
 import './scenes.css';
 
 export interface ScenesPageProps {
@@ -66,6 +67,7 @@ export function ScenesPage({ onGenerate, generateDisabled }: ScenesPageProps) {
         <h1>Scenes</h1>
         <p className="lede">Paint a region per subject and give each its own prompt; the rest of the image follows the scene prompt.</p>
       </header>
+      {onGenerate && <FirstStepCard purpose="to generate a scene" />}
       <Messages />
       <div className="sc-layout">
         <section className="card sc-canvas-card" aria-label="Mask editor">
