@@ -57,8 +57,8 @@ function AdapterCard({ s }: { s: AdapterSummary }) {
         <div className="callout callout-warn">
           <IconAlert />
           <p>
-            This is a software adapter that runs WebGPU on the CPU. Everything works, but an SDXL image takes
-            hours instead of seconds. If this computer has a graphics card, check that hardware acceleration is on
+            This is a software adapter that runs WebGPU on the CPU. Everything works, but slowly: an SDXL image
+            can take hours. If this computer has a graphics card, check that hardware acceleration is on
             and that <code>chrome://gpu</code> lists WebGPU as hardware accelerated.
           </p>
         </div>

@@ -31,7 +31,7 @@ function Estimate() {
           <li key={s.key}><span className={`legend-dot seg-${s.key}`} />{s.label} <span className="num muted">{formatBytes(s.bytes)}</span></li>
         ))}
       </ul>
-      <p className="small muted">The browser's estimate for this site (models, images, scenes, settings and the app itself); it may lag a little behind changes.</p>
+      <p className="small muted">The browser's estimate for this site (models, images, scenes, concepts, settings and the app itself); it may lag a little behind changes.</p>
     </div>
   );
 }
