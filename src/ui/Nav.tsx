@@ -24,7 +24,7 @@ const GROUPS: { title: string; items: Item[] }[] = [
   {
     title: 'Setup',
     items: [
-      { id: 'models', label: 'Models', hint: 'SDXL weights on this device', icon: <IconModels />, ready: true },
+      { id: 'models', label: 'Models', hint: 'SDXL and SD-1.5 weights on this device', icon: <IconModels />, ready: true },
       { id: 'settings', label: 'Settings', hint: 'Precision, memory, storage', icon: <IconSettings />, ready: true },
       { id: 'gpu', label: 'GPU', hint: 'The adapter the studio runs on', icon: <IconChip />, ready: true },
     ],
