@@ -113,7 +113,9 @@ describe(`plain LoRAs from <lora:…> tags on ${TEST_ADAPTER}`, () => {
       expect(got.params.prompt).toBe(PARAMS.prompt);
       expect(got.loras).toEqual([{ ...stored('style', 'lora_kohya'), te: 0.7, unet: 0.7 }]);
       const diff = got.image.rgba.reduce((m, v, i) => Math.max(m, Math.abs(v - wantRgba[i]!)), 0);
-      expect(diff).toBeLessThanOrEqual(1);
+      // folded (W + 0.7·U·D rounded once into the weight) against fused (U·D applied per call): one 8-bit level
+      // in f32; in f16 the folded weight's own rounding shows, within the f16 pipeline's 1e-2 of the range (≤ 3 levels)
+      expect(diff).toBeLessThanOrEqual(dtype === 'f16' ? 3 : 1);
       const plain = await engine.generate({ ...PARAMS, prompt: 'a red cube  on a table', loras: [] });
       expect(plain.image.rgba.some((v, i) => v !== got.image.rgba[i])).toBe(true);
 
