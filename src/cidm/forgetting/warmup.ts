@@ -36,7 +36,7 @@ import { cidmBackward, cidmForward } from '../train/cidm-step';
 import { maskedEpsMse, prepareLossMask } from '../train/diffusion-loss';
 import { assertFiniteLoss } from '../train/errors';
 import { linearDecayLr } from '../train/lr-schedule';
-import { syntheticWarmupPhotos } from './synthetic';
+import { syntheticWarmupPhotos, type SyntheticPhoto } from './synthetic';
 import { ReadoutFit } from './readout-fit';
 import type { Tensor } from '../../gpu/tensor';
 
@@ -72,6 +72,17 @@ function warmupTargets(m: CidmModel, scope: WarmupScope): LoraTarget[] {
     out.push({ module: name.slice(0, -'.weight'.length), weight: name, outFeatures: w.shape[0]!, inFeatures: w.shape[1]!, layer: 0 });
   }
   return out;
+}
+
+/** A batch of synthetic photos as one [B, C, n, n] latent tensor and one [B, n, n] mask. */
+function stackBatch(batch: readonly SyntheticPhoto[], C: number, n: number): { x0: Float32Array; masks: Float32Array } {
+  const x0 = new Float32Array(batch.length * C * n * n);
+  const masks = new Float32Array(batch.length * n * n);
+  batch.forEach((ph, b) => {
+    x0.set(ph.latents, b * C * n * n);
+    masks.set(ph.mask, b * n * n);
+  });
+  return { x0, masks };
 }
 
 /** The neutral caption: no placeholder word, no class word of any concept. */
@@ -121,13 +132,7 @@ export async function warmUpBase(ctx: GpuContext, m: CidmModel, tokenizers: read
     const adam = new AdamW([{ name: 'lora', params: p.lora, lr: o.lr, weightDecay: 0 }]);
     for (let k = 0; k < o.steps; k++) {
       o.signal?.throwIfAborted();
-      const batch = photos.slice(k * B, (k + 1) * B);
-      const x0 = new Float32Array(B * C * n * n);
-      const masks = new Float32Array(B * n * n);
-      batch.forEach((ph, b) => {
-        x0.set(ph.latents, b * C * n * n);
-        masks.set(ph.mask, b * n * n);
-      });
+      const { x0, masks } = stackBatch(photos.slice(k * B, (k + 1) * B), C, n);
       const draw = drawTrainingNoise(o.seed, k, [B, C, n, n], noiser.numTrainTimesteps, CIDM_NOISE_OFFSET);
       await p.lora.zeroGrads(ctx);
       await p.tokens.zeroGrads(ctx);
@@ -207,13 +212,7 @@ async function refitReadout(
   try {
     for (let k2 = 0; k2 < o.readoutBatches!; k2++) {
       o.signal?.throwIfAborted();
-      const batch = photos.slice(k2 * B, (k2 + 1) * B);
-      const x0 = new Float32Array(B * C * n * n);
-      const masks = new Float32Array(B * n * n);
-      batch.forEach((ph, b) => {
-        x0.set(ph.latents, b * C * n * n);
-        masks.set(ph.mask, b * n * n);
-      });
+      const { x0, masks } = stackBatch(photos.slice(k2 * B, (k2 + 1) * B), C, n);
       const draw = drawTrainingNoise(seed, k2, [B, C, n, n], noiser.numTrainTimesteps, CIDM_NOISE_OFFSET);
       const noisy = ctx.upload(noiser.addNoise(x0, draw.noise, B, draw.timesteps), [B, C, n, n], m.dtype, 'readout noisy');
       let features: Float32Array | null = null;
