@@ -10,7 +10,8 @@
  * 2, 3 and 4 stored predictions (the counter-1 prediction is never stored, as in diffusers).
  * One step (_get_prev_sample, eq. 9 of the paper, with ᾱ_prev = final_alpha_cumprod past t = 0):
  *   x' = √(ᾱ_prev/ᾱ) x − (ᾱ_prev − ᾱ) ε / (ᾱ √(1−ᾱ_prev) + √(ᾱ (1−ᾱ) ᾱ_prev))
- * The Runge–Kutta warm-up (skip_prk_steps false) is not implemented and refused by name.
+ * Scope: the PLMS form only (skip_prk_steps true, as SD-1.5's released scheduler config sets it); a config
+ * asking for the Runge–Kutta warm-up steps is refused by name (PndmConfigError).
  */
 import { alphasCumprod, map, spacedTimesteps, type Scheduler, type SchedulerConfig } from './common';
 import { predictionTypeOf, type PredictionType } from './prediction';

@@ -24,6 +24,7 @@ import { encodeSafetensors, type TensorToWrite } from '../safetensors/writer';
 import { CONFIG_HINTS_KEY, type ConfigHints } from './config-hints';
 import { loadF32Safetensors, TINY_FOLDER, vaeToLdm } from './tiny-single-file.fixture';
 import { unetTensorSpecs } from './unet-diffusers';
+import { rng } from '../../../tests/numeric';
 import { diffusersToSgmUNetName } from './unet-sgm';
 
 type Json = Record<string, unknown>;
@@ -71,18 +72,6 @@ export function tinySd15Configs(): { unet: Json; vae: Json; textEncoder: Json; m
     vae: ['diffusers', 'AutoencoderKL'],
   };
   return { unet, vae, textEncoder, modelIndex };
-}
-
-/** mulberry32: a small seeded generator, so every run writes the same weights. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random UNet weights for the config: every tensor its diffusers layout implies (unet-diffusers.ts). */

@@ -21,25 +21,14 @@ import { parseUNetConfig } from '../config';
 import { encodeSafetensors, type TensorToWrite } from '../safetensors/writer';
 import { CONFIG_HINTS_KEY, type ConfigHints } from './config-hints';
 import { diffusersToSgmUNetName } from './unet-sgm';
+import { readAll, type Tensors } from '../text-encoder/fixtures.test-util';
 
 export const TINY_FOLDER = 'golden/models';
 export type StoredDtype = 'F32' | 'F16' | 'BF16';
 
-type Tensors = Map<string, { shape: number[]; data: Float32Array }>;
 
 /** A diffusers-folder safetensors file (all F32 in golden/models), read whole: it is small. */
-export function loadF32Safetensors(path: string): Tensors {
-  const buf = readFileSync(path);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { shape: number[]; data_offsets: [number, number] }>;
-  const out: Tensors = new Map();
-  for (const [k, v] of Object.entries(header)) {
-    if (k === '__metadata__') continue;
-    const bytes = buf.buffer.slice(buf.byteOffset + 8 + n + v.data_offsets[0], buf.byteOffset + 8 + n + v.data_offsets[1]);
-    out.set(k, { shape: v.shape, data: new Float32Array(bytes) });
-  }
-  return out;
-}
+export const loadF32Safetensors: (path: string) => Tensors = readAll;
 
 const json = (path: string) => JSON.parse(readFileSync(join(TINY_FOLDER, path), 'utf8')) as Record<string, unknown>;
 
