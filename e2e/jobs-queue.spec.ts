@@ -45,10 +45,26 @@ test('queues two runs, cancels the running one at once, explains steps = 0, esti
   await expect(page.getByTestId('job-row')).toHaveCount(2);
   await page.screenshot({ path: '/tmp/jobs-queue.png' });
 
-  // Cancel answers at once, before the engine has stopped
+  // Cancel answers at once, before the engine has stopped. The tiny model can stop within one block
+  // and start the queued run before a poll would see the label, so the page itself records when the
+  // click landed and when the button first read "Cancelling…".
   const stepAtCancel = (await studioReady(page)).generation.step;
+  await page.evaluate(() => {
+    const w = window as unknown as { __cancelClickAt?: number; __cancellingAt?: number };
+    const button = () => document.querySelector('[data-testid="jobs-cancel-current"]');
+    document.addEventListener('click', (e) => { if (w.__cancelClickAt === undefined && e.target === button()) w.__cancelClickAt = performance.now(); }, { capture: true });
+    new MutationObserver(() => {
+      if (w.__cancellingAt === undefined && button()?.textContent === 'Cancelling…') w.__cancellingAt = performance.now();
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await page.getByTestId('jobs-cancel-current').click();
-  await expect(page.getByTestId('jobs-cancel-current')).toHaveText('Cancelling…', { timeout: 1000 });
+  await page.waitForFunction(() => (window as unknown as { __cancellingAt?: number }).__cancellingAt !== undefined, undefined, { timeout: 10_000 });
+  const answeredMs = await page.evaluate(() => {
+    const w = window as unknown as { __cancelClickAt: number; __cancellingAt: number };
+    return w.__cancellingAt - w.__cancelClickAt;
+  });
+  expect(answeredMs).toBeGreaterThanOrEqual(0);
+  expect(answeredMs).toBeLessThan(1000);
   // the cancelled job leaves; the queued one starts (a fresh run: step 0 again)
   await expect(page.getByTestId('jobs-count')).toHaveText('1', { timeout: 30_000 });
   expect(stepAtCancel).toBeLessThan(40);
