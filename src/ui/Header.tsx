@@ -3,6 +3,7 @@ import { adapterTitle } from './format';
 import { IconOffline, Logo } from './Icons';
 import { useStudio } from './store';
 import { JobsChip } from './jobs/JobsChip';
+import { ShortcutsButton } from './shortcuts/ShortcutsPanel';
 
 function GpuChip() {
   const status = useStudio((s) => s.gpuStatus);
@@ -36,6 +37,7 @@ function OfflineChip() {
 export function Header() {
   return (
     <header className="topbar">
+      <a className="skip-link" href="#main">Skip to the section</a>
       <div className="brand">
         <Logo size={26} />
         <span className="brand-name">CIDM Studio</span>
@@ -45,6 +47,7 @@ export function Header() {
         <JobsChip />
         <OfflineChip />
         <GpuChip />
+        <ShortcutsButton />
       </div>
     </header>
   );
