@@ -41,6 +41,7 @@ function cpuParts(encoded: HostTensor[]): SdxlPipelineParts {
     schedulerConfig: config,
     forceZerosForEmptyPrompt: true,
     vaeScalingFactor: SF,
+    latentFactor: 8,
     vaeDtype: 'f32',
     encodePrompt: async () => ({ embeds: tensor([1, 77, 8]), pooled: tensor([1, 8]) }),
     decode: async () => tensor([1, 3, H, W]),

@@ -69,6 +69,7 @@ function cpuParts(schedulerConfig: SchedulerConfig): SdxlPipelineParts {
     schedulerConfig,
     forceZerosForEmptyPrompt: true,
     vaeScalingFactor: 0.13025,
+    latentFactor: 8,
     vaeDtype: 'f32',
     encodePrompt: async () => ({ embeds: tensor([1, 77, 8]), pooled: tensor([1, 8]) }),
     decode: async () => tensor([1, 3, 64, 64]),

@@ -43,13 +43,15 @@ export interface SdxlPipelineParts {
   readonly forceZerosForEmptyPrompt: boolean;
   /** VAE scaling_factor (0.13025 for SDXL). */
   readonly vaeScalingFactor: number;
+  /** Image pixels per latent pixel, 2^(VAE levels − 1) from the VAE's config (8 for SD/SDXL, 4 for a three-level VAE). */
+  readonly latentFactor: number;
   /** The VAE's own dtype: f32 when its config says force_upcast (SDXL's VAE overflows f16). */
   readonly vaeDtype: DType;
   /** Without options: diffusers' truncate-to-77 encoding. */
   encodePrompt(prompt: string, o?: PromptEncoding): Promise<PromptEmbedding>;
   /** Chunks the prompt needs in chunked mode (absent: the parts cannot chunk). */
   promptChunks?(prompt: string, o: PromptEncoding): number;
-  /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, 8h, 8w], unclamped (≈[-1, 1]). */
+  /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, f·h, f·w] (f = latentFactor), unclamped (≈[-1, 1]). */
   decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
   /** VAE encode of images [1, 3, H, W] in [-1, 1] → posterior means (unscaled latents); absent: no image to image. */
   encodeImages?(images: HostTensor[], signal?: AbortSignal): Promise<Float32Array[]>;
@@ -68,6 +70,8 @@ export interface TextToImageParams extends SamplingOptions {
   micro?: MicroConditioning;
   /** x_T before the init_noise_sigma scaling (tests give the reference's); default: seeded noise. */
   initLatents?: Float32Array;
+  /** An ancestral sampler's noise for every step taken, [steps × latent] (goldens give the reference's); default: the noise source's. */
+  stepNoise?: Float32Array;
   /** Low-memory mode: the two CFG passes run one after another at batch 1 (sequential-cfg.ts). */
   lowMemory?: boolean;
   /** 'truncate' (default, diffusers: 77 tokens) or 'chunked' (A1111: 75-token chunks, prompt-encoder.ts). */
@@ -179,7 +183,7 @@ function alphaBarAt(table: Float64Array, t: number): number {
 
 export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams, hooks: TextToImageHooks = {}): Promise<TextToImageResult> {
   const { ctx } = parts;
-  const { h, w } = latentSize(p.height, p.width);
+  const { h, w } = latentSize(p.height, p.width, parts.latentFactor);
   const n = 4 * h * w;
   const signal = hooks.signal;
   signal?.throwIfAborted();

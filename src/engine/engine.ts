@@ -145,7 +145,7 @@ export class InThreadEngine implements StudioEngine {
       const lora = loraRun(asked);
       const params = lora.params;
       // refuse a size the device cannot hold before any work (named errors, with what to do)
-      latentSize(params.height, params.width);
+      latentSize(params.height, params.width, model.loaded.parts.latentFactor);
       // an edit's input is checked and fitted before any GPU work too (edit-input.ts)
       const edit = editInput(params);
       await checkImageSize(model.loaded.unetConfig, {
@@ -242,7 +242,7 @@ export class InThreadEngine implements StudioEngine {
       if (regional) return { factory: regional, concepts: this.concepts.filter((c) => inPrompt.includes(c) || inRegions.includes(c)) };
     }
     if (!inPrompt.length) return { factory: undefined, concepts: [] };
-    const { h, w } = latentSize(params.height, params.width);
+    const { h, w } = latentSize(params.height, params.width, model.loaded.parts.latentFactor);
     // a style strength per named concept scales its EWA weight (task-scales.ts); refused by name when out of range
     const taskScales = params.conceptStrength ? taskScalesFor(library!.table.concepts, params.conceptStrength) : undefined;
     return { factory: ewaPredictor(library!, { prompt: params.prompt, form, guidanceScale: params.guidanceScale, guidanceRescale: params.guidanceRescale, lowMemory: low, latent: [h, w], ...(taskScales ? { taskScales } : {}) }), concepts: inPrompt };

@@ -122,6 +122,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     schedulerConfig,
     forceZerosForEmptyPrompt: src.forceZerosForEmptyPrompt,
     vaeScalingFactor: vaeConfig.scalingFactor,
+    latentFactor: loaded.vae.arch.factor,
     vaeDtype,
     encodePrompt: (prompt, enc) => encodeSdxlPromptWith(ctx, tokenizers, loaded.encoders, prompt, enc),
     ...(src.family === 'sdxl' ? { promptChunks: (prompt: string, enc: PromptEncoding) => sdxlPromptChunks(tok1!, tok2!, prompt, { emphasis: enc.emphasis ?? false }) } : {}),

@@ -137,10 +137,10 @@ export interface RegionMaskSet {
 }
 
 /** All masks a regional run needs, from the regions' painted masks (each covering the whole image). */
-export function buildRegionMasks(masks: MaskImage[], arch: UNetArch, imageH: number, imageW: number): RegionMaskSet {
-  const latentH = imageH / LATENT_FACTOR;
-  const latentW = imageW / LATENT_FACTOR;
-  if (!Number.isInteger(latentH) || !Number.isInteger(latentW)) throw new RangeError(`image ${imageH}×${imageW} is not a multiple of ${LATENT_FACTOR}`);
+export function buildRegionMasks(masks: MaskImage[], arch: UNetArch, imageH: number, imageW: number, latentFactor = LATENT_FACTOR): RegionMaskSet {
+  const latentH = imageH / latentFactor;
+  const latentW = imageW / latentFactor;
+  if (!Number.isInteger(latentH) || !Number.isInteger(latentW)) throw new RangeError(`image ${imageH}×${imageW} is not a multiple of ${latentFactor}`);
   const norm = masks.map(normalizeMask);
   const at = (grid: GridSize) => norm.map((m, u) => resampleMask(m, masks[u]!.height, masks[u]!.width, latentH, latentW, grid));
   const attention = new Map<string, { grid: GridSize; data: Float32Array }>();

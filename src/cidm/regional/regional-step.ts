@@ -123,14 +123,14 @@ export class RegionalStep implements GuidedPredictor {
     try {
       const { tokens: T, channels: C } = text;
       const P = text.globalPooled.length;
-      const set = buildRegionMasks(regions.map((r) => ({ data: r.mask, height: p.height, width: p.width })), parts.unetArch, p.height, p.width);
+      const set = buildRegionMasks(regions.map((r) => ({ data: r.mask, height: p.height, width: p.width })), parts.unetArch, p.height, p.width, parts.latentFactor);
       const masks = new Map<string, Tensor>();
       for (const [key, m] of set.attention) {
         const t = ctx.upload(m.data, [1, U, m.grid.h * m.grid.w], 'f32', `region-masks-${key}`);
         owned.push(t);
         masks.set(key, t);
       }
-      const [lh, lw] = [p.height / 8, p.width / 8];
+      const [lh, lw] = [p.height / parts.latentFactor, p.width / parts.latentFactor];
       const concepts = text.concepts;
       const per = p.memoryMode === 'low' ? 1 : p.regionMaxBatch ?? (await passesPerForward(parts.unetArch, lh, lw, U, parts.dtype, concepts ? { rank: concepts.scalesT[0]!.shape[0]! } : undefined));
       if (!(per >= 1)) throw new RangeError(`regional step: ${per} passes per forward`);
