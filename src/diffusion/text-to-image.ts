@@ -254,7 +254,8 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       signal?.throwIfAborted();
       const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
       // ancestral noise counts the steps this run took (a torch generator draws them in order)
-      const noise = p.scheduler === 'euler_ancestral' ? rng.step(i - start, n) : undefined;
+      const k = i - start;
+      const noise = p.scheduler !== 'euler_ancestral' ? undefined : p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n);
       const stepped = scheduler.step(eps, i, latents, noise);
       const next = edit ? edit.blend(i, stepped) : stepped;
       hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });

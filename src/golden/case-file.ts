@@ -37,6 +37,11 @@ export class GoldenCase {
     return this.file.has(tensor);
   }
 
+  /** Every tensor name in the case's file. */
+  names(): string[] {
+    return this.file.names();
+  }
+
   shape(tensor: string): number[] {
     return [...this.file.info(tensor).shape];
   }

@@ -27,7 +27,8 @@ export const TOLERANCE = {
 } as const;
 
 export class GoldenEnv {
-  private unet: Promise<LoadedUNet> | null = null;
+  /** Per UNet folder of the set (a set may hold several models; cases name theirs). */
+  private unets = new Map<string, Promise<LoadedUNet>>();
 
   constructor(readonly ctx: GpuContext, readonly dir: string, readonly dtype: DType) {}
 
@@ -35,25 +36,29 @@ export class GoldenEnv {
     return TOLERANCE[this.dtype][kind];
   }
 
-  unetConfig(): UNetConfigJson {
-    return JSON.parse(readFileSync(join(this.dir, 'models/unet/config.json'), 'utf8')) as UNetConfigJson;
+  unetConfig(folder = 'models/unet'): UNetConfigJson {
+    return JSON.parse(readFileSync(join(this.dir, folder, 'config.json'), 'utf8')) as UNetConfigJson;
   }
 
-  loadedUNet(): Promise<LoadedUNet> {
-    this.unet ??= (async () => {
-      const file = await openModelFile(this.dir, 'models/unet/diffusion_pytorch_model.safetensors');
-      try {
-        return await loadUNet(this.ctx, file, this.unetConfig(), { dtype: this.dtype });
-      } finally {
-        await file.close();
-      }
-    })();
-    return this.unet;
+  loadedUNet(folder = 'models/unet'): Promise<LoadedUNet> {
+    let p = this.unets.get(folder);
+    if (!p) {
+      p = (async () => {
+        const file = await openModelFile(this.dir, `${folder}/diffusion_pytorch_model.safetensors`);
+        try {
+          return await loadUNet(this.ctx, file, this.unetConfig(folder), { dtype: this.dtype });
+        } finally {
+          await file.close();
+        }
+      })();
+      this.unets.set(folder, p);
+    }
+    return p;
   }
 
-  async backend(weights?: ReadonlyMap<string, Tensor>, lora?: ReadonlyMap<Tensor, PackedLora>): Promise<GpuUNetBackend> {
-    const unet = await this.loadedUNet();
-    return new GpuUNetBackend(this.ctx, weights ?? unet.weights, this.dtype, 'models/unet', lora);
+  async backend(weights?: ReadonlyMap<string, Tensor>, lora?: ReadonlyMap<Tensor, PackedLora>, folder = 'models/unet'): Promise<GpuUNetBackend> {
+    const unet = await this.loadedUNet(folder);
+    return new GpuUNetBackend(this.ctx, weights ?? unet.weights, this.dtype, folder, lora);
   }
 
   upload(data: ArrayLike<number>, shape: readonly number[], label: string): Tensor {

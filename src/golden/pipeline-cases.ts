@@ -1,5 +1,5 @@
 /**
- * Golden cases pipeline_sdxl_euler and pipeline_sdxl_dpmpp2m_zero_neg: the whole text-to-image path
+ * Pipeline golden cases (any name; SDXL or SD-1.5 family, the model folder's configs say which): the whole text-to-image path
  * (tokenizers → both text encoders → UNet loop with CFG → scheduler → VAE decode) loaded by the
  * studio's own loader (engine/sdxl-model.ts) from the set's diffusers folder, run on the case's
  * init_latents. Checked: the conditioning the UNet sees (encoder_hidden_states, text_embeds, time_ids,
@@ -56,11 +56,11 @@ function toNhwc(chw: Float32Array, h: number, w: number): Float32Array {
   return out;
 }
 
-export async function pipelineCase(env: GoldenEnv, c: GoldenCase): Promise<CaseResult[]> {
+export async function pipelineCase(env: GoldenEnv, c: GoldenCase, kind: SchedulerKind, folder = 'models'): Promise<CaseResult[]> {
   const call = c.entry.call as Call;
-  const kind = c.entry.scheduler as SchedulerKind;
-  const folder = typeof c.entry.model === 'string' ? c.entry.model : 'models';
   const m = await model(env, folder);
+  // an ancestral sampler's per-step noise, given in place of torch.randn ([steps, …latent])
+  const stepNoiseName = ['input.step_noise', 'step_noise', 'input.noise'].find((n) => c.has(n));
   const [, height, width] = c.shape('output.image') as [number, number, number, number];
   const params: TextToImageParams = {
     prompt: call.prompt,
@@ -73,6 +73,7 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase): Promise<CaseR
     seed: 0,
     micro: { originalSize: call.original_size, cropsTopLeft: call.crops_coords_top_left, targetSize: call.target_size },
     initLatents: await c.f32('input.init_latents'),
+    ...(stepNoiseName ? { stepNoise: await c.f32(stepNoiseName) } : {}),
     // the goldens come from diffusers 0.25.1, whose DPM-Solver ends at sigma(0), not the studio's default 0
     dpmFinalSigma: 'sigma_min',
   };
@@ -87,14 +88,16 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase): Promise<CaseR
   });
   const { cond: cd, decoded } = seen;
   if (!cd || !decoded) throw new Error('the pipeline did not report its conditioning or decode');
-  r.push(exact(name('timesteps'), cd.timesteps, await c.f32('timesteps')));
-  r.push(measure(name('init_noise_sigma'), [cd.initNoiseSigma], await c.f32('init_noise_sigma'), 1e-6));
+  // every tensor the case holds is compared; one it lacks is simply not checked
+  if (c.has('timesteps')) r.push(exact(name('timesteps'), cd.timesteps, await c.f32('timesteps')));
+  if (c.has('init_noise_sigma')) r.push(measure(name('init_noise_sigma'), [cd.initNoiseSigma], await c.f32('init_noise_sigma'), 1e-6));
   // the SD-1.5 family's UNet has no added embedding: its cases carry no time ids or text_embeds
   if (c.has('unet.time_ids')) r.push(exact(name('unet.time_ids'), cd.timeIds, await c.f32('unet.time_ids')));
-  r.push(measure(name('unet.encoder_hidden_states'), cd.encoderHiddenStates, await c.f32('unet.encoder_hidden_states'), net));
+  if (c.has('unet.encoder_hidden_states')) r.push(measure(name('unet.encoder_hidden_states'), cd.encoderHiddenStates, await c.f32('unet.encoder_hidden_states'), net));
   if (c.has('unet.text_embeds')) r.push(measure(name('unet.text_embeds'), cd.textEmbeds, await c.f32('unet.text_embeds'), net));
 
   const per = async (tensor: string, pick: (s: StepRecord) => Float32Array) => {
+    if (!c.has(tensor)) return;
     const all = await c.f32(tensor);
     const n = all.length / steps.length;
     for (const s of steps) r.push(measure(name(`${tensor}.${s.step}`), pick(s), all.subarray(s.step * n, (s.step + 1) * n), net));
@@ -104,7 +107,7 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase): Promise<CaseR
   await per('unet.noise_pred_per_step', (s) => s.noisePred);
   await per('guided_noise_pred_per_step', (s) => s.guided);
   await per('latents_after_step', (s) => s.latentsAfter);
-  r.push(measure(name('vae.decode_output'), decoded, await c.f32('vae.decode_output'), net));
+  if (c.has('vae.decode_output')) r.push(measure(name('vae.decode_output'), decoded, await c.f32('vae.decode_output'), net));
   r.push(measure(name('output.image'), toNhwc(out.image, height, width), await c.f32('output.image'), env.dtype === 'f32' ? 2e-3 : net));
   return r;
 }

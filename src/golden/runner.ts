@@ -1,42 +1,58 @@
 /**
  * Runs every case of a golden directory (laid out like shared/golden: manifest.json, cases/, models/)
- * that the studio supports, and says SKIP with the reason for the rest.
+ * that the studio supports, and says SKIP with the reason for the rest. What a case is comes from its
+ * manifest entry and its tensors (case-kind.ts), never from its name.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType } from '../gpu/tensor';
-import { GoldenCase, readManifest } from './case-file';
+import { GoldenCase, readManifest, type ManifestCase } from './case-file';
 import { GoldenEnv } from './env';
-import { OP_CASES, opCase } from './op-cases';
+import { opCase, timestepCase } from './op-cases';
 import { formatResult, type CaseResult } from './result';
 import { unetForwardCase } from './unet-cases';
 import { loraCase } from './lora-cases';
 import { tokenizationCase } from './tokenization-case';
-import { SCHEDULER_CASES, schedulerCase } from './scheduler-cases';
+import { schedulerCase } from './scheduler-cases';
 import { textEncodersCase } from './text-encoder-case';
 import { pipelineCase } from './pipeline-cases';
-import { VAE_CASES, vaeCase } from './vae-cases';
+import { vaeCase, vaeOpCase } from './vae-cases';
 import { cidmGroupCase, type CidmSpecJson } from './training/cidm-case';
 import { openGroup } from './training/group-view';
 import { opBackwardCase } from './training/op-backward-runner';
+import { classifyCase, type CaseKind } from './case-kind';
 
 /** Groups of a training golden set (golden-training/): chosen by the manifest's `group`, not by name. */
 const CIDM_GROUP = 'cidm';
 const OPS_BACKWARD_GROUP = 'ops_backward';
 
-type Handler = (env: GoldenEnv, c: GoldenCase) => Promise<CaseResult[]>;
+/**
+ * Runs one case of a kind that classifyCase gave; the case file is open. A throw becomes a FAIL line
+ * in runGolden. (cidm, ops-backward and tokenization are run by runGolden itself.)
+ */
+export async function runClassified(env: GoldenEnv, c: GoldenCase, k: CaseKind): Promise<CaseResult[]> {
+  switch (k.kind) {
+    case 'unet': return unetForwardCase(env, c, k.model);
+    case 'lora': return loraCase(env, c, k.model);
+    case 'text-encoders': return textEncodersCase(env, c, k.models);
+    case 'vae-decode': return vaeCase(env, c, k.model, 'decode');
+    case 'vae-encode': return vaeCase(env, c, k.model, 'encode');
+    case 'scheduler': return schedulerCase(env, c, k.scheduler);
+    case 'pipeline': return pipelineCase(env, c, k.scheduler, k.model);
+    case 'timestep-embedding': return timestepCase(env, c);
+    case 'op': return k.network === 'vae' ? vaeOpCase(env, c, k.model, k.prefix) : opCase(env, c, k.model, k.prefix);
+    case 'skip': return [{ name: c.name, status: 'SKIP', why: k.why }];
+    default: return [{ name: c.name, status: 'SKIP', why: `a ${k.kind} case is run by its group, not singly` }];
+  }
+}
 
-function handlerFor(name: string): Handler | string {
-  if (OP_CASES.has(name)) return opCase;
-  if (['unet_forward', 'unet_forward_odd_size', 'unet_forward_per_sample_t'].includes(name)) return unetForwardCase;
-  if (name === 'unet_lora') return loraCase;
-  if (VAE_CASES.has(name)) return vaeCase;
-  if (name.startsWith('op_vae_') || name.startsWith('vae_')) return 'no handler for this VAE case';
-  if (name === 'text_encoders') return textEncodersCase;
-  if (SCHEDULER_CASES.has(name)) return schedulerCase;
-  if (name.startsWith('scheduler_')) return 'no handler for this scheduler variant';
-  // SDXL and SD-1.5-family pipelines alike: the model folder and its configs say which (pipeline-family.ts)
-  if (name.startsWith('pipeline_')) return pipelineCase;
-  return 'no handler for this case';
+/** Opens a safetensors case, classifies it by its entry and tensors, and runs it. */
+export async function runCase(env: GoldenEnv, name: string, entry: ManifestCase): Promise<CaseResult[]> {
+  const c = await GoldenCase.open(env.dir, name, entry);
+  try {
+    return await runClassified(env, c, classifyCase(name, entry, new Set(c.names())));
+  } finally {
+    await c.close();
+  }
 }
 
 export interface GoldenRunOptions {
@@ -70,36 +86,22 @@ export async function runGolden(ctx: GpuContext, dir: string, o: GoldenRunOption
   }
   for (const [name, entry] of Object.entries(manifest.cases)) {
     if (!wanted(name) || entry.group === CIDM_GROUP) continue;
-    if (entry.group === OPS_BACKWARD_GROUP) {
-      let c: GoldenCase | null = null;
-      try {
-        c = await GoldenCase.open(dir, name, entry);
-        for (const r of await opBackwardCase(ctx, o.dtype, c)) emit(r);
-      } catch (err) {
-        emit({ name, status: 'FAIL', why: `${(err as Error).name}: ${(err as Error).message}` });
-      } finally {
-        await c?.close();
-      }
-      continue;
-    }
-    if (name === 'tokenization') {
-      // a JSON case, not a safetensors one
-      for (const r of await tokenizationCase(env, { name, entry })) emit(r);
-      continue;
-    }
-    const handler = handlerFor(name);
-    if (typeof handler === 'string') {
-      emit({ name, status: 'SKIP', why: handler });
-      continue;
-    }
-    let c: GoldenCase | null = null;
     try {
-      c = await GoldenCase.open(dir, name, entry);
-      for (const r of await handler(env, c)) emit(r);
+      if (entry.group === OPS_BACKWARD_GROUP) {
+        const c = await GoldenCase.open(dir, name, entry);
+        try {
+          for (const r of await opBackwardCase(ctx, o.dtype, c)) emit(r);
+        } finally {
+          await c.close();
+        }
+      } else if (classifyCase(name, entry, new Set()).kind === 'tokenization') {
+        // a JSON case, not a safetensors one
+        for (const r of await tokenizationCase(env, { name, entry })) emit(r);
+      } else {
+        for (const r of await runCase(env, name, entry)) emit(r);
+      }
     } catch (err) {
       emit({ name, status: 'FAIL', why: `${(err as Error).name}: ${(err as Error).message}` });
-    } finally {
-      await c?.close();
     }
   }
   return results;

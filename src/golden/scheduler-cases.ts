@@ -1,5 +1,5 @@
 /**
- * Golden cases scheduler_* (diffusers 0.25.1, SDXL scheduler_config, 30 steps): the schedule
+ * Scheduler golden cases (any name; the kind is read from the entry, case-kind.ts; diffusers 0.25.1): the schedule
  * (timesteps exactly, sigmas, init_noise_sigma, alphas_cumprod) and the whole trajectory, run free
  * from x_T with the case's fixed model_output[i] (and noise[i] for EulerAncestral): every step's
  * model_input and prev_sample (and pred_original_sample where the case has it) are compared.
@@ -17,17 +17,6 @@ import { DDIMScheduler } from '../diffusion/schedulers/ddim';
 import { measure, type CaseResult } from './result';
 
 export const SCHEDULER_TOL = 1e-5;
-
-const KIND: Record<string, SchedulerKind> = {
-  scheduler_euler: 'euler',
-  scheduler_euler_ancestral: 'euler_ancestral',
-  scheduler_ddim: 'ddim',
-  scheduler_dpmpp_2m: 'dpmpp_2m',
-  scheduler_dpmpp_2m_karras: 'dpmpp_2m_karras',
-  scheduler_pndm: 'pndm',
-};
-
-export const SCHEDULER_CASES: ReadonlySet<string> = new Set(Object.keys(KIND));
 
 interface Entry {
   readonly file: string;
@@ -70,7 +59,9 @@ export async function compareScheduler(label: string, kind: SchedulerKind, confi
   const inputs = await src.f32('model_input');
   const prevs = await src.f32('prev_sample');
   const x0s = src.has('pred_original_sample') ? await src.f32('pred_original_sample') : null;
-  const noise = src.has('noise') ? await src.f32('noise') : null;
+  // an ancestral sampler's per-step noise, given in place of torch.randn
+  const noiseName = ['noise', 'input.step_noise', 'step_noise', 'input.noise'].find((n) => src.has(n));
+  const noise = noiseName ? await src.f32(noiseName) : null;
   const perIn: CaseResult[] = [];
   const perPrev: CaseResult[] = [];
   const perX0: CaseResult[] = [];
@@ -93,16 +84,15 @@ async function openFile(dir: string, file: string): Promise<{ src: TensorSource;
   return { src: { has: (t) => f.has(t), f32: (t) => f.read(t, 'f32') }, close: () => f.close() };
 }
 
-/** Runner handler shape `(env, c) => Promise<CaseResult[]>` (GoldenEnv/GoldenCase satisfy these). */
+/** Runner handler: `kind` comes from the case's entry (case-kind.ts), never from its name. */
 export async function schedulerCase(
   env: { readonly dir: string },
   c: { readonly name: string; readonly entry: Entry } & TensorSource,
+  kind: SchedulerKind,
 ): Promise<CaseResult[]> {
-  const kind = KIND[c.name];
-  if (!kind) return [{ name: c.name, status: 'SKIP', why: 'not a scheduler case this studio implements' }];
   // diffusers 0.25.1 has no final_sigmas_type and ends DPM-Solver at sigma(0): select that explicitly,
   // since the studio's own default is 'zero'
-  const entryConfig = c.entry.config as SchedulerConfig;
+  const entryConfig = (c.entry.config ?? {}) as SchedulerConfig;
   const config: SchedulerConfig = { ...entryConfig, final_sigmas_type: entryConfig.final_sigmas_type ?? 'sigma_min' };
   const results = await compareScheduler(c.name, kind, config, c);
   if (typeof c.entry.diffusers_head_file === 'string') {
