@@ -5,7 +5,8 @@ import { formatBytes } from '../format';
 import { useStudio } from '../store';
 import { clearableImports } from '../../storage/unfinished-imports';
 import { importFile, importFolder, isImporting, removeModel, resumeImport, useModel } from './actions';
-import { clearConfirmText, clearFailedImports, clearOutcomeText, runningImportIds } from './clear-imports';
+import { clearFailedImports } from './clear-imports';
+import { clearConfirmText, clearOutcomeText, runningImportIds } from './clear-imports-text';
 import { FolderInput } from './ImportPanel';
 import type { Picked } from './drop';
 

@@ -12,7 +12,7 @@ import { clearableImports } from '../../storage/unfinished-imports';
 import { storageSummary, type ConcernUsage } from '../../storage/usage-table';
 import type { CollectionUsage, ModelUsage, StorageUsage } from '../../storage/usage';
 import { formatBytes } from '../format';
-import { clearConfirmText, runningImportIds } from '../models/clear-imports';
+import { clearConfirmText, runningImportIds } from '../models/clear-imports-text';
 import { clearGallery, clearImports, clearScenes, deleteStoredModel, useSettings } from './settings-store';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -10,7 +10,8 @@ import { deleteAllImages, deleteAllScenes, readStorageUsage, requestPersistence,
 import { loadGallery } from '../gallery/gallery-state';
 import type { UnfinishedImport } from '../../storage/unfinished-imports';
 import { removeModel } from '../models/actions';
-import { clearFailedImports, clearOutcomeText } from '../models/clear-imports';
+import { clearFailedImports } from '../models/clear-imports';
+import { clearOutcomeText } from '../models/clear-imports-text';
 import { loadSceneList, useScenes } from '../scenes/scene-store';
 
 export type CleanupKind = 'images' | 'scenes' | 'model' | 'imports';
