@@ -102,6 +102,29 @@ test('the storage totals agree', async ({ page, context, pageErrors }, testInfo)
   await expect(page.getByTestId('clear-failed-imports')).toHaveCount(0);
   await page.getByTestId('storage-view').screenshot({ path: testInfo.outputPath('storage-table.png') });
 
+  // ---- the original complaint: the browser's estimate far below the models (it lags, or leaves OPFS out) ----
+  await page.evaluate(() => {
+    const real = StorageManager.prototype.estimate;
+    (window as unknown as { realEstimate: typeof real }).realEstimate = real;
+    StorageManager.prototype.estimate = async function (this: StorageManager) {
+      return { ...(await real.call(this)), usage: 1_929_380 }; // "Used 1.84 MiB"
+    };
+  });
+  await openSection(page, 'Models');
+  await openSection(page, 'Settings');
+  await expect(page.getByTestId('storage-browser')).toHaveAttribute('data-bytes', '1929380');
+  await storageSettled(page);
+  t = await readTable(page);
+  expectAddsUp(t);
+  expect(t.lags).toBe(true);
+  expect(t.used).toBe(t.total);
+  await expect(page.getByTestId('storage-browser')).toContainText(`The browser's estimate lags behind; the studio counts`);
+  await expect(page.getByTestId('storage-overhead')).toHaveCount(0);
+  await page.getByTestId('storage-view').screenshot({ path: testInfo.outputPath('storage-lagging.png') });
+  await page.evaluate(() => {
+    StorageManager.prototype.estimate = (window as unknown as { realEstimate: typeof StorageManager.prototype.estimate }).realEstimate;
+  });
+
   // ---- a cancelled import: counted as an unfinished import, then cleared at once ----
   await hub('/__faults', 'POST', { throttle: { path: UNET, bytesPerSecond: 1_000_000 } });
   await openSection(page, 'Models');
