@@ -3,7 +3,10 @@ import { useRef, useState } from 'react';
 import type { ModelEntry, ModelSource } from '../../storage/models/types';
 import { formatBytes } from '../format';
 import { useStudio } from '../store';
+import { clearableImports } from '../../storage/unfinished-imports';
 import { importFile, importFolder, isImporting, removeModel, resumeImport, useModel } from './actions';
+import { clearFailedImports } from './clear-imports';
+import { clearConfirmText, clearOutcomeText, runningImportIds } from './clear-imports-text';
 import { FolderInput } from './ImportPanel';
 import type { Picked } from './drop';
 
@@ -28,7 +31,7 @@ function Needs({ m }: { m: ModelEntry }) {
   );
 }
 
-function ResumeButton({ m, busy }: { m: ModelEntry; busy: boolean }) {
+function ResumeButton({ m, busy, onError }: { m: ModelEntry; busy: boolean; onError(message: string | null): void }) {
   const fileRef = useRef<HTMLInputElement>(null);
   const folderRef = useRef<HTMLInputElement>(null);
   const type = m.source?.type;
@@ -38,7 +41,10 @@ function ResumeButton({ m, busy }: { m: ModelEntry; busy: boolean }) {
   };
   if (!m.pending) return null;
   const resume = () => {
-    if (type === 'url') resumeImport(m.id, m.name);
+    if (type === 'url') {
+      const r = resumeImport(m.id, m.name);
+      onError('error' in r ? r.error : null);
+    }
     else if (type === 'file') fileRef.current?.click();
     else folderRef.current?.click();
   };
@@ -105,12 +111,55 @@ function Row({ m }: { m: ModelEntry }) {
         ) : (
           <>
             {verified && !active && <button type="button" className="btn btn-small" data-testid="model-use" onClick={() => void useModel(m.id)}>Use</button>}
-            {!verified && <ResumeButton m={m} busy={busy} />}
+            {!verified && <ResumeButton m={m} busy={busy} onError={setError} />}
             <button type="button" className="btn btn-small btn-quiet" data-testid="model-delete" disabled={busy} onClick={() => setConfirm(true)}>Delete</button>
           </>
         )}
       </div>
     </li>
+  );
+}
+
+/** "Clear failed imports": every unfinished import not running in this tab, after an inline confirmation (how many, how many bytes). */
+function ClearImports() {
+  const models = useStudio((s) => s.models);
+  const rows = useStudio((s) => s.imports);
+  const [confirm, setConfirm] = useState(false);
+  const [working, setWorking] = useState(false);
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const { imports, bytes } = clearableImports(
+    models.map((m) => ({ id: m.id, name: m.name, state: m.state, bytes: m.bytesOnDisk })),
+    runningImportIds(rows),
+  );
+  const clear = async () => {
+    setConfirm(false);
+    setWorking(true);
+    try {
+      const out = await clearFailedImports(imports);
+      setOutcome({ ok: out.busy.length === 0 && out.failed.length === 0, text: clearOutcomeText(out) });
+    } finally {
+      setWorking(false);
+    }
+  };
+  return (
+    <>
+      {imports.length > 0 && (
+        <div className="clear-imports">
+          {confirm ? (
+            <>
+              <span className="small">{clearConfirmText(imports.length, bytes)}</span>
+              <button type="button" className="btn btn-small btn-danger" data-testid="clear-failed-imports-confirm" onClick={() => void clear()}>Delete</button>
+              <button type="button" className="btn btn-small btn-quiet" onClick={() => setConfirm(false)}>Keep</button>
+            </>
+          ) : (
+            <button type="button" className="btn btn-small btn-danger" data-testid="clear-failed-imports" data-count={imports.length} data-bytes={bytes} disabled={working} onClick={() => setConfirm(true)}>
+              {working ? 'Deleting…' : `Clear failed imports (${imports.length}, ${formatBytes(bytes)})`}
+            </button>
+          )}
+        </div>
+      )}
+      {outcome && <p className={`small clear-imports-outcome${outcome.ok ? '' : ' import-input-error'}`} role="status" data-testid="clear-imports-outcome">{outcome.text}</p>}
+    </>
   );
 }
 
@@ -121,6 +170,7 @@ export function ModelList() {
   return (
     <section className="card" aria-labelledby="models-title">
       <h2 id="models-title" className="card-title">On this device</h2>
+      <ClearImports />
       {error && <p className="import-input-error" role="alert">{error}</p>}
       {loaded && models.length === 0 && <p className="muted" data-testid="models-empty">No model yet. Import an SDXL or SD-1.5 model above: a Hugging Face repo, a .safetensors checkpoint, or a diffusers folder.</p>}
       <ul className="model-list">{models.map((m) => <Row key={m.id} m={m} />)}</ul>

@@ -14,14 +14,17 @@ function StorageMeter() {
   const models = useStudio((s) => s.models);
   if (!storage) return null;
   const modelBytes = models.reduce((a, m) => a + m.bytesOnDisk, 0);
-  const used = storage.quota > 0 ? Math.min(100, (storage.usage / storage.quota) * 100) : 0;
+  // The browser's estimate can lag behind (or leave OPFS out): the bar never shows less than the models.
+  const usedBytes = Math.max(storage.usage, modelBytes);
+  const used = storage.quota > 0 ? Math.min(100, (usedBytes / storage.quota) * 100) : 0;
+  const available = Math.max(0, storage.quota - usedBytes);
   return (
     <div className="storage-meter" data-testid="storage-meter">
       <div className="bar"><div className="bar-fill" style={{ width: `${used}%` }} /></div>
       <p className="small">
         Models use <span className="strong num" data-testid="storage-models">{formatBytes(modelBytes)}</span>
         {' · '}
-        <span className="num" data-testid="storage-available">{formatBytes(storage.available)}</span> available to the studio
+        <span className="num" data-testid="storage-available">{formatBytes(available)}</span> available to the studio
         <span className="muted"> (of {formatBytes(storage.quota)}{storage.persisted ? ', kept by the browser' : ''})</span>
       </p>
     </div>

@@ -10,7 +10,7 @@ import type { FolderFile, ImportRequest } from '../../storage/models/plan';
 import { deleteModel, getActiveModelId, listModels, setActiveModelId, storageInfo } from '../../storage/models/store';
 import { useStudio } from '../store';
 import { describeImportError } from './messages';
-import type { ImportRow } from './models-slice';
+import type { ImportError, ImportRow } from './models-slice';
 
 const HUB_KEY = 'hubUrl';
 const jobs = new Map<number, ImportJob>();
@@ -57,6 +57,29 @@ export async function setHubUrl(url: string): Promise<string | null> {
   return null;
 }
 
+const isOffline = () => typeof navigator !== 'undefined' && navigator.onLine === false;
+
+const NEEDS_NETWORK = { hub: 'importing from Hugging Face', url: 'importing from a URL', resume: 'resuming a download' } as const;
+
+/** What starting an import that needs the network says while the browser is offline (nothing is created). */
+export function offlineMessage(what: keyof typeof NEEDS_NETWORK): string {
+  return `You are offline: ${NEEDS_NETWORK[what]} needs the network. Files from this computer can still be imported.`;
+}
+
+/**
+ * A download that failed while the browser is offline, in words: before any file was planned nothing
+ * was stored; later, the bytes copied so far are kept for Resume.
+ */
+function offlineError(request: ImportRequest, started: boolean): ImportError {
+  const from = request.type === 'url' ? 'url' : request.type === 'resume' ? 'resume' : 'hub';
+  return {
+    code: 'offline',
+    title: 'You are offline',
+    message: started ? 'You are offline, so the download stopped. The bytes copied so far are kept: Resume it in the list below when you are back online.' : offlineMessage(from),
+    file: null,
+  };
+}
+
 function run(request: ImportRequest, label: string, resumable: ImportRow['resumable']): number {
   const st = useStudio.getState();
   // Gigabytes of weights should not be evicted under storage pressure; Chromium grants this without a
@@ -75,7 +98,11 @@ function run(request: ImportRequest, label: string, resumable: ImportRow['resuma
     },
     async (err: unknown) => {
       jobs.delete(job.job);
-      const error = describeImportError(err);
+      const described = describeImportError(err);
+      const row = useStudio.getState().imports.find((r) => r.job === job.job);
+      const network = request.type === 'repo' || request.type === 'url' || request.type === 'resume';
+      // A network failure while the browser is offline says so, instead of the fetch's own words.
+      const error = network && described.code === 'io' && isOffline() ? offlineError(request, Boolean(row?.modelId)) : described;
       useStudio.getState().upsertImport(job.job, { state: error.code === 'cancelled' ? 'cancelled' : 'failed', error });
       await refreshModels();
     },
@@ -88,6 +115,8 @@ export function importFromText(text: string): { job: number } | { error: string 
   const hub = useStudio.getState().hubUrl;
   try {
     const ref = parseModelRef(text, hub);
+    // Checked before anything starts, so no half import is left behind.
+    if (isOffline()) return { error: offlineMessage(ref.type === 'repo' ? 'hub' : 'url') };
     const t = token || undefined;
     if (ref.type === 'repo') return { job: run({ type: 'repo', repo: ref.repo, revision: ref.revision, hub, token: t }, ref.repo, 'auto') };
     return { job: run({ type: 'url', url: ref.url, token: t }, ref.url, 'auto') };
@@ -104,9 +133,10 @@ export function importFolder(name: string, files: readonly FolderFile[]): number
   return run({ type: 'folder', name, files }, name, 'pick-again');
 }
 
-/** Continues an unfinished URL import from the bytes already stored. */
-export function resumeImport(id: string, label: string): number {
-  return run({ type: 'resume', id, token: token || undefined }, label, 'auto');
+/** Continues an unfinished URL import from the bytes already stored (refused while offline). */
+export function resumeImport(id: string, label: string): { job: number } | { error: string } {
+  if (isOffline()) return { error: offlineMessage('resume') };
+  return { job: run({ type: 'resume', id, token: token || undefined }, label, 'auto') };
 }
 
 export function cancelImport(job: number): void {

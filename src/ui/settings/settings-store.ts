@@ -8,10 +8,13 @@ import { create } from 'zustand';
 import { formatSize } from '../../storage/bytes';
 import { deleteAllImages, deleteAllScenes, readStorageUsage, requestPersistence, type PersistOutcome, type StorageUsage } from '../../storage/usage';
 import { loadGallery } from '../gallery/gallery-state';
+import type { UnfinishedImport } from '../../storage/unfinished-imports';
 import { removeModel } from '../models/actions';
+import { clearFailedImports } from '../models/clear-imports';
+import { clearOutcomeText } from '../models/clear-imports-text';
 import { loadSceneList, useScenes } from '../scenes/scene-store';
 
-export type CleanupKind = 'images' | 'scenes' | 'model';
+export type CleanupKind = 'images' | 'scenes' | 'model' | 'imports';
 
 export interface SettingsState {
   usage: StorageUsage | null;
@@ -53,14 +56,16 @@ export async function refreshUsage(): Promise<void> {
 const freed = (before: number | undefined, after: number | undefined) =>
   before !== undefined && after !== undefined && before > after ? `; about ${formatSize(before - after)} freed` : '';
 
-async function cleanup(kind: CleanupKind, id: string | undefined, work: () => Promise<string>): Promise<void> {
+/** Runs a clean-up; `work` says what it did (a whole sentence, or a phrase the bytes freed are added to). */
+async function cleanup(kind: CleanupKind, id: string | undefined, work: () => Promise<string | { ok: boolean; text: string }>): Promise<void> {
   if (useSettings.getState().busy) return;
   const before = useSettings.getState().usage?.estimate?.usage;
   set({ busy: { kind, id }, outcome: null });
   try {
-    const text = await work();
+    const done = await work();
     await refreshUsage();
-    set({ outcome: { ok: true, text: `${text}${freed(before, useSettings.getState().usage?.estimate?.usage)}.` } });
+    const outcome = typeof done === 'string' ? { ok: true, text: `${done}${freed(before, useSettings.getState().usage?.estimate?.usage)}.` } : done;
+    set({ outcome });
   } catch (err) {
     set({ outcome: { ok: false, text: (err as Error).message } });
     await refreshUsage().catch(() => undefined);
@@ -102,6 +107,14 @@ export function deleteStoredModel(id: string, name: string): Promise<void> {
     const error = await removeModel(id);
     if (error) throw new Error(`${name} could not be deleted: ${error}`);
     return `Deleted ${name}`;
+  });
+}
+
+/** "Clear failed imports": every unfinished import in `list` (the view shows how many and their bytes first). */
+export function clearImports(list: readonly UnfinishedImport[]): Promise<void> {
+  return cleanup('imports', undefined, async () => {
+    const out = await clearFailedImports(list);
+    return { ok: out.busy.length === 0 && out.failed.length === 0, text: clearOutcomeText(out) };
   });
 }
 
