@@ -29,7 +29,9 @@ export type ModelFileErrorCode =
   /** A streamed (non-seekable) source was asked for bytes behind what it already consumed. */
   | 'out-of-order'
   /** A PyTorch pickle (.ckpt, .pt, .pth, .bin, .pkl): loading one can run code, so it is never read (pickle.ts). */
-  | 'unsafe-format';
+  | 'unsafe-format'
+  /** A well-formed model of an architecture the sampling loop cannot run (e.g. a VAE with 16 latent channels). */
+  | 'unsupported-model';
 
 const HINTS: Record<ModelFileErrorCode, string> = {
   truncated: 'The file is incomplete; download it again.',
@@ -43,6 +45,7 @@ const HINTS: Record<ModelFileErrorCode, string> = {
   'missing-file': 'Import the whole model again (a diffusers folder needs every component and the tokenizers).',
   io: 'Check the connection or the file, then try again.',
   'out-of-order': 'This source can only be read once from start to end; store the file locally first.',
+  'unsupported-model': 'The studio runs SDXL and SD-1.5-family models with a 4-channel latent space; choose one of those.',
   'unsafe-format': 'Use the .safetensors version of the model, or convert the file to .safetensors first (diffusers and kohya ship converters).',
 };
 

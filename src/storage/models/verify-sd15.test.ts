@@ -71,6 +71,15 @@ describe('SD-1.5 family at import', () => {
     expect(add.message).toMatch(/addition_embed_type/);
   });
 
+  it('refuses a latent space the sampling loop cannot run (16 latent channels, a UNet of another width), naming the field', async () => {
+    const wide = await refusal(verifyDiffusers(opener({ 'vae/config.json': (j) => ({ ...j, latent_channels: 16 }) }), PATHS));
+    expect(wide).toMatchObject({ code: 'unsupported-model', file: 'vae/config.json' });
+    expect(wide.message).toMatch(/16 latent channels/);
+    const odd = await refusal(verifyDiffusers(opener({ 'unet/config.json': (j) => ({ ...j, in_channels: 8 }) }), PATHS));
+    expect(odd).toMatchObject({ code: 'unsupported-model', file: 'unet/config.json' });
+    expect(odd.message).toMatch(/8 input channels/);
+  });
+
   it('refuses a noise schedule the samplers cannot compute, and an unknown prediction type', async () => {
     const cos = await refusal(verifyDiffusers(opener({ 'scheduler/scheduler_config.json': (j) => ({ ...j, beta_schedule: 'squaredcos_cap_v2' }) }), PATHS));
     expect(cos).toMatchObject({ code: 'bad-config', file: 'scheduler/scheduler_config.json' });

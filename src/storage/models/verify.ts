@@ -122,11 +122,13 @@ export async function verifyDiffusers(open: OpenFile, paths: readonly string[]):
   if (kind !== pipelineKind) {
     throw new ModelFileError('wrong-model', 'unet/config.json', `the UNet is ${kind === 'sdxl' ? 'an SDXL' : 'an SD-1.5-style'} UNet but model_index.json names a ${cls}`, 'addition_embed_type');
   }
+  const vae = parseVaeConfig(await readJson(open, 'vae/config.json'), 'vae/config.json');
+  // what the configs describe must be runnable before any weight is read against them
+  checkRunnable(unet, vae);
   const unetPath = weightsOf('unet/diffusion_pytorch_model');
   const unetFile = await openSafetensors(open, unetPath);
   checkAgainstSpecs(unetPath, unetTensorSpecs(unet), (n) => unetFile.get(n));
 
-  const vae = parseVaeConfig(await readJson(open, 'vae/config.json'), 'vae/config.json');
   const vaePath = weightsOf('vae/diffusion_pytorch_model');
   const vaeFile = await openSafetensors(open, vaePath);
   const vaeByName = new Map(vaeFile.tensors.map((t) => [legacyVaeName(t.name), t]));
@@ -156,6 +158,23 @@ export async function verifyDiffusers(open: OpenFile, paths: readonly string[]):
   }
   checkScheduler(await readJson(open, 'scheduler/scheduler_config.json'), 'scheduler/scheduler_config.json');
   return { kind, components, needs: [] };
+}
+
+/**
+ * What the sampling loop can run (text-to-image.ts, image-to-image.ts): 4 latent channels, a UNet that
+ * predicts them from those 4 (or from 9: an inpainting UNet), and a VAE whose 3 image channels are RGB.
+ * Anything else is refused at import with the reason, instead of being "verified" and then failing or
+ * drawing a wrong picture at the first generation. The latent factor itself is read from the VAE config
+ * wherever sizes are made (any number of VAE levels runs).
+ */
+function checkRunnable(unet: ReturnType<typeof parseUNetConfig>, vae: ReturnType<typeof parseVaeConfig>): void {
+  const latent = vae.latentChannels;
+  if (latent !== 4) throw new ModelFileError('unsupported-model', 'vae/config.json', `the VAE has ${latent} latent channels; the studio runs models with 4`, 'latent_channels');
+  if (vae.inChannels !== 3 || vae.outChannels !== 3) throw new ModelFileError('unsupported-model', 'vae/config.json', `the VAE maps ${vae.inChannels}-channel images to ${vae.outChannels}; the studio runs RGB (3-channel) VAEs`, 'out_channels');
+  if (unet.outChannels !== latent) throw new ModelFileError('unsupported-model', 'unet/config.json', `the UNet predicts ${unet.outChannels} channels but the VAE's latents have ${latent}`, 'out_channels');
+  if (unet.inChannels !== latent && unet.inChannels !== 2 * latent + 1) {
+    throw new ModelFileError('unsupported-model', 'unet/config.json', `the UNet takes ${unet.inChannels} input channels; the studio runs ${latent}-channel models and ${2 * latent + 1}-channel inpainting models`, 'in_channels');
+  }
 }
 
 /**
