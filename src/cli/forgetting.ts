@@ -1,5 +1,5 @@
 /**
- * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 16 --warmup-steps 24 --warmup-batch 8 --warmup-scope attn2|linears --warmup-readout 16 --warmup-readout-every 12 --f16 --json FILE]
+ * npm run forgetting [-- --seeds 7,8 --concepts 3 --steps 40 --amplitude 3 --lr-lora 0.01 --warmup-steps 48 --warmup-scope linears|attn2 --warmup-readout 16 --warmup-readout-every 12 --f16 --json FILE]
  * The forgetting experiment (src/cidm/forgetting/experiment.ts) on the tiny golden SDXL in Node:
  * CIDM, CIDM without consolidation and the Finetuning baseline learn the same synthetic concepts in
  * sequence on one shared warmed-up base (warmup.ts, trained once for all seeds); prints each method's
@@ -36,7 +36,7 @@ const seeds = value('seeds', value('seed', '7')).split(',').map(Number);
 if (!seeds.every((s) => Number.isInteger(s) && s >= 0)) throw new RangeError(`--seeds needs whole numbers separated by commas, got "${value('seeds', '')}"`);
 const methods = value('methods', '') ? (value('methods', '').split(',') as ForgettingMethod[]) : undefined;
 const base: Omit<ForgettingOptions, 'seed'> = {
-  concepts: num('concepts', 3)!, steps: num('steps', 16)!, evalDraws: num('draws'), photos: num('photos'), latent: num('latent'),
+  concepts: num('concepts', 3)!, steps: num('steps', 40)!, evalDraws: num('draws'), photos: num('photos'), latent: num('latent'),
   lrLora: num('lr-lora'), lrTokens: num('lr-tokens'), amplitude: num('amplitude'), loraScale: num('lora-scale'), ...(methods ? { methods } : {}),
   warmupSteps: num('warmup-steps'), warmupRank: num('warmup-rank'), warmupLr: num('warmup-lr'), warmupBatch: num('warmup-batch'), warmupReadout: num('warmup-readout'), warmupReadoutEvery: num('warmup-readout-every'),
   ...(value('warmup-scope', '') ? { warmupScope: value('warmup-scope', '') as WarmupScope } : {}),

@@ -102,7 +102,8 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase, kind: Schedule
     const n = all.length / steps.length;
     for (const s of steps) r.push(measure(name(`${tensor}.${s.step}`), pick(s), all.subarray(s.step * n, (s.step + 1) * n), net));
   };
-  if (steps.length !== call.num_inference_steps) throw new Error(`ran ${steps.length} steps, expected ${call.num_inference_steps}`);
+  // one UNet call per scheduler timestep: num_inference_steps for most samplers, one more for PNDM (PLMS repeats t_{n-2})
+  if (steps.length !== cd.timesteps.length) throw new Error(`ran ${steps.length} steps, expected ${cd.timesteps.length} (num_inference_steps ${call.num_inference_steps})`);
   await per('unet.sample_per_step', (s) => s.modelInput);
   await per('unet.noise_pred_per_step', (s) => s.noisePred);
   await per('guided_noise_pred_per_step', (s) => s.guided);

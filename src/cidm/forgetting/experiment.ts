@@ -54,7 +54,15 @@ export interface ForgettingOptions {
   amplitude?: number;
   /** s_lora of the EWA fold (default 1: every method evaluated at the scale it trained with). */
   loraScale?: number;
-  /** A concept counts as learned when its loss fell by at least this fraction in its task (default 0.2). */
+  /**
+   * A concept counts as learned when its loss fell by at least this fraction in its task (default 0.02).
+   * Why so small a bar: on the tiny random-weight model most of a concept's loss is the noise the
+   * warmed base cannot predict at all, and the full-resolution path (conv_in, the first and last
+   * ResNet blocks, conv_out) carries no LoRA, so a concept's own task can only remove its colour's
+   * share of the loss: 2.5–7% at the defaults (README "Forgetting experiment"). The evaluation draws
+   * are fixed, so a fall is not sampling noise; 2% separates "learned" from "not moved" (0.98–1.01
+   * before the readout warm-up).
+   */
   minFall?: number;
   /** The shared warm-up (warmup.ts): steps (0: none), LoRA rank, learning rate, objects a step, its seed, its targets. */
   warmupSteps?: number;
@@ -75,15 +83,17 @@ export interface ForgettingOptions {
  * The test command's small form: the first conflicting pair only, CIDM against Finetuning (three
  * trainings), on another seed than the command's default, on a shorter warm-up.
  */
-export const FORGETTING_SMALL: ForgettingOptions = { concepts: 2, steps: 12, seed: 8, methods: ['cidm', 'finetune'], warmupSteps: 12 };
+export const FORGETTING_SMALL: ForgettingOptions = {
+  concepts: 2, steps: 12, seed: 8, methods: ['cidm', 'finetune'], warmupSteps: 12, warmupScope: 'attn2', warmupReadout: 0, lrLora: 2e-2, amplitude: 2,
+};
 
 /** The defaults of every option but concepts and steps (the JSON records them). */
 export function forgettingSettings(o: ForgettingOptions) {
   return {
     concepts: o.concepts, steps: o.steps, seed: o.seed ?? 7, photos: o.photos ?? 2, evalDraws: o.evalDraws ?? 4, latent: o.latent ?? 8,
-    lrLora: o.lrLora ?? 2e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 2, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.2,
+    lrLora: o.lrLora ?? 1e-2, lrTokens: o.lrTokens ?? 5e-2, amplitude: o.amplitude ?? 3, loraScale: o.loraScale ?? 1, minFall: o.minFall ?? 0.02,
     rank: 4, gammaCidm: 0.1, methods: [...(o.methods ?? FORGETTING_METHODS)],
-    warmup: { steps: o.warmupSteps ?? 24, rank: o.warmupRank ?? 16, lr: o.warmupLr ?? 1e-2, batch: o.warmupBatch ?? 8, seed: o.warmupSeed ?? 1, scope: o.warmupScope ?? 'attn2', readoutBatches: o.warmupReadout ?? 0, readoutEvery: o.warmupReadoutEvery ?? 0, caption: WARMUP_CAPTION },
+    warmup: { steps: o.warmupSteps ?? 48, rank: o.warmupRank ?? 16, lr: o.warmupLr ?? 1e-2, batch: o.warmupBatch ?? 8, seed: o.warmupSeed ?? 1, scope: o.warmupScope ?? 'linears', readoutBatches: o.warmupReadout ?? 16, readoutEvery: o.warmupReadoutEvery ?? 12, caption: WARMUP_CAPTION },
   };
 }
 type Settings = ReturnType<typeof forgettingSettings>;
