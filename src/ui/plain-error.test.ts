@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { plainError } from './plain-error';
+import { describe, expect, it, vi } from 'vitest';
+import { plainError, reasonOf } from './plain-error';
 
 describe('plainError', () => {
   it('never shows a built-in error text (steps = 0 used to show "RangeError: …")', () => {
@@ -25,5 +25,16 @@ describe('plainError', () => {
   it('falls back to the generic text for nothing at all', () => {
     expect(plainError(null).title).toBe('Something went wrong');
     expect(plainError({ name: 'LoraNotFoundError', message: '' }).title).toBe('Something went wrong');
+  });
+});
+
+describe('reasonOf', () => {
+  it('turns a browser or storage exception into a plain sentence, and keeps the studio\'s own words', () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(reasonOf(new DOMException('The quota has been exceeded.', 'QuotaExceededError'))).toMatch(/no room left/);
+    expect(reasonOf(new DOMException('Transaction was aborted.', 'UnknownError'))).not.toMatch(/Transaction/);
+    expect(reasonOf('a string')).toBe(plainError(undefined).message);
+    quiet.mockRestore();
+    expect(reasonOf(new RangeError('The hub address must start with https://.'))).toBe('The hub address must start with https://.');
   });
 });

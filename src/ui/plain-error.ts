@@ -42,3 +42,19 @@ export function plainError(e: SerializedError | { name?: string; message?: strin
   if (BUILT_IN.has(name) || !/Error$/.test(name) || !e?.message) return GENERIC;
   return { title: humanName(name), message: e.message, reference: name };
 }
+
+/**
+ * The reason to put after "The gallery could not be read: …": the studio's own errors and its own
+ * checks speak for themselves; a browser or storage exception (a DOMException such as
+ * QuotaExceededError, or an unnamed failure) gets a plain sentence, and its raw text goes to the console.
+ */
+export function reasonOf(err: unknown): string {
+  const e = err as { name?: string; message?: string } | null;
+  const name = e?.name ?? '';
+  const dom = typeof DOMException !== 'undefined' && err instanceof DOMException;
+  if (BUILT_IN_TEXT[name] || dom || !(err instanceof Error) || !e?.message) {
+    console.error(err);
+    return plainError(e ?? undefined).message;
+  }
+  return e.message;
+}

@@ -7,6 +7,7 @@ import { parseParameters } from '../storage/png/parameters';
 import { reuseParameters } from './gallery/GalleryPage';
 import { useGenerate } from './generate/generate-store';
 import { useStudio } from './store';
+import { reasonOf } from './plain-error';
 
 export async function restoreFromPng(file: File): Promise<void> {
   try {
@@ -18,7 +19,7 @@ export async function restoreFromPng(file: File): Promise<void> {
     reuseParameters(parseParameters(text.parameters, useGenerate.getState().draft.scheduler));
     useGenerate.setState({ notice: `Parameters loaded from ${file.name}.` });
   } catch (err) {
-    const why = err instanceof PngError ? err.message : `Its parameters could not be read (${(err as Error).message}).`;
+    const why = err instanceof PngError ? err.message : `Its parameters could not be read (${reasonOf(err)}).`;
     useGenerate.setState({ notice: `${file.name}: ${why}` });
   }
 }

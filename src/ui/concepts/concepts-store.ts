@@ -8,6 +8,7 @@
 import { create } from 'zustand';
 import { listConcepts } from '../../storage/concepts/store';
 import type { ConceptSummary } from '../../storage/concepts/record';
+import { reasonOf } from '../plain-error';
 
 export interface ConceptsState {
   concepts: ConceptSummary[];
@@ -28,7 +29,7 @@ export const useConcepts = create<ConceptsState>((set) => ({
       const { concepts, unreadable } = await listConcepts();
       set({ concepts, unreadable, loaded: true, error: null });
     } catch (err) {
-      set({ loaded: true, error: `The concept library cannot be read: ${err instanceof Error ? err.message : String(err)}` });
+      set({ loaded: true, error: `The concept library cannot be read: ${reasonOf(err)}` });
     }
   },
 }));

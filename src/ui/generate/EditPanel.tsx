@@ -16,6 +16,7 @@ import { InpaintCanvas } from './InpaintCanvas';
 import { RgbaCanvas } from './RgbaCanvas';
 import { snapSide } from './sizes';
 import { setLoraWeight, styleLoras } from './style-strength';
+import { reasonOf } from '../plain-error';
 
 const MODES: { id: EditMode; label: string }[] = [
   { id: 'img2img', label: 'Image to image' },
@@ -28,7 +29,7 @@ export async function loadInitFile(file: File, factor: number): Promise<void> {
   try {
     setInitImage(await decodeInitImage(file), file.name, factor);
   } catch (err) {
-    setEdit({ message: { kind: 'error', text: (err as Error).message } });
+    setEdit({ message: { kind: 'error', text: reasonOf(err) } });
   }
 }
 

@@ -4,6 +4,7 @@ import { useStudio } from '../store';
 import { importFile, importFolder, importFromText, setAccessToken, setHubUrl } from './actions';
 import { fromDrop, fromFolderInput, type Picked } from './drop';
 import { takeImportFocus } from './import-focus';
+import { reasonOf } from '../plain-error';
 
 function start(p: Picked, setError: (e: string | null) => void): void {
   if (p.type === 'file') importFile(p.file);
@@ -69,7 +70,7 @@ export function ImportPanel() {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    void fromDrop(e.dataTransfer).then((p) => start(p, setError), (err: unknown) => setError((err as Error).message));
+    void fromDrop(e.dataTransfer).then((p) => start(p, setError), (err: unknown) => setError(reasonOf(err)));
   };
 
   return (

@@ -11,6 +11,7 @@ import { deleteModel, getActiveModelId, listModels, setActiveModelId, storageInf
 import { useStudio } from '../store';
 import { describeImportError } from './messages';
 import type { ImportError, ImportRow } from './models-slice';
+import { reasonOf } from '../plain-error';
 
 const HUB_KEY = 'hubUrl';
 const jobs = new Map<number, ImportJob>();
@@ -121,7 +122,7 @@ export function importFromText(text: string): { job: number } | { error: string 
     if (ref.type === 'repo') return { job: run({ type: 'repo', repo: ref.repo, revision: ref.revision, hub, token: t }, ref.repo, 'auto') };
     return { job: run({ type: 'url', url: ref.url, token: t }, ref.url, 'auto') };
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: reasonOf(err) };
   }
 }
 

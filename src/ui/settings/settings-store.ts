@@ -13,6 +13,7 @@ import { removeModel } from '../models/actions';
 import { clearFailedImports } from '../models/clear-imports';
 import { clearOutcomeText } from '../models/clear-imports-text';
 import { loadSceneList, useScenes } from '../scenes/scene-store';
+import { reasonOf } from '../plain-error';
 
 export type CleanupKind = 'images' | 'scenes' | 'model' | 'imports';
 
@@ -67,7 +68,7 @@ async function cleanup(kind: CleanupKind, id: string | undefined, work: () => Pr
     const outcome = typeof done === 'string' ? { ok: true, text: `${done}${freed(before, useSettings.getState().usage?.estimate?.usage)}.` } : done;
     set({ outcome });
   } catch (err) {
-    set({ outcome: { ok: false, text: (err as Error).message } });
+    set({ outcome: { ok: false, text: reasonOf(err) } });
     await refreshUsage().catch(() => undefined);
   } finally {
     set({ busy: null });
@@ -80,7 +81,7 @@ export function clearGallery(): Promise<void> {
       const n = await deleteAllImages();
       return n === 1 ? 'Deleted 1 image' : `Deleted ${n} images`;
     } catch (err) {
-      throw new Error(`The gallery could not be emptied: ${(err as Error).message}`);
+      throw new Error(`The gallery could not be emptied: ${reasonOf(err)}`);
     } finally {
       await loadGallery();
     }
@@ -95,7 +96,7 @@ export function clearScenes(): Promise<void> {
       if (ids.includes(useScenes.getState().doc.scene.id)) useScenes.setState({ savedRev: null });
       return ids.length === 1 ? 'Deleted 1 scene' : `Deleted ${ids.length} scenes`;
     } catch (err) {
-      throw new Error(`The scenes could not be deleted: ${(err as Error).message}`);
+      throw new Error(`The scenes could not be deleted: ${reasonOf(err)}`);
     } finally {
       await loadSceneList();
     }

@@ -12,6 +12,7 @@ import { studioEngine } from '../../engine-service';
 import { syncEngineConcepts } from '../engine-sync';
 import { decodeImageAt } from './probes';
 import { runForgetting, type ForgettingPhase } from './run-forgetting';
+import { reasonOf } from '../../plain-error';
 
 export interface ForgettingState {
   /** The last result per model id (null: looked up, none). */
@@ -52,7 +53,7 @@ export async function computeForgetting(modelId: string, precision: Precision): 
       { signal: ac.signal, onPhase: (phase) => useForgetting.setState({ running: { modelId, phase } }) },
     );
     useForgetting.setState((s) => ({ entries: { ...s.entries, [modelId]: entry } }));
-    await putForgettingEntry(entry).catch((err: unknown) => useForgetting.setState({ saveError: `The result is shown but not kept for the next visit: ${err instanceof Error ? err.message : String(err)}` }));
+    await putForgettingEntry(entry).catch((err: unknown) => useForgetting.setState({ saveError: `The result is shown but not kept for the next visit: ${reasonOf(err)}` }));
   } catch (err) {
     if (!isAbort(err)) useForgetting.setState({ error: serializeError(err) });
   } finally {

@@ -5,6 +5,7 @@
  * regularised against a subspace that is gone — they keep working, nothing is retrained.
  */
 import type { ConceptMeta } from '../../../storage/concepts/record';
+import { reasonOf } from '../../plain-error';
 
 export type ModelNames = ReadonlyMap<string, string>;
 
@@ -48,5 +49,5 @@ export function errorTitle(err: unknown): string {
 }
 
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return reasonOf(err);
 }
