@@ -16,6 +16,7 @@ interface Props {
   onClose(): void;
 }
 
+const FIT_MARGIN = 16;
 const FOCUSABLE = 'button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
 
 export function FullSizeViewer({ url, width, height, prompt, onClose }: Props) {
@@ -28,7 +29,8 @@ export function FullSizeViewer({ url, width, height, prompt, onClose }: Props) {
   const drag = useRef<{ x: number; y: number; left: number; top: number } | null>(null);
   const pendingScroll = useRef<{ left: number; top: number } | null>(null);
 
-  const scale = fit ? fitZoom({ width, height }, view) : zoom;
+  // "Fit" leaves a margin round the image so its edges can be seen against the backdrop
+  const scale = fit ? fitZoom({ width, height }, { width: view.width - 2 * FIT_MARGIN, height: view.height - 2 * FIT_MARGIN }) : zoom;
   const shown = { width: Math.round(width * scale), height: Math.round(height * scale) };
   const pannable = shown.width > view.width + 1 || shown.height > view.height + 1;
   const scaleRef = useRef(scale);
@@ -155,9 +157,14 @@ export function FullSizeViewer({ url, width, height, prompt, onClose }: Props) {
   return createPortal(
     <div className="gal-viewer" role="dialog" aria-modal="true" aria-label={`Full-size image: ${prompt || 'no prompt'}`} ref={dialogRef} onKeyDown={onKeyDown} data-testid="gal-viewer">
       <div className="gal-viewer-bar">
-        <span className="gal-viewer-size small muted">
-          {width}×{height} px
-        </span>
+        <div className="gal-viewer-title">
+          <span className="gal-viewer-prompt" title={prompt}>
+            {prompt || 'No prompt'}
+          </span>
+          <span className="small muted">
+            {width}×{height} px · {pannable ? 'drag to pan · ' : ''}Ctrl+wheel or +/− to zoom · Esc to close
+          </span>
+        </div>
         <div className="gal-viewer-zoom" role="group" aria-label="Zoom">
           <button type="button" className="btn" aria-pressed={fit} onClick={() => setFit((f) => !f)} title="Fit the whole image in the window (F)" data-testid="gal-viewer-fit">
             Fit

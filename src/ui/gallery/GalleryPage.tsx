@@ -110,7 +110,7 @@ function Detail({ item }: { item: GalleryItem }) {
   ];
   return (
     <section className="card gal-detail" aria-label="Image details" data-testid="gal-detail">
-      <button type="button" className="gal-detail-open" onClick={() => setViewing(true)} title="View full size (zoom and pan)" data-testid="gal-detail-open">
+      <button type="button" className="gal-detail-open" onClick={() => setViewing(true)} aria-label="View full size" title="View full size (zoom and pan)" data-testid="gal-detail-open">
         <img src={item.url} alt={p.prompt} className="gal-detail-img" />
       </button>
       {viewing && <FullSizeViewer url={item.url} width={p.width} height={p.height} prompt={p.prompt} onClose={() => setViewing(false)} />}
@@ -133,7 +133,7 @@ function Detail({ item }: { item: GalleryItem }) {
         )}
         <dl className="facts gal-facts">
           {rows.map(([k, v]) => (
-            <div className="fact" key={k}>
+            <div className={`fact${k === 'Seed' ? ' gal-fact-seed' : ''}`} key={k}>
               <dt>{k}</dt>
               <dd className="value">
                 {v}
