@@ -196,6 +196,7 @@ export function GalleryPage() {
   const selected = items.find((i) => i.record.id === selectedId) ?? null;
   const shown = shownRecords(items, query, order);
   const shownIds = shown.map((it) => it.record.id);
+  const checkedSet = new Set(checked);
   const tick = (id: string, shift: boolean) =>
     useGallery.setState({ checked: clickSelection(checked, shownIds, id, anchorId, shift), anchorId: shift && anchorId !== null ? anchorId : id });
   return (
@@ -219,7 +220,7 @@ export function GalleryPage() {
       <ul className="gal-grid" data-testid="gal-grid">
         {shown.map((it) => {
           const id = it.record.id;
-          const ticked = checked.includes(id);
+          const ticked = checkedSet.has(id);
           return (
             <li key={id} className={`gal-tile${ticked ? ' is-checked' : ''}`}>
               <button type="button" className={`gal-thumb${id === selectedId ? ' is-selected' : ''}`} onClick={() => select(id)} title={it.record.params.prompt} data-testid="gal-item">

@@ -24,7 +24,8 @@ export function GalleryTools({ shown }: { shown: GalleryItem[] }) {
   const [zipping, setZipping] = useState(false);
   const shownIds = shown.map((it) => it.record.id);
   const picked = keepShown(checked, shownIds);
-  const pickedItems = shown.filter((it) => picked.includes(it.record.id));
+  const pickedSet = new Set(picked);
+  const pickedItems = shown.filter((it) => pickedSet.has(it.record.id));
   const n = picked.length;
 
   const setQuery = (q: string) => useGallery.setState({ query: q });

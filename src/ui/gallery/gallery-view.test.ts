@@ -46,6 +46,9 @@ describe('gallery selection', () => {
     expect(clickSelection([], shown, 'b', 'gone', true)).toEqual(['b']);
     expect(clickSelection([], shown, 'b', null, true)).toEqual(['b']);
   });
+  it('a tile hidden by the search stays ticked (after the shown ones)', () => {
+    expect(clickSelection(['x'], shown, 'b', null, false)).toEqual(['b', 'x']);
+  });
   it('keeps only what is shown', () => {
     expect(keepShown(['a', 'x', 'c'], shown)).toEqual(['c', 'a']);
   });

@@ -46,7 +46,9 @@ export function clickSelection(selected: readonly string[], shownIds: readonly s
     if (on) set.add(r);
     else set.delete(r);
   }
-  return shownIds.filter((s) => set.has(s)).concat([...set].filter((s) => !shownIds.includes(s)));
+  const shownSet = new Set(shownIds);
+  // ticked tiles a search hides stay ticked, after the shown ones
+  return shownIds.filter((s) => set.has(s)).concat([...set].filter((s) => !shownSet.has(s)));
 }
 
 /** Only the ticked ids that are still shown (a search hides tiles: what is hidden is never deleted or zipped unseen). */
