@@ -3,7 +3,7 @@
  * one IndexedDB put (the PNG blob and its metadata together), so a crash never leaves half an entry.
  * Reads upgrade old records (record.ts) and write the upgrade back once.
  */
-import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
+import { createStore, del, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { GALLERY_SCHEMA_VERSION, upgradeRecord, type GalleryRecord } from './record';
 
 export const GALLERY_DB = 'cidm-gallery';
@@ -45,6 +45,11 @@ export async function listImages(): Promise<{ images: GalleryRecord[]; unreadabl
 
 export async function deleteImage(id: string): Promise<void> {
   await del(id, db());
+}
+
+/** Several entries in one IndexedDB transaction: all of them go, or (on a failure) none. */
+export async function deleteImages(ids: readonly string[]): Promise<void> {
+  await delMany([...ids], db());
 }
 
 /** Bytes the gallery's PNGs take (metadata is negligible beside them). */

@@ -1,4 +1,7 @@
-/** The Gallery section: every image made on this device, with its parameters; reuse, download, delete. */
+/**
+ * The Gallery section: every image made on this device, with its parameters whole and copyable;
+ * a full-size viewer; search, sort and multi-select (zip download, delete); reuse, download, delete.
+ */
 import { useEffect, useState } from 'react';
 import { useStudio } from '../store';
 import { useGenerate } from '../generate/generate-store';
@@ -8,6 +11,11 @@ import { samplingDraftFrom } from '../generate/sampling-draft';
 import { restoreEdit, sendToEdit } from './gallery-edit';
 import { clearEdit, useEdit } from '../generate/edit-store';
 import type { GalleryRecord } from '../../storage/gallery/record';
+import { CopyButton } from './CopyButton';
+import { FullSizeViewer } from './FullSizeViewer';
+import { GalleryTools } from './GalleryTools';
+import { clickSelection, shownRecords } from './gallery-view';
+import { parametersText } from './parameters-text';
 import './gallery.css';
 
 const SAMPLER: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', ddim: 'DDIM', dpmpp_2m: 'DPM++ 2M', dpmpp_2m_karras: 'DPM++ 2M Karras' };
@@ -75,6 +83,19 @@ function EditInputs({ record }: { record: GalleryRecord }) {
 function Detail({ item }: { item: GalleryItem }) {
   const r = item.record;
   const p = r.params;
+  const [viewing, setViewing] = useState(false);
+  const [text, setText] = useState<string | null>(null);
+  const [copyNote, setCopyNote] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setText(null);
+    setCopyNote(null);
+    void parametersText(r).then((t) => live && setText(t));
+    return () => {
+      live = false;
+    };
+  }, [r]);
+  const copyProps = { onRefused: setCopyNote, onCopied: () => setCopyNote(null) };
   const rows: [string, string][] = [
     ['Seed', String(p.seed)],
     ['Size', `${p.width}×${p.height}`],
@@ -89,23 +110,56 @@ function Detail({ item }: { item: GalleryItem }) {
   ];
   return (
     <section className="card gal-detail" aria-label="Image details" data-testid="gal-detail">
-      <img src={item.url} alt={p.prompt} className="gal-detail-img" />
+      <button type="button" className="gal-detail-open" onClick={() => setViewing(true)} aria-label="View full size" title="View full size (zoom and pan)" data-testid="gal-detail-open">
+        <img src={item.url} alt={p.prompt} className="gal-detail-img" />
+      </button>
+      {viewing && <FullSizeViewer url={item.url} width={p.width} height={p.height} prompt={p.prompt} onClose={() => setViewing(false)} />}
       <div className="gal-detail-body">
-        <p className="gal-prompt" data-testid="gal-prompt">{p.prompt || <em className="muted">(no prompt)</em>}</p>
-        {p.negativePrompt && <p className="small muted">Negative: {p.negativePrompt}</p>}
-        <dl className="facts">
+        <div className="gal-param">
+          <div className="gal-param-head">
+            <span className="gal-param-label">Prompt</span>
+            <CopyButton text={p.prompt} label="Copy" ariaLabel="Copy prompt" className="btn btn-small" testId="gal-copy-prompt" {...copyProps} />
+          </div>
+          <p className="gal-prompt" data-testid="gal-prompt">{p.prompt || <em className="muted">(no prompt)</em>}</p>
+        </div>
+        {p.negativePrompt && (
+          <div className="gal-param">
+            <div className="gal-param-head">
+              <span className="gal-param-label">Negative prompt</span>
+              <CopyButton text={p.negativePrompt} label="Copy" ariaLabel="Copy negative prompt" className="btn btn-small" testId="gal-copy-negative" {...copyProps} />
+            </div>
+            <p className="gal-prompt gal-negative" data-testid="gal-negative">{p.negativePrompt}</p>
+          </div>
+        )}
+        <dl className="facts gal-facts">
           {rows.map(([k, v]) => (
-            <div className="fact" key={k}>
+            <div className={`fact${k === 'Seed' ? ' gal-fact-seed' : ''}`} key={k}>
               <dt>{k}</dt>
-              <dd className="value">{v}</dd>
+              <dd className="value">
+                {v}
+                {k === 'Seed' && <CopyButton text={v} label="Copy" ariaLabel="Copy seed" className="btn btn-small gal-copy-inline" testId="gal-copy-seed" {...copyProps} />}
+              </dd>
             </div>
           ))}
         </dl>
+        <details className="gal-raw">
+          <summary className="small">Parameters text (as the PNG carries it)</summary>
+          <pre data-testid="gal-parameters-text">{text ?? 'Reading…'}</pre>
+        </details>
+        {copyNote && (
+          <p className="callout callout-warn gal-copy-note" role="alert" data-testid="gal-copy-note">
+            {copyNote}
+          </p>
+        )}
         <EditInputs record={r} />
         <div className="gal-actions">
           <button type="button" className="btn btn-primary" data-testid="gal-reuse" onClick={() => reuseRecord(r)}>
             Reuse parameters
           </button>
+          <button type="button" className="btn" data-testid="gal-view" onClick={() => setViewing(true)}>
+            View full size
+          </button>
+          <CopyButton text={text} label="Copy all" ariaLabel="Copy all parameters (A1111 text)" testId="gal-copy-all" {...copyProps} />
           <button
             type="button"
             className="btn"
@@ -135,11 +189,16 @@ function Detail({ item }: { item: GalleryItem }) {
 }
 
 export function GalleryPage() {
-  const { items, loaded, selectedId, select, error, unreadable } = useGallery();
+  const { items, loaded, selectedId, select, error, unreadable, query, order, checked, anchorId } = useGallery();
   useEffect(() => {
     if (!loaded) void loadGallery();
   }, [loaded]);
   const selected = items.find((i) => i.record.id === selectedId) ?? null;
+  const shown = shownRecords(items, query, order);
+  const shownIds = shown.map((it) => it.record.id);
+  const checkedSet = new Set(checked);
+  const tick = (id: string, shift: boolean) =>
+    useGallery.setState({ checked: clickSelection(checked, shownIds, id, anchorId, shift), anchorId: shift && anchorId !== null ? anchorId : id });
   return (
     <div className="page">
       <header className="page-head">
@@ -152,14 +211,34 @@ export function GalleryPage() {
       {unreadable.length > 0 && <div className="callout callout-warn"><p>{unreadable.length} entries could not be read and were left untouched.</p></div>}
       {selected && <Detail item={selected} />}
       {loaded && items.length === 0 && <p className="muted">Nothing yet: images you generate appear here.</p>}
+      {items.length > 0 && <GalleryTools shown={shown} />}
+      {items.length > 0 && shown.length === 0 && (
+        <p className="muted" data-testid="gal-no-match">
+          No image’s prompt or negative prompt contains “{query}”.
+        </p>
+      )}
       <ul className="gal-grid" data-testid="gal-grid">
-        {items.map((it) => (
-          <li key={it.record.id}>
-            <button type="button" className={`gal-thumb${it.record.id === selectedId ? ' is-selected' : ''}`} onClick={() => select(it.record.id)} title={it.record.params.prompt} data-testid="gal-item">
-              <img src={it.url} alt={it.record.params.prompt} loading="lazy" style={{ aspectRatio: `${it.record.params.width} / ${it.record.params.height}` }} />
-            </button>
-          </li>
-        ))}
+        {shown.map((it) => {
+          const id = it.record.id;
+          const ticked = checkedSet.has(id);
+          return (
+            <li key={id} className={`gal-tile${ticked ? ' is-checked' : ''}`}>
+              <button type="button" className={`gal-thumb${id === selectedId ? ' is-selected' : ''}`} onClick={() => select(id)} title={it.record.params.prompt} data-testid="gal-item">
+                <img src={it.url} alt={it.record.params.prompt} loading="lazy" style={{ aspectRatio: `${it.record.params.width} / ${it.record.params.height}` }} />
+              </button>
+              <label className="gal-check" title="Select (Shift-click selects a range)">
+                <input
+                  type="checkbox"
+                  checked={ticked}
+                  aria-label={`Select image: ${it.record.params.prompt || 'no prompt'} (seed ${it.record.params.seed})`}
+                  onChange={() => undefined /* the click below decides: it knows about Shift */}
+                  onClick={(e) => tick(id, e.shiftKey)}
+                  data-testid="gal-check"
+                />
+              </label>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

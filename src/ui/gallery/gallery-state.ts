@@ -5,11 +5,12 @@
  */
 import { create } from 'zustand';
 import type { GenerateResult } from '../../engine/protocol';
-import { deleteImage, listImages, putImage } from '../../storage/gallery/gallery-store';
+import { deleteImage, deleteImages, listImages, putImage } from '../../storage/gallery/gallery-store';
 import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
 import { encodeResultPng } from '../../storage/png/result-png';
 import { modelShortHash } from '../../storage/loras/model-hash';
 import { galleryEditOf } from './gallery-edit';
+import type { GalleryOrder } from './gallery-view';
 
 export interface GalleryItem {
   record: GalleryRecord;
@@ -22,6 +23,12 @@ export interface GalleryState {
   unreadable: string[];
   selectedId: string | null;
   error: string | null;
+  /** The search box (prompt and negative prompt, see gallery-view.ts) and the grid's order. */
+  query: string;
+  order: GalleryOrder;
+  /** Ticked tiles (multi-select), and the last one clicked without shift (a shift-click's other end). */
+  checked: string[];
+  anchorId: string | null;
   select(id: string | null): void;
 }
 
@@ -31,6 +38,10 @@ export const useGallery = create<GalleryState>()((set) => ({
   unreadable: [],
   selectedId: null,
   error: null,
+  query: '',
+  order: 'newest',
+  checked: [],
+  anchorId: null,
   select: (selectedId) => set({ selectedId }),
 }));
 
@@ -86,7 +97,22 @@ export async function removeImage(id: string): Promise<void> {
   useGallery.setState((s) => {
     const gone = s.items.find((i) => i.record.id === id);
     if (gone) URL.revokeObjectURL(gone.url);
-    return { items: s.items.filter((i) => i.record.id !== id), selectedId: s.selectedId === id ? null : s.selectedId };
+    return { items: s.items.filter((i) => i.record.id !== id), checked: s.checked.filter((c) => c !== id), selectedId: s.selectedId === id ? null : s.selectedId };
+  });
+}
+
+/** Deletes several images in one transaction (all or none), then drops them from the grid and the selection. */
+export async function removeImages(ids: readonly string[]): Promise<void> {
+  await deleteImages(ids);
+  const gone = new Set(ids);
+  useGallery.setState((s) => {
+    for (const it of s.items) if (gone.has(it.record.id)) URL.revokeObjectURL(it.url);
+    return {
+      items: s.items.filter((i) => !gone.has(i.record.id)),
+      checked: s.checked.filter((id) => !gone.has(id)),
+      anchorId: s.anchorId !== null && gone.has(s.anchorId) ? null : s.anchorId,
+      selectedId: s.selectedId !== null && gone.has(s.selectedId) ? null : s.selectedId,
+    };
   });
 }
 
