@@ -11,6 +11,7 @@ import { encodeResultPng } from '../../storage/png/result-png';
 import { modelShortHash } from '../../storage/loras/model-hash';
 import { galleryEditOf } from './gallery-edit';
 import type { GalleryOrder } from './gallery-view';
+import { reasonOf } from '../plain-error';
 
 export interface GalleryItem {
   record: GalleryRecord;
@@ -53,7 +54,7 @@ export async function loadGallery(): Promise<void> {
     for (const it of useGallery.getState().items) URL.revokeObjectURL(it.url);
     useGallery.setState({ items: images.map(toItem), unreadable, loaded: true, error: null });
   } catch (err) {
-    useGallery.setState({ loaded: true, error: `The gallery could not be read: ${(err as Error).message}` });
+    useGallery.setState({ loaded: true, error: `The gallery could not be read: ${reasonOf(err)}` });
   }
 }
 
@@ -85,7 +86,7 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
   try {
     await putImage(record);
   } catch (err) {
-    useGallery.setState({ error: `The image could not be saved to the gallery: ${(err as Error).message}` });
+    useGallery.setState({ error: `The image could not be saved to the gallery: ${reasonOf(err)}` });
     throw err;
   }
   useGallery.setState((s) => ({ items: [toItem(record), ...s.items] }));
