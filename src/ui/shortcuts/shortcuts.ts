@@ -31,6 +31,18 @@ export const SHORTCUTS: readonly ShortcutGroup[] = [
     ],
   },
   {
+    // src/ui/gallery/FullSizeViewer.tsx, GalleryTools.tsx
+    title: 'Gallery',
+    items: [
+      { keys: ['Shift+click'], what: 'Select a range of images' },
+      { keys: ['+', '-'], what: 'Zoom the full-size view in / out' },
+      { keys: ['0'], what: 'Full-size view at 100%' },
+      { keys: ['F'], what: 'Fit the full-size view to the window' },
+      { keys: ['Ctrl + wheel'], what: 'Zoom the full-size view around the pointer' },
+      { keys: ['Esc'], what: 'Close the full-size view; in the search box, clear it' },
+    ],
+  },
+  {
     // src/ui/scenes/ScenesPage.tsx (onShortcut), ToolBar.tsx (TOOL_KEYS), stage-hooks.ts, stage-pointer.ts
     title: 'Scenes (mask editor)',
     items: [
