@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,22 @@ describe('golden handler', () => {
       ['tokenization/tokenizer', 'PASS', 0, 0, 0],
       ['tokenization/tokenizer_2', 'PASS', 0, 0, 0],
     ]);
+  });
+  it('checks the one tokenizer an SD-1.5-family set has ids for, and skips by reason a folder the set lacks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cidm-tok-'));
+    try {
+      mkdirSync(join(dir, 'models'));
+      symlinkSync(join(GOLDEN, 'models', 'tokenizer'), join(dir, 'models', 'tokenizer'));
+      const one = JSON.parse(read('cases/tokenization.json')) as { cases: Partial<TokCase>[] };
+      for (const c of one.cases) delete c.input_ids_2;
+      writeFileSync(join(dir, 'one.json'), JSON.stringify(one));
+      expect(runTokenizationCase(dir, 'tok', 'one.json').map((x) => [x.name, x.status])).toEqual([['tok/tokenizer', 'PASS']]);
+      writeFileSync(join(dir, 'both.json'), read('cases/tokenization.json'));
+      const both = runTokenizationCase(dir, 'tok', 'both.json');
+      expect(both.map((x) => x.status)).toEqual(['PASS', 'SKIP']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('reports FAIL naming the first mismatching prompt (one id altered in a copy of the case)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cidm-tok-'));
