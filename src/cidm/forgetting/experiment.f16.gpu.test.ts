@@ -6,10 +6,10 @@
  * starting loss, if a matrix is malformed, or if CIDM stops forgetting less than Finetuning (a
  * deterministic regression check: one seed, one adapter). Another seed than the command's default.
  *
- * It does NOT require each concept to be learned by 20% (the command's own verdict does, and exits 1
- * today): on the tiny random-weight model a concept's task lowers its loss by only 0–2%, because the
- * full-resolution path is all convolutions that no LoRA adapts, so the margins this checks are small.
- * The learned ratios are printed; README "Forgetting experiment" says what that means.
+ * It does NOT require each concept to be learned (the command's own verdict does, at its stronger
+ * defaults: a 2% fall in every concept's own task, README "Forgetting experiment"): this small form keeps
+ * the earlier, cheaper warm-up (FORGETTING_SMALL pins it), on which a task lowers its concept's loss by
+ * only 0–5%, so the margins it checks are small but deterministic. The learned ratios are printed.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
