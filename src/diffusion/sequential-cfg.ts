@@ -28,13 +28,17 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
       }));
       return {
         batch: 2,
-        async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array> {
+        async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
           const out = new Float32Array(2 * input.length);
           for (const [b, half] of halves.entries()) {
             const sample = ctx.upload(input, [1, arch.inChannels, latent[0], latent[1]], parts.dtype, 'unet-sample');
-            const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds] });
-            out.set(await ctx.read(pred), b * input.length);
-            ctx.release(pred, sample);
+            try {
+              const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal });
+              out.set(await ctx.read(pred), b * input.length);
+              ctx.release(pred);
+            } finally {
+              ctx.release(sample); // also after a cancel between blocks (the forward gave back its own activations)
+            }
           }
           return out;
         },

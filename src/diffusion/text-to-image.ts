@@ -92,8 +92,11 @@ export interface TextToImageParams extends SamplingOptions {
 export interface GuidedPredictor {
   /** Passes per step (for the time ids). */
   readonly batch: number;
-  /** The raw UNet predictions of every pass, for the scaled model input at timestep t. */
-  predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array>;
+  /**
+   * The raw UNet predictions of every pass, for the scaled model input at timestep t. `signal` reaches
+   * every UNet forward, so a cancel stops between UNet blocks here too (forward.ts), not only between steps.
+   */
+  predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array>;
   /** The guided noise estimate the scheduler steps with. */
   combine(pred: Float32Array): Float32Array;
   release(): void;
@@ -233,7 +236,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       const input = scheduler.scaleModelInput(latents, i);
       const modelInput = edit ? edit.unetInput(input, batch) : repeatRows(input, batch);
       let noisePred: Float32Array;
-      if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6));
+      if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6), signal);
       else {
         const sample = ctx.upload(modelInput, [batch, edit?.channels ?? 4, h, w], parts.dtype, 'unet-sample');
         const out = await unetForward(parts.unet, parts.unetArch, {

@@ -1,7 +1,8 @@
 /**
  * Cancel within one UNet block (issue 13, point 2) on the tiny golden SDXL: an abort raised while the
  * first step's UNet runs stops the run at the next block boundary (forward.ts, signal + settle), long
- * before the step ends; every pooled activation goes back to the pool, and the engine runs again.
+ * before the step ends; every pooled activation goes back to the pool, and the engine runs again. The
+ * same for a run with painted regions (a scene), whose UNet passes run inside the regional predictor.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../gpu/context';
@@ -34,16 +35,15 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
   });
   afterAll(() => engine.dispose());
 
-  it('an abort during the first UNet stops at the next block, frees its activations, and the engine runs again', async () => {
-    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+  /** A full run (its settles per step, the pool's resting level), then the same run aborted at the second settle. */
+  async function cancelInsideFirstStep(params: GenerateParams): Promise<void> {
     const c = ctx!;
-    // a full run first: how many block settles one step makes, and the pool's resting level
     let sampling = false;
     let perRun = 0;
     c.onFlush = () => void (sampling && perRun++);
-    const full = await engine.generate(PARAMS, { signal: new AbortController().signal, onProgress: (p) => void (p.status === 'step' && p.step === 0 && (sampling = true)) });
-    expect(full.image.width).toBe(64);
-    const perStep = perRun / PARAMS.steps;
+    const full = await engine.generate(params, { signal: new AbortController().signal, onProgress: (p) => void (p.status === 'step' && p.step === 0 && (sampling = true)) });
+    expect(full.image.width).toBe(params.width);
+    const perStep = perRun / params.steps;
     expect(perStep).toBeGreaterThanOrEqual(4); // several blocks per UNet, each its own submission
     const pooled = c.pool.stats.liveBytes;
 
@@ -61,7 +61,7 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
       }
     };
     await expect(
-      engine.generate(PARAMS, {
+      engine.generate(params, {
         signal: ac.signal,
         onProgress: (p) => {
           if (p.status === 'step') steps.push(p);
@@ -75,7 +75,26 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
     expect(afterStart).toBeLessThan(perStep);
     expect(c.pool.stats.liveBytes).toBe(pooled);
 
-    const again = await engine.generate(PARAMS);
+    const again = await engine.generate(params);
     expect(again.image.rgba).toEqual(full.image.rgba);
+  }
+
+  it('an abort during the first UNet stops at the next block, frees its activations, and the engine runs again', async () => {
+    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+    await cancelInsideFirstStep(PARAMS);
+  });
+
+  it('the same inside a regional step (a scene with two painted regions)', async () => {
+    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+    const { width: W, height: H } = PARAMS;
+    const half = (left: boolean) => Float32Array.from({ length: W * H }, (_, i) => ((i % W < W / 2) === left ? 1 : 0));
+    await cancelInsideFirstStep({
+      ...PARAMS,
+      steps: 2,
+      regions: [
+        { prompt: 'a red cube', negativePrompt: '', mask: half(true) },
+        { prompt: 'a blue ball', negativePrompt: '', mask: half(false) },
+      ],
+    });
   });
 });

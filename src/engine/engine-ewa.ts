@@ -131,24 +131,29 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
         const [h, w] = o.latent;
         return {
           batch: guided ? 2 : 1,
-          async predict(_unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array> {
+          async predict(_unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
             const out = new Float32Array((guided ? 2 : 1) * input.length);
             let at = 0;
             for (const p of passes) {
               const data = new Float32Array(p.batch * input.length);
               for (let b = 0; b < p.batch; b++) data.set(input, b * input.length);
               const sample = ctx.upload(data, [p.batch, arch.inChannels, h, w], parts.dtype, 'unet-sample');
-              const pred = await unetForward(unet, arch, {
-                sample,
-                timesteps: new Array<number>(p.batch).fill(t),
-                encoderHiddenStates: p.ehs,
-                ...(p.layerContexts ? { layerContexts: p.layerContexts } : {}),
-                textEmbeds: p.pooled,
-                timeIds: Array.from({ length: p.batch }, () => [...timeIds]).flat(),
-              });
-              out.set(await ctx.read(pred), at);
-              at += p.batch * input.length;
-              ctx.release(pred, sample);
+              try {
+                const pred = await unetForward(unet, arch, {
+                  sample,
+                  timesteps: new Array<number>(p.batch).fill(t),
+                  encoderHiddenStates: p.ehs,
+                  ...(p.layerContexts ? { layerContexts: p.layerContexts } : {}),
+                  textEmbeds: p.pooled,
+                  timeIds: Array.from({ length: p.batch }, () => [...timeIds]).flat(),
+                  signal,
+                });
+                out.set(await ctx.read(pred), at);
+                at += p.batch * input.length;
+                ctx.release(pred);
+              } finally {
+                ctx.release(sample); // also after a cancel between blocks
+              }
             }
             return out;
           },

@@ -205,7 +205,7 @@ export class RegionalStep implements GuidedPredictor {
    * timestep t; `timeIds` are one sample's six micro-conditioning ids. `unet` must run the base attn2
    * weights (no EWA fold): concept-aware regions add each prompt's EWA term themselves.
    */
-  async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[]): Promise<Float32Array> {
+  async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
     const n = input.length;
     const out = new Float32Array(this.batch * n);
     for (const c of this.chunks) {
@@ -220,6 +220,7 @@ export class RegionalStep implements GuidedPredictor {
           textEmbeds: c.pooled,
           timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
           regional: c.regional,
+          signal,
         });
         out.set(await this.ctx.read(pred), c.start * n);
         this.ctx.release(pred);
