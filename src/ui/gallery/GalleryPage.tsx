@@ -8,6 +8,7 @@ import { samplingDraftFrom } from '../generate/sampling-draft';
 import { restoreEdit, sendToEdit } from './gallery-edit';
 import { clearEdit, useEdit } from '../generate/edit-store';
 import type { GalleryRecord } from '../../storage/gallery/record';
+import { reuseSceneImage, SceneSnapshot } from './SceneSnapshot';
 import './gallery.css';
 
 const SAMPLER: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', ddim: 'DDIM', dpmpp_2m: 'DPM++ 2M', dpmpp_2m_karras: 'DPM++ 2M Karras' };
@@ -33,6 +34,8 @@ export function reuseParameters(p: ImageParameters): void {
 
 /** "Reuse": the parameters and, for an edit, its init image, mask, strength and outpainting (else text to image). */
 function reuseRecord(r: GalleryRecord): void {
+  // a scene image: its scene, on the Scenes page (SceneSnapshot.tsx)
+  if (r.scene) return reuseSceneImage(r);
   reuseParameters(r.params);
   if (r.edit) void restoreEdit(r).catch((err: unknown) => useGallery.setState({ error: `The edit's init image could not be read: ${(err as Error).message}` }));
   else clearEdit();
@@ -102,6 +105,7 @@ function Detail({ item }: { item: GalleryItem }) {
           ))}
         </dl>
         <EditInputs record={r} />
+        <SceneSnapshot record={r} />
         <div className="gal-actions">
           <button type="button" className="btn btn-primary" data-testid="gal-reuse" onClick={() => reuseRecord(r)}>
             Reuse parameters

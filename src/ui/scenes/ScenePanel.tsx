@@ -1,7 +1,8 @@
-/** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
+/** The scene itself: name, output size, global prompt and negative prompt, its own run settings; save, new, generate. */
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { SDXL_BUCKETS } from '../generate/sizes';
 import { RegionControls } from './RegionControls';
+import { SceneRunFields } from './SceneRunFields';
 import { ModelField } from '../models/ModelChoice';
 import { useStudio } from '../store';
 
@@ -69,6 +70,8 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
         <span className="sc-field-label">Scene negative prompt</span>
         <textarea rows={1} value={scene.globalNegative} aria-label="Scene negative prompt" data-testid="sc-global-negative" onChange={(e) => setSceneFields({ globalNegative: e.target.value })} />
       </label>
+      {onGenerate && <SceneRunFields />}
+      {onGenerate && <RegionControls />}
       <div className="sc-actions">
         <button type="button" className="btn btn-primary" disabled={busy} data-testid="sc-save" onClick={() => void saveCurrentScene()}>
           Save scene
@@ -87,7 +90,6 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
           {modelName ? `Generates with ${modelName}.` : 'No model to generate with yet (see Model above).'}
         </p>
       )}
-      {onGenerate && <RegionControls />}
     </section>
   );
 }

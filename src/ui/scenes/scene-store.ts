@@ -5,12 +5,17 @@
  * Live strokes never go through the store (the stage paints them itself); only the finished mask does.
  */
 import { create } from 'zustand';
-import { createScene, type Scene } from './editor/scene';
+import { createScene, newId, type Scene } from './editor/scene';
 import * as D from './editor/doc';
 import type { EditorDoc } from './editor/doc';
 import type { ActionKind, ToolKind } from './editor/tools';
 import type { LayerMeta } from './editor/history';
 import { deleteScene, getScene, listScenes, putScene, type SceneSummary } from '../../storage/scenes/scenes-store';
+import type { GallerySceneSnapshot } from '../../storage/gallery/record';
+import { useGenerate } from '../generate/generate-store';
+import { effectiveRun, type SceneRunSettings } from './scene-run';
+import { planRestore } from './scene-snapshot';
+import { useSceneInit } from './scene-init';
 
 export interface SceneView {
   /** 1 = the scene fits the stage. */
@@ -108,6 +113,8 @@ export const removeSceneLayer = (id: string) => editDoc((d) => D.removeLayer(d, 
 export const moveSceneLayer = (id: string, delta: number) => editDoc((d) => D.moveLayer(d, id, delta));
 export const updateSceneLayer = (id: string, patch: Partial<LayerMeta>) => editDoc((d) => D.updateLayer(d, id, patch));
 export const setSceneFields = (patch: Partial<D.SceneFields>) => editDoc((d) => D.setSceneFields(d, patch));
+/** Edits the scene's run settings (the first edit writes the whole set, from the Generate panel's values where unset). */
+export const setSceneRun = (patch: Partial<SceneRunSettings>) => setSceneFields({ run: { ...effectiveRun(get().doc.scene, useGenerate.getState().draft), ...patch } });
 export const resizeCurrentScene = (width: number, height: number) => editDoc((d) => D.resizeScene(d, width, height));
 
 /** A new, empty scene (the caller asks about unsaved changes first). */
@@ -127,13 +134,14 @@ export async function loadSceneList(): Promise<void> {
 
 export async function saveCurrentScene(): Promise<void> {
   const { doc } = get();
-  const scene: Scene = { ...doc.scene, updatedAt: Date.now() };
+  // the run settings it shows are stored with it, so they no longer follow the Generate panel
+  const scene: Scene = { ...doc.scene, run: effectiveRun(doc.scene, useGenerate.getState().draft), updatedAt: Date.now() };
   useScenes.setState({ busy: true, error: null });
   try {
     await putScene(scene);
     // The saved time lives in the scene, but it is no edit: the history does not record it.
     const now = get().doc;
-    useScenes.setState({ doc: { ...now, scene: { ...now.scene, updatedAt: scene.updatedAt } }, savedRev: doc.rev, notice: `Saved “${scene.name}”.` });
+    useScenes.setState({ doc: { ...now, scene: { ...now.scene, run: now.scene.run ?? scene.run, updatedAt: scene.updatedAt } }, savedRev: doc.rev, notice: `Saved “${scene.name}”.` });
     await loadSceneList();
   } catch (err) {
     useScenes.setState({ error: `The scene could not be saved: ${(err as Error).message}` });
@@ -164,5 +172,38 @@ export async function deleteSavedScene(id: string): Promise<void> {
     await loadSceneList();
   } catch (err) {
     useScenes.setState({ error: `The scene could not be deleted: ${(err as Error).message}` });
+  }
+}
+
+/**
+ * Opens the scene a gallery image was made from (scene-snapshot.ts says which way: the saved scene as
+ * it is, a "(restored)" copy beside an edited one, or the deleted one again). The caller asks about
+ * unsaved changes of the open scene first. Returns false when it could not be read.
+ */
+export async function restoreSceneSnapshot(snap: GallerySceneSnapshot): Promise<boolean> {
+  useScenes.setState({ busy: true, error: null });
+  try {
+    const plan = planRestore(snap, await getScene(snap.record.id), () => newId('scene'), Date.now());
+    const opened = D.newDoc(plan.scene);
+    // 'same' opens as saved; a copy or a deleted scene is not stored yet, so it shows as unsaved (rev 1)
+    const doc = plan.mode === 'same' ? opened : { ...opened, rev: 1 };
+    useScenes.setState({ doc, activeLayerId: keepActive(plan.scene, null), savedRev: plan.mode === 'same' ? doc.rev : null, view: FIT });
+    // the image's settings and seed (locked), as an edit the person sees and can undo
+    if (plan.run) setSceneRun(plan.run);
+    useSceneInit.setState(snap.init ? { use: true, strength: snap.init.strength } : { use: false });
+    const name = plan.scene.name;
+    const notice =
+      plan.mode === 'same'
+        ? `Opened “${name}” with the image's settings.`
+        : plan.mode === 'copy'
+          ? `“${snap.record.name}” was changed since this image, so the image's scene opened as “${name}” (not saved yet).`
+          : `Restored “${name}” from the gallery image (not saved yet).`;
+    useScenes.setState({ notice });
+    return true;
+  } catch (err) {
+    useScenes.setState({ error: `The image's scene could not be restored: ${(err as Error).message}` });
+    return false;
+  } finally {
+    useScenes.setState({ busy: false });
   }
 }
