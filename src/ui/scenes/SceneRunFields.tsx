@@ -1,5 +1,5 @@
 /**
- * The scene's own steps, sampler and seed (issue 13 point 5), checked as the Generate form checks
+ * The scene's own steps, sampler, CFG, whole-picture share (RegionControls) and seed (issue 13 point 5), checked as the Generate form checks
  * them (validation/fields.ts). A scene without settings of its own shows the Generate panel's; the
  * first edit makes them the scene's (scene-run.ts).
  */
@@ -7,6 +7,7 @@ import type { SchedulerKind } from '../../diffusion/schedulers';
 import { useGenerate } from '../generate/generate-store';
 import { SCHEDULERS } from '../generate/GenerateForm';
 import { CheckedNumber } from '../validation/CheckedNumber';
+import { RegionControls } from './RegionControls';
 import { effectiveRun, SCENE_RUN_RULES } from './scene-run';
 import { setSceneRun, useScenes } from './scene-store';
 
@@ -29,6 +30,7 @@ export function SceneRunFields() {
           </select>
         </label>
       </div>
+      <RegionControls />
       <div className="sc-field">
         <span className="sc-field-label">Seed</span>
         <div className="sc-seed-row">

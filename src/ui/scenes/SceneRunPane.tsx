@@ -8,7 +8,8 @@ import { cancelJob } from '../generate/generate-controller';
 import { useGenerate } from '../generate/generate-store';
 import { RgbaCanvas } from '../generate/RgbaCanvas';
 import { useJobs } from '../jobs/jobs-store';
-import { setSceneRun } from './scene-store';
+import { effectiveRun } from './scene-run';
+import { setSceneRun, useScenes } from './scene-store';
 import { useSceneRun } from './scene-run-store';
 
 const STATUS: Record<string, string> = {
@@ -25,6 +26,8 @@ export function SceneRunPane() {
   const run = useSceneRun();
   const jobs = useJobs((s) => s.jobs);
   const gen = useGenerate();
+  const scene = useScenes((s) => s.doc.scene);
+  const current = effectiveRun(scene, gen.draft);
   if (run.phase === 'idle') return null;
   const job = run.jobId !== null ? jobs.find((j) => j.id === run.jobId) : undefined;
   const running = job !== undefined && job.state !== 'queued';
@@ -76,7 +79,7 @@ export function SceneRunPane() {
           {run.error}
         </p>
       )}
-      {run.phase === 'done' && run.seed !== null && (
+      {run.phase === 'done' && run.seed !== null && !(current.seedLocked && current.seed === run.seed) && (
         <button type="button" className="btn btn-small" data-testid="sc-run-keep-seed" title="Lock the scene's seed to this run's, to make this image again" onClick={() => setSceneRun({ seed: run.seed!, seedLocked: true })}>
           Use seed {run.seed}
         </button>

@@ -29,6 +29,8 @@ export async function generateScene(modelId: string | null, modelName: string | 
   const scene = useScenes.getState().doc.scene;
   const name = scene.name.trim() || 'Untitled scene';
   if (scene.id !== sceneId) return null; // another scene was opened meanwhile: nothing of this one to run
+  // the pane turns to this run at once (the last image leaves it), before anything is awaited
+  useSceneRun.setState({ jobId: null, sceneName: name, seed: null, phase: 'queued', image: null, error: null });
   if (!modelId) return refused(name, 'No model is chosen: import an SDXL model on the Models page and choose it.');
   const run = effectiveRun(scene, useGenerate.getState().draft);
   const bad = Object.values(draftErrors({ ...run }, SCENE_RUN_RULES));
@@ -43,7 +45,7 @@ export async function generateScene(modelId: string | null, modelName: string | 
   const seed = runSeed(run, randomSeed);
   // the scene as run, seed locked, so the gallery's "Reuse" makes this image again
   const snapshot = sceneSnapshot(scene, { ...run, seed, seedLocked: true }, init.initImage ? { strength: useSceneInit.getState().strength } : undefined);
-  useSceneRun.setState({ jobId: null, sceneName: name, seed, phase: 'queued', image: null, error: null });
+  useSceneRun.setState({ seed });
   // set by the queue's callback (the narrowing must not assume it stays null)
   let jobId = null as number | null;
   const result = await generate(
