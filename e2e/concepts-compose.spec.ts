@@ -25,7 +25,7 @@ const REX = `${FIX}/rex.cidm.safetensors`;
 const OTHER = `${FIX}/other-model.cidm.safetensors`;
 const SHOTS = process.env.CONCEPTS_SHOTS ?? '/tmp/concepts-compose';
 
-const imageData = (page: Page) => page.getByTestId('gen-image').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+const imageData = (page: Page, testId = 'gen-image') => page.getByTestId(testId).evaluate((c: HTMLCanvasElement) => c.toDataURL());
 const card = (page: Page, name: string) => page.getByTestId('concept-card').filter({ has: page.getByTestId('concept-name').getByText(name, { exact: true }) });
 
 /** A valid safetensors file that is not a concept (no format tag). */
@@ -248,7 +248,8 @@ test('library, autocomplete, regions and export → delete → re-import give th
   let s = await studioReady(page);
   expect(s.generation.error).toBeNull();
   expect(s.generation.result).toMatchObject({ width: 256, height: 256, seed: 77 });
-  const regionWithRex = await imageData(page);
+  // a scene's run shows on the Scenes page (issue 13 point 5)
+  const regionWithRex = await imageData(page, 'sc-run-image');
   await openSection(page, 'Scenes');
   await pick.click();
   await expect(pick).toHaveAttribute('aria-pressed', 'false');
@@ -257,7 +258,7 @@ test('library, autocomplete, regions and export → delete → re-import give th
   await waitGenerated(page, 300_000);
   s = await studioReady(page);
   expect(s.generation.error).toBeNull();
-  expect(await imageData(page)).not.toBe(regionWithRex);
+  expect(await imageData(page, 'sc-run-image')).not.toBe(regionWithRex);
 
   // ---- rename persists ----
   await openLibrary(page);

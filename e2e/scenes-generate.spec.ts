@@ -13,7 +13,7 @@ test.setTimeout(300_000);
 
 const scenes = sceneBridge;
 const drag = dragOnStage;
-const imageData = (page: Page) => page.getByTestId('gen-image').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+const imageData = (page: Page, testId = 'gen-image') => page.getByTestId(testId).evaluate((c: HTMLCanvasElement) => c.toDataURL());
 
 test('two painted regions with prompts generate; the scene and the image with its regions are saved', async ({ page, pageErrors }) => {
   await page.goto('/');
@@ -57,7 +57,9 @@ test('two painted regions with prompts generate; the scene and the image with it
   s = await studioReady(page);
   expect(s.gallery.regions[0]).toEqual(['Fox', 'Bird']);
   expect(s.gallery.sceneIds[0]).toBe(painted.sceneId);
-  const withRegions = await imageData(page);
+  // the run stays on the Scenes page, which shows its image
+  await expect(page.getByTestId('scenes-page')).toBeVisible();
+  const withRegions = await imageData(page, 'sc-run-image');
 
   // the same prompt, size and seed as plain text to image (no regions): a different image
   await openSection(page, 'Generate');

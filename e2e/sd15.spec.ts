@@ -50,7 +50,8 @@ test('an SD-1.5-family folder imports as sd15, generates with PNDM and runs a sc
     s = await studioReady(page);
     expect(s.generation.error).toBeNull();
     expect(s.generation.phase).toBe('done');
-    expect(await canvasVariety(page, 'gen-image')).toBeGreaterThan(10);
+    // a scene's run shows on the Scenes page (issue 13 point 5)
+    expect(await canvasVariety(page, 'sc-run-image')).toBeGreaterThan(10);
     expect(pageErrors).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

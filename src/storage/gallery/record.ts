@@ -5,8 +5,11 @@
  *       (flat fields, as the first gallery stored them)
  *   v2: { v:2, id, createdAt, params: ImageParameters, modelId, dtype, timings?, png, regions?, concepts?, edit? }
  *       (edit: added by issue 14 as an optional field; older v2 records simply have none)
+ *       (scene: the whole scene as it was run, added by issue 13 point 5 as an optional field; older
+ *       scene images have only sceneId and regions)
  */
 import type { ImageParameters } from '../png/parameters';
+import type { SceneRecord } from '../scenes/record';
 import type { SchedulerKind } from '../../diffusion/schedulers';
 
 export const GALLERY_SCHEMA_VERSION = 2;
@@ -33,10 +36,20 @@ export interface GalleryRecord {
   concepts?: string[];
   /** The scene the regions came from (src/storage/scenes), when generated from one. */
   sceneId?: string;
+  /** That scene as it was run, kept with the image so it restores after the scene was edited or deleted. */
+  scene?: GallerySceneSnapshot;
   /** An edit's input (issue 14 point 7), stored in the same put as the image: absent for text to image. */
   edit?: GalleryEdit;
   /** Style strengths of the concepts the prompt named (factors on their EWA weights), when any was not 1. */
   conceptStrength?: Record<string, number>;
+}
+
+/** A scene image's scene: the stored scene shape (masks PackBits-coded) with the run's settings and seed. */
+export interface GallerySceneSnapshot {
+  /** Regions (names, colours, prompts, negatives, masks, concepts), size, global prompts, reference image id, run settings. */
+  record: SceneRecord;
+  /** The reference image was the run's init image, at this strength. */
+  init?: { strength: number };
 }
 
 /** What an edited image started from: enough for "Reuse" to run it again. */

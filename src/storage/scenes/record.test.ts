@@ -37,6 +37,7 @@ describe('scene records', () => {
       id: 'scene-1', name: 'Two', width: 64, height: 32, maskWidth: 64, maskHeight: 32, globalPrompt: 'g', globalNegative: 'gn',
       layers: [layer('a', Uint8Array.from({ length: 2048 }, (_, i) => (i % 64 < 20 ? 255 : i % 5))), layer('b', new Uint8Array(2048))],
       referenceImageId: 'img-1', createdAt: 1, updatedAt: 2,
+      run: { steps: 2, scheduler: 'euler', guidanceScale: 6, regionAlpha: 0.1, seed: 9, seedLocked: false },
     };
     const r = encodeScene(s);
     expect(r.v).toBe(2);

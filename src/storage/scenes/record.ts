@@ -4,10 +4,13 @@
  *   v1: { v:1, id, name, width, height, prompt, createdAt, regions: [{ name, color, prompt, mask }] }
  *       the first draft's format: one prompt per region, raw masks at the output size, no negative
  *       prompts, visibility, opacity or concepts.
- *   v2: { v:2, ...scene fields, maskWidth, maskHeight, layers: [{ ...layer fields, mask: PackBits }] }
+ *   v2: { v:2, ...scene fields, maskWidth, maskHeight, layers: [{ ...layer fields, mask: PackBits }], run? }
+ *       (run: the scene's own steps, sampler, CFG, seed and blend, added by issue 13 point 5 as an
+ *       optional field; a scene saved before has none and takes the Generate panel's values)
  * The app works with SceneData (masks decoded); encodeScene/decodeScene convert at the store's edge.
  */
 import { packBits, unpackBits } from './packbits';
+import type { SchedulerKind } from '../../diffusion/schedulers';
 
 export const SCENE_SCHEMA_VERSION = 2;
 
@@ -24,6 +27,19 @@ export interface LayerData {
   mask: Uint8Array;
 }
 
+/** A scene's own run settings (issue 13 point 5): a scene is a job of its own, not the Generate panel's. */
+export interface SceneRunSettings {
+  steps: number;
+  scheduler: SchedulerKind;
+  /** s of CIDM Eq. 4: the one guidance scale of the whole picture and every region (the run's CFG). */
+  guidanceScale: number;
+  /** α of CIDM Eq. 5: the whole-picture estimate's share inside the regions. */
+  regionAlpha: number;
+  seed: number;
+  /** Locked: reuse `seed`; unlocked: a fresh seed for every run. */
+  seedLocked: boolean;
+}
+
 /** A scene as the editor holds it (structurally the editor's Scene, src/ui/scenes/editor/scene.ts). */
 export interface SceneData {
   id: string;
@@ -36,6 +52,8 @@ export interface SceneData {
   globalNegative: string;
   layers: LayerData[];
   referenceImageId?: string;
+  /** Absent in scenes saved before scenes had their own settings. */
+  run?: SceneRunSettings;
   createdAt: number;
   updatedAt: number;
 }
@@ -100,14 +118,14 @@ export function upgradeSceneRecord(raw: unknown): SceneRecord {
 
 export function encodeScene(s: SceneData): SceneRecord {
   const { layers, ...fields } = s;
-  return { v: 2, ...fields, layers: layers.map((l) => ({ ...l, concepts: [...l.concepts], mask: packBits(l.mask) })) };
+  return { v: 2, ...fields, ...(fields.run ? { run: { ...fields.run } } : {}), layers: layers.map((l) => ({ ...l, concepts: [...l.concepts], mask: packBits(l.mask) })) };
 }
 
 export function decodeScene(r: SceneRecord): SceneData {
   const { v: _v, layers, ...fields } = r;
   const n = r.maskWidth * r.maskHeight;
   try {
-    return { ...fields, layers: layers.map((l) => ({ ...l, concepts: [...l.concepts], mask: unpackBits(l.mask, n) })) };
+    return { ...fields, ...(fields.run ? { run: { ...fields.run } } : {}), layers: layers.map((l) => ({ ...l, concepts: [...l.concepts], mask: unpackBits(l.mask, n) })) };
   } catch (err) {
     throw new SceneRecordError(`Scene ${r.id} ("${r.name}") has a damaged mask: ${(err as Error).message}.`);
   }

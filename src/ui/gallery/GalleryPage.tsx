@@ -16,6 +16,8 @@ import { FullSizeViewer } from './FullSizeViewer';
 import { GalleryTools } from './GalleryTools';
 import { clickSelection, shownRecords } from './gallery-view';
 import { parametersText } from './parameters-text';
+import { reuseSceneImage, SceneSnapshot } from './SceneSnapshot';
+import { reasonOf } from '../plain-error';
 import './gallery.css';
 
 const SAMPLER: Record<string, string> = { euler: 'Euler', euler_ancestral: 'Euler a', ddim: 'DDIM', dpmpp_2m: 'DPM++ 2M', dpmpp_2m_karras: 'DPM++ 2M Karras' };
@@ -41,8 +43,10 @@ export function reuseParameters(p: ImageParameters): void {
 
 /** "Reuse": the parameters and, for an edit, its init image, mask, strength and outpainting (else text to image). */
 function reuseRecord(r: GalleryRecord): void {
+  // a scene image: its scene, on the Scenes page (SceneSnapshot.tsx)
+  if (r.scene) return reuseSceneImage(r);
   reuseParameters(r.params);
-  if (r.edit) void restoreEdit(r).catch((err: unknown) => useGallery.setState({ error: `The edit's init image could not be read: ${(err as Error).message}` }));
+  if (r.edit) void restoreEdit(r).catch((err: unknown) => useGallery.setState({ error: `The edit's init image could not be read: ${reasonOf(err)}` }));
   else clearEdit();
   // the concepts' style strengths (1 for every concept the record does not list)
   useEdit.setState({ conceptStrength: { ...(r.conceptStrength ?? {}) } });
@@ -152,6 +156,7 @@ function Detail({ item }: { item: GalleryItem }) {
           </p>
         )}
         <EditInputs record={r} />
+        <SceneSnapshot record={r} />
         <div className="gal-actions">
           <button type="button" className="btn btn-primary" data-testid="gal-reuse" onClick={() => reuseRecord(r)}>
             Reuse parameters
@@ -165,7 +170,7 @@ function Detail({ item }: { item: GalleryItem }) {
             className="btn"
             data-testid="gal-send-edit"
             title="Start an image to image, inpaint or outpaint from this image"
-            onClick={() => void sendToEdit(r).then(() => useStudio.getState().setSection('generate'), (err: unknown) => useGallery.setState({ error: `The image could not be read: ${(err as Error).message}` }))}
+            onClick={() => void sendToEdit(r).then(() => useStudio.getState().setSection('generate'), (err: unknown) => useGallery.setState({ error: `The image could not be read: ${reasonOf(err)}` }))}
           >
             Send to edit
           </button>

@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import type { GenerateResult } from '../../engine/protocol';
 import { deleteImage, deleteImages, listImages, putImage } from '../../storage/gallery/gallery-store';
-import { newImageId, type GalleryRecord } from '../../storage/gallery/record';
+import { newImageId, type GalleryRecord, type GallerySceneSnapshot } from '../../storage/gallery/record';
 import { encodeResultPng } from '../../storage/png/result-png';
 import { modelShortHash } from '../../storage/loras/model-hash';
 import { galleryEditOf } from './gallery-edit';
@@ -60,7 +60,7 @@ export async function loadGallery(): Promise<void> {
 
 export { resultParameters } from '../../storage/png/result-png';
 
-export async function addResult(r: GenerateResult, modelName: string, sceneId?: string): Promise<GalleryRecord> {
+export async function addResult(r: GenerateResult, modelName: string, sceneId?: string, scene?: GallerySceneSnapshot): Promise<GalleryRecord> {
   // the same bytes as the command line writes (storage/png/result-png.ts)
   // A1111's "Model hash" (computed once per model, then cached; storage/loras/model-hash.ts); none if it cannot be read
   const modelHash = await modelShortHash(r.modelId).catch(() => null);
@@ -80,6 +80,8 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
       ? { regions: r.params.regions.map((g) => ({ name: g.name ?? '', prompt: g.prompt, negativePrompt: g.negativePrompt, color: g.color ?? '' })) }
       : {}),
     ...(sceneId ? { sceneId } : {}),
+    // the whole scene as it was run (scenes/scene-snapshot.ts), in the same put as the image
+    ...(scene ? { scene } : {}),
     ...(edit ? { edit } : {}),
     ...(r.params.conceptStrength && Object.keys(r.params.conceptStrength).length ? { conceptStrength: { ...r.params.conceptStrength } } : {}),
   };

@@ -17,7 +17,7 @@ import { AdvancedSampling } from './AdvancedSampling';
 import { EditPanel } from './EditPanel';
 import { ModelField, openModelsToImport } from '../models/ModelChoice';
 
-const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
+export const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'dpmpp_2m_karras', label: 'DPM++ 2M Karras' },
   { id: 'dpmpp_2m', label: 'DPM++ 2M' },
   { id: 'euler', label: 'Euler' },

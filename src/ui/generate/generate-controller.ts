@@ -30,6 +30,8 @@ interface QueuedRun {
   hooks: GenerateHooks;
   params: GenerateParams;
   draft: GenerateDraft;
+  /** Images in this run (a batch numbers its seeds seed, seed+1, …). */
+  images: number;
   ac: AbortController;
   resolve(r: GenerateResult | null): void;
 }
@@ -64,8 +66,21 @@ export interface GenerateHooks {
   onResult?(r: GenerateResult): void | Promise<void>;
 }
 
-/** Runs the draft; `overrides` replace draft fields (a scene supplies its size, prompts and regions). */
-export async function generate(modelId: string | null, hooks: GenerateHooks = {}, overrides: Partial<GenerateParams> = {}): Promise<GenerateResult | null> {
+/** How a caller names its job in the queue and sizes it (a scene: its name, one image). */
+export interface JobOptions {
+  /** The queue's name for the job; default the prompt's start. */
+  label?: string;
+  /** Images in this run; default the draft's batch count. */
+  images?: number;
+  /** Called with the job's id once it is in the queue (not called when the run is refused before). */
+  onQueued?(jobId: number): void;
+}
+
+/**
+ * Runs the draft; `overrides` replace draft fields (a scene supplies its size, prompts, regions and its
+ * own steps, sampler, CFG and seed: a seed given here leaves the Generate panel's seed alone).
+ */
+export async function generate(modelId: string | null, hooks: GenerateHooks = {}, overrides: Partial<GenerateParams> = {}, job: JobOptions = {}): Promise<GenerateResult | null> {
   const store = useGenerate;
   const { draft } = store.getState();
   if (!modelId) {
@@ -79,8 +94,8 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
     store.setState({ notice: `Not queued: ${bad[0] ?? 'a setting is out of range; the field says why.'}` });
     return null;
   }
-  const seed = draft.seedLocked ? draft.seed : randomSeed();
-  if (!draft.seedLocked) store.getState().setDraft({ seed });
+  const seed = overrides.seed ?? (draft.seedLocked ? draft.seed : randomSeed());
+  if (overrides.seed === undefined && !draft.seedLocked) store.getState().setDraft({ seed });
   const params: GenerateParams = {
     prompt: draft.prompt,
     negativePrompt: draft.negativePrompt,
@@ -101,10 +116,11 @@ export async function generate(modelId: string | null, hooks: GenerateHooks = {}
   };
   const id = nextJobId++;
   const scene = overrides.regions !== undefined;
-  const label = (params.prompt.trim() || (scene ? 'Scene' : 'Untitled')).slice(0, 40);
-  const images = Math.max(1, Math.min(16, Math.round(draft.batchCount || 1)));
+  const label = (job.label ?? (params.prompt.trim() || (scene ? 'Scene' : 'Untitled'))).slice(0, 40);
+  const images = Math.max(1, Math.min(16, Math.round(job.images ?? (draft.batchCount || 1))));
   useJobs.setState((s) => ({ jobs: enqueue(s.jobs, { id, kind: scene ? 'scene' : 'generate', label, steps: params.steps, images }) }));
-  const result = new Promise<GenerateResult | null>((resolve) => runs.set(id, { modelId, hooks, params, draft: { ...draft }, ac: new AbortController(), resolve }));
+  const result = new Promise<GenerateResult | null>((resolve) => runs.set(id, { modelId, hooks, params, draft: { ...draft }, images, ac: new AbortController(), resolve }));
+  job.onQueued?.(id);
   pump();
   return result;
 }
@@ -123,11 +139,10 @@ function pump(): void {
   });
 }
 
-async function runJob(jobId: number, { modelId, hooks, params, draft, ac }: QueuedRun): Promise<GenerateResult | null> {
+async function runJob(jobId: number, { modelId, hooks, params, draft, images: total, ac }: QueuedRun): Promise<GenerateResult | null> {
   const store = useGenerate;
   const t0 = performance.now();
-  const total = Math.max(1, Math.min(16, Math.round(draft.batchCount || 1)));
-  store.setState({ phase: 'loading', progress: null, step: 0, steps: draft.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null, batchIndex: 0, batchTotal: total, truncated: [] });
+  store.setState({ phase: 'loading', progress: null, step: 0, steps: params.steps, startedAt: t0, samplingStartedAt: 0, preview: null, error: null, batchIndex: 0, batchTotal: total, truncated: [] });
   const engine = studioEngine();
   let last: GenerateResult | null = null;
   try {

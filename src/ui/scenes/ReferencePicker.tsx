@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { listImages } from '../../storage/gallery/gallery-store';
 import { resizeCurrentScene, setSceneFields, useScenes } from './scene-store';
 import { SceneInitToggle } from './SceneInitToggle';
+import { reasonOf } from '../plain-error';
 
 interface Thumb {
   id: string;
@@ -31,7 +32,7 @@ export function ReferencePicker() {
           return { id: r.id, url, prompt: r.params.prompt, width: r.params.width, height: r.params.height };
         }));
       })
-      .catch((err: unknown) => live && setError(`The gallery could not be read: ${(err as Error).message}`));
+      .catch((err: unknown) => live && setError(`The gallery could not be read: ${reasonOf(err)}`));
     return () => {
       live = false;
       urls.forEach((u) => URL.revokeObjectURL(u));

@@ -1,40 +1,42 @@
 /**
- * The two knobs of CIDM's region noise aggregation (spec §4.3): s, the scene's guidance scale — used
- * for the global estimate E and for each region's own estimate E_u alike (Eq. 4, default 7.5; one
- * scale for both, or the mask edges show a seam) — and α, the global estimate's share inside the
- * regions (Eq. 5, default 0.1). Stored in the Generate draft, so they persist with it.
+ * The two knobs of CIDM's region noise aggregation (spec §4.3), under plain names with the paper's
+ * symbols in the tooltip: "CFG scale" is s, the scene's guidance scale — used for the global
+ * estimate E and for each region's own estimate E_u alike (Eq. 4; one scale for both, or the mask
+ * edges show a seam) — and "Whole-picture share" is α, the global estimate's share inside the regions
+ * (Eq. 5, default 0.1). Both belong to the scene (scene-run.ts).
  */
 import { useGenerate } from '../generate/generate-store';
 import { CheckedNumber } from '../validation/CheckedNumber';
-import { SCENE_RULES } from '../validation/fields';
+import { effectiveRun, SCENE_RUN_RULES } from './scene-run';
+import { setSceneRun, useScenes } from './scene-store';
 
 export function RegionControls() {
-  const s = useGenerate((st) => st.draft.regionGuidance);
-  const alpha = useGenerate((st) => st.draft.regionAlpha);
-  const set = useGenerate((st) => st.setDraft);
+  const scene = useScenes((s) => s.doc.scene);
+  const draft = useGenerate((st) => st.draft);
+  const run = effectiveRun(scene, draft);
   return (
     <div className="sc-region-controls" role="group" aria-label="Region blending">
       <CheckedNumber
         id="sc-region-guidance"
         className="sc-field"
         labelClassName="sc-field-label"
-        label="Scene guidance s"
-        title="The scene's guidance scale: how strongly the picture and each region follow their prompts (Eq. 4; 1 = no guidance)"
-        rule={{ ...SCENE_RULES.regionGuidance, label: 'Scene guidance s' }}
+        label="CFG scale"
+        title="How strongly the picture and each region follow their prompts (s in the CIDM paper, Eq. 4: one scale for the whole picture and every region, so no seam shows at a mask's edge; 1 = no guidance)"
+        rule={SCENE_RUN_RULES.guidanceScale}
         step={0.5}
-        value={s}
-        onChange={(v) => set({ regionGuidance: v })}
+        value={run.guidanceScale}
+        onChange={(v) => setSceneRun({ guidanceScale: v })}
       />
       <CheckedNumber
         id="sc-region-alpha"
         className="sc-field"
         labelClassName="sc-field-label"
-        label="Global share α"
-        title="Share of the whole-picture estimate inside the regions (Eq. 5): 0 = regions only, 1 = no regional effect"
-        rule={{ ...SCENE_RULES.regionAlpha, label: 'Global share α' }}
+        label="Whole-picture share"
+        title="How much of the whole-picture prediction is mixed into each region (α in the CIDM paper, Eq. 5): 0 = regions only, 1 = no regional effect; 0.1 is the paper's"
+        rule={SCENE_RUN_RULES.regionAlpha}
         step={0.05}
-        value={alpha}
-        onChange={(v) => set({ regionAlpha: v })}
+        value={run.regionAlpha}
+        onChange={(v) => setSceneRun({ regionAlpha: v })}
       />
     </div>
   );

@@ -1,7 +1,7 @@
-/** The scene itself: name, output size, global prompt and negative prompt; save, new, generate. */
+/** The scene itself: name, output size, global prompt and negative prompt, its own run settings; save, new, generate. */
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { SDXL_BUCKETS } from '../generate/sizes';
-import { RegionControls } from './RegionControls';
+import { SceneRunFields } from './SceneRunFields';
 import { ModelField } from '../models/ModelChoice';
 import { useStudio } from '../store';
 
@@ -69,25 +69,26 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
         <span className="sc-field-label">Scene negative prompt</span>
         <textarea rows={1} value={scene.globalNegative} aria-label="Scene negative prompt" data-testid="sc-global-negative" onChange={(e) => setSceneFields({ globalNegative: e.target.value })} />
       </label>
+      {onGenerate && <SceneRunFields />}
       <div className="sc-actions">
-        <button type="button" className="btn btn-primary" disabled={busy} data-testid="sc-save" onClick={() => void saveCurrentScene()}>
+        {/* the page's main action first (it queues behind a running job; the run shows below) */}
+        {onGenerate && (
+          <button type="button" className="btn btn-primary" disabled={busy || generateDisabled} data-testid="sc-generate" onClick={() => onGenerate(sceneGenerationInput(scene), scene)}>
+            Generate
+          </button>
+        )}
+        <button type="button" className={onGenerate ? 'btn' : 'btn btn-primary'} disabled={busy} data-testid="sc-save" onClick={() => void saveCurrentScene()}>
           Save scene
         </button>
         <button type="button" className="btn" disabled={busy} data-testid="sc-new" onClick={() => confirmDiscard() && newScene()}>
           New scene
         </button>
-        {onGenerate && (
-          <button type="button" className="btn" disabled={busy || generateDisabled} data-testid="sc-generate" onClick={() => onGenerate(sceneGenerationInput(scene), scene)}>
-            Generate
-          </button>
-        )}
       </div>
       {onGenerate && (
         <p className="small muted" data-testid="sc-model">
           {modelName ? `Generates with ${modelName}.` : 'No model to generate with yet (see Model above).'}
         </p>
       )}
-      {onGenerate && <RegionControls />}
     </section>
   );
 }

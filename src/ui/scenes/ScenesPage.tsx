@@ -3,7 +3,7 @@
  * its prompt, save the scene. Generation itself is the caller's: `onGenerate` receives the output
  * size, the global prompts and per visible region its prompt and H×W soft mask (editor/regions.ts).
  * Shortcuts (not while typing in a field): Ctrl/Cmd+Z undo, Ctrl/Cmd+Shift+Z or Ctrl+Y redo,
- * Ctrl/Cmd+S save, B/E/R/O tools, [ and ] brush size, space + drag pan.
+ * Ctrl/Cmd+S save, B/E/R/O tools, [ and ] brush size, space + drag pan, Ctrl/Cmd + wheel zoom.
  */
 import { useEffect } from 'react';
 import type { Scene } from './editor/scene';
@@ -13,6 +13,7 @@ import { MaskStage } from './MaskStage';
 import { ReferencePicker } from './ReferencePicker';
 import { SceneList } from './SceneList';
 import { ScenePanel } from './ScenePanel';
+import { SceneRunPane } from './SceneRunPane';
 import { redoScene, saveCurrentScene, setBrush, setTool, undoScene, useScenes } from './scene-store';
 import { typingInField } from './stage-hooks';
 import { TOOL_KEYS, ToolBar } from './ToolBar';
@@ -73,10 +74,11 @@ export function ScenesPage({ onGenerate, generateDisabled }: ScenesPageProps) {
         <section className="card sc-canvas-card" aria-label="Mask editor">
           <ToolBar />
           <MaskStage />
-          <p className="sc-hint small muted">Wheel to zoom, space + drag or the middle button to pan. Alt + drag subtracts a shape.</p>
+          <p className="sc-hint small muted">Ctrl + wheel (or pinch) to zoom, space + drag or the middle button to pan. Alt + drag subtracts a shape.</p>
         </section>
         <aside className="sc-side">
           <ScenePanel onGenerate={onGenerate} generateDisabled={generateDisabled ?? false} />
+          {onGenerate && <SceneRunPane />}
           <LayerPanel />
           <ReferencePicker />
           <SceneList />

@@ -5,6 +5,8 @@
  */
 import { isDirty, useScenes, type ScenesState } from './scene-store';
 import { maskStats } from './editor/regions';
+import { useGenerate } from '../generate/generate-store';
+import { effectiveRun, type SceneRunSettings } from './scene-run';
 
 export interface SceneBridgeLayer {
   id: string;
@@ -30,6 +32,9 @@ export interface SceneBridge {
   globalPrompt: string;
   globalNegative: string;
   referenceImageId: string | null;
+  /** The run settings it generates with, and whether they are its own (else the Generate panel's). */
+  run: SceneRunSettings;
+  ownRun: boolean;
   /** Bottom to top, the order they are drawn and sent to the model. */
   layers: SceneBridgeLayer[];
   activeLayerId: string | null;
@@ -56,6 +61,8 @@ export function sceneBridge(s: ScenesState = useScenes.getState()): SceneBridge 
     globalPrompt: sc.globalPrompt,
     globalNegative: sc.globalNegative,
     referenceImageId: sc.referenceImageId ?? null,
+    run: effectiveRun(sc, useGenerate.getState().draft),
+    ownRun: sc.run !== undefined,
     layers: sc.layers.map((l) => ({ id: l.id, name: l.name, color: l.color, prompt: l.prompt, negativePrompt: l.negativePrompt, visible: l.visible, opacity: l.opacity, ...maskStats(l.mask) })),
     activeLayerId: s.activeLayerId,
     tool: s.tool,

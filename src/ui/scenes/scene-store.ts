@@ -5,12 +5,18 @@
  * Live strokes never go through the store (the stage paints them itself); only the finished mask does.
  */
 import { create } from 'zustand';
-import { createScene, type Scene } from './editor/scene';
+import { createScene, newId, type Scene } from './editor/scene';
 import * as D from './editor/doc';
 import type { EditorDoc } from './editor/doc';
 import type { ActionKind, ToolKind } from './editor/tools';
 import type { LayerMeta } from './editor/history';
 import { deleteScene, getScene, listScenes, putScene, type SceneSummary } from '../../storage/scenes/scenes-store';
+import type { GallerySceneSnapshot } from '../../storage/gallery/record';
+import { useGenerate } from '../generate/generate-store';
+import { effectiveRun, type SceneRunSettings } from './scene-run';
+import { planRestore } from './scene-snapshot';
+import { useSceneInit } from './scene-init';
+import { reasonOf } from '../plain-error';
 
 export interface SceneView {
   /** 1 = the scene fits the stage. */
@@ -108,6 +114,8 @@ export const removeSceneLayer = (id: string) => editDoc((d) => D.removeLayer(d, 
 export const moveSceneLayer = (id: string, delta: number) => editDoc((d) => D.moveLayer(d, id, delta));
 export const updateSceneLayer = (id: string, patch: Partial<LayerMeta>) => editDoc((d) => D.updateLayer(d, id, patch));
 export const setSceneFields = (patch: Partial<D.SceneFields>) => editDoc((d) => D.setSceneFields(d, patch));
+/** Edits the scene's run settings (the first edit writes the whole set, from the Generate panel's values where unset). */
+export const setSceneRun = (patch: Partial<SceneRunSettings>) => setSceneFields({ run: { ...effectiveRun(get().doc.scene, useGenerate.getState().draft), ...patch } });
 export const resizeCurrentScene = (width: number, height: number) => editDoc((d) => D.resizeScene(d, width, height));
 
 /** A new, empty scene (the caller asks about unsaved changes first). */
@@ -121,22 +129,23 @@ export async function loadSceneList(): Promise<void> {
     const { scenes, unreadable } = await listScenes();
     useScenes.setState({ saved: scenes, unreadable, savedLoaded: true });
   } catch (err) {
-    useScenes.setState({ savedLoaded: true, error: `The saved scenes could not be read: ${(err as Error).message}` });
+    useScenes.setState({ savedLoaded: true, error: `The saved scenes could not be read: ${reasonOf(err)}` });
   }
 }
 
 export async function saveCurrentScene(): Promise<void> {
   const { doc } = get();
-  const scene: Scene = { ...doc.scene, updatedAt: Date.now() };
+  // the run settings it shows are stored with it, so they no longer follow the Generate panel
+  const scene: Scene = { ...doc.scene, run: effectiveRun(doc.scene, useGenerate.getState().draft), updatedAt: Date.now() };
   useScenes.setState({ busy: true, error: null });
   try {
     await putScene(scene);
     // The saved time lives in the scene, but it is no edit: the history does not record it.
     const now = get().doc;
-    useScenes.setState({ doc: { ...now, scene: { ...now.scene, updatedAt: scene.updatedAt } }, savedRev: doc.rev, notice: `Saved “${scene.name}”.` });
+    useScenes.setState({ doc: { ...now, scene: { ...now.scene, run: now.scene.run ?? scene.run, updatedAt: scene.updatedAt } }, savedRev: doc.rev, notice: `Saved “${scene.name}”.` });
     await loadSceneList();
   } catch (err) {
-    useScenes.setState({ error: `The scene could not be saved: ${(err as Error).message}` });
+    useScenes.setState({ error: `The scene could not be saved: ${reasonOf(err)}` });
   } finally {
     useScenes.setState({ busy: false });
   }
@@ -150,7 +159,7 @@ export async function openSavedScene(id: string): Promise<void> {
     const doc = D.newDoc(scene);
     useScenes.setState({ doc, activeLayerId: keepActive(scene, null), savedRev: doc.rev, view: FIT, notice: `Opened “${scene.name}”.` });
   } catch (err) {
-    useScenes.setState({ error: `The scene could not be opened: ${(err as Error).message}` });
+    useScenes.setState({ error: `The scene could not be opened: ${reasonOf(err)}` });
   } finally {
     useScenes.setState({ busy: false });
   }
@@ -163,6 +172,39 @@ export async function deleteSavedScene(id: string): Promise<void> {
     if (get().doc.scene.id === id) useScenes.setState({ savedRev: null });
     await loadSceneList();
   } catch (err) {
-    useScenes.setState({ error: `The scene could not be deleted: ${(err as Error).message}` });
+    useScenes.setState({ error: `The scene could not be deleted: ${reasonOf(err)}` });
+  }
+}
+
+/**
+ * Opens the scene a gallery image was made from (scene-snapshot.ts says which way: the saved scene as
+ * it is, a "(restored)" copy beside an edited one, or the deleted one again). The caller asks about
+ * unsaved changes of the open scene first. Returns false when it could not be read.
+ */
+export async function restoreSceneSnapshot(snap: GallerySceneSnapshot): Promise<boolean> {
+  useScenes.setState({ busy: true, error: null });
+  try {
+    const plan = planRestore(snap, await getScene(snap.record.id), () => newId('scene'), Date.now());
+    const opened = D.newDoc(plan.scene);
+    // 'same' opens as saved; a copy or a deleted scene is not stored yet, so it shows as unsaved (rev 1)
+    const doc = plan.mode === 'same' ? opened : { ...opened, rev: 1 };
+    useScenes.setState({ doc, activeLayerId: keepActive(plan.scene, null), savedRev: plan.mode === 'same' ? doc.rev : null, view: FIT });
+    // the image's settings and seed (locked), as an edit the person sees and can undo
+    if (plan.run) setSceneRun(plan.run);
+    useSceneInit.setState(snap.init ? { use: true, strength: snap.init.strength } : { use: false });
+    const name = plan.scene.name;
+    const notice =
+      plan.mode === 'same'
+        ? `Opened “${name}” with the image's settings.`
+        : plan.mode === 'copy'
+          ? `“${snap.record.name}” was changed since this image, so the image's scene opened as “${name}” (not saved yet).`
+          : `Restored “${name}” from the gallery image (not saved yet).`;
+    useScenes.setState({ notice });
+    return true;
+  } catch (err) {
+    useScenes.setState({ error: `The image's scene could not be restored: ${reasonOf(err)}` });
+    return false;
+  } finally {
+    useScenes.setState({ busy: false });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Pointer input of the mask stage, as native listeners on its wrapper (Konva only draws): tool
  * gestures (editor/tools.ts) on the active layer, pan with the middle button or space + drag, zoom
- * with the wheel around the pointer. Live strokes are painted straight into the layer's canvas; the
+ * with Ctrl/Cmd + wheel around the pointer (a trackpad pinch arrives as a wheel with ctrlKey), as
+ * design tools do: a plain wheel scrolls the page, so the canvas never traps it. Live strokes are painted straight into the layer's canvas; the
  * store sees only the finished mask (one history entry per gesture). Escape cancels a gesture.
  */
 import { useEffect, type RefObject } from 'react';
@@ -134,6 +135,8 @@ export function useStagePointer(refs: StageRefs): void {
     };
 
     const onWheel = (e: WheelEvent) => {
+      if (!e.ctrlKey && !e.metaKey) return;
+      // the browser's own Ctrl + wheel would zoom the whole page
       e.preventDefault();
       const { view } = useScenes.getState();
       const t = refs.transform.current;

@@ -138,4 +138,16 @@ describe('editor document: undo and redo', () => {
     expect(canRedo(d)).toBe(false);
     expect(d.history.undo.length).toBe(1);
   });
+
+  it('the scene’s run settings are part of the document: one edit, undone and redone exactly', () => {
+    const run = { steps: 2, scheduler: 'euler' as const, guidanceScale: 6, regionAlpha: 0.1, seed: 3, seedLocked: true };
+    let d = setSceneFields(doc0(), { run });
+    d = setSceneFields(d, { run: { ...run, steps: 4 } });
+    expect(d.history.undo.length).toBe(1);
+    expect(d.scene.run?.steps).toBe(4);
+    d = undo(d);
+    expect(d.scene.run).toBeUndefined();
+    d = redo(d);
+    expect(d.scene.run).toEqual({ ...run, steps: 4 });
+  });
 });

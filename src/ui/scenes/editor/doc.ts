@@ -67,6 +67,7 @@ function snapshot(s: Scene, other: Scene): MetaSnapshot {
     globalPrompt: s.globalPrompt,
     globalNegative: s.globalNegative,
     referenceImageId: s.referenceImageId,
+    run: s.run,
   };
   return { fields, layers: s.layers.map(metaOf), masks };
 }
@@ -136,7 +137,7 @@ export function updateLayer(doc: EditorDoc, id: string, patch: Partial<LayerMeta
   return editScene(doc, label, (s) => ({ ...s, layers: s.layers.map((l) => (l.id === id ? { ...l, ...patch, id: l.id } : l)) }), key);
 }
 
-export type SceneFields = Pick<Scene, 'name' | 'globalPrompt' | 'globalNegative' | 'referenceImageId'>;
+export type SceneFields = Pick<Scene, 'name' | 'globalPrompt' | 'globalNegative' | 'referenceImageId' | 'run'>;
 
 export function setSceneFields(doc: EditorDoc, patch: Partial<SceneFields>): EditorDoc {
   const fields = Object.keys(patch).sort();

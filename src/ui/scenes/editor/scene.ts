@@ -12,6 +12,8 @@
  * reversed. A mask buffer is never written after it is in a scene: every edit makes a new buffer, so
  * the history can share buffers and identity tells what changed.
  */
+import type { SceneRunSettings } from '../../../storage/scenes/record';
+
 export const EDIT_MAX_SIDE = 1024;
 
 export interface Layer {
@@ -44,6 +46,8 @@ export interface Scene {
   layers: Layer[];
   /** A gallery image shown under the masks while painting. */
   referenceImageId?: string;
+  /** Its own steps, sampler, CFG, seed and blend; absent until first set (scene-run.ts fills them from the Generate panel). */
+  run?: SceneRunSettings;
   createdAt: number;
   updatedAt: number;
 }
