@@ -7,6 +7,7 @@
  */
 import { crc32 } from './crc32';
 import { deflate, inflate } from './zlib';
+import { concatBytes } from '../concat-bytes';
 
 export class PngError extends Error {
   override readonly name = 'PngError';
@@ -59,14 +60,7 @@ export async function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: num
   const stride = width * 4;
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) raw.set(rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), ...Object.entries(text).map(([k, v]) => textChunk(k, v)), chunk('IDAT', await deflate(raw)), chunk('IEND', new Uint8Array())];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes([Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), ...Object.entries(text).map(([k, v]) => textChunk(k, v)), chunk('IDAT', await deflate(raw)), chunk('IEND', new Uint8Array())]);
 }
 
 interface Chunk {

@@ -5,6 +5,7 @@
  * prompt's non-ASCII words survive. No ZIP64: past 65,535 files or 4 GiB the writer refuses plainly.
  */
 import { crc32 } from '../png/crc32';
+import { concatBytes } from '../concat-bytes';
 
 export interface ZipFile {
   name: string;
@@ -128,12 +129,5 @@ export function zipParts(files: readonly ZipFile[]): Uint8Array[] {
 
 /** The whole archive in one array (tests, small archives). */
 export function zipBytes(files: readonly ZipFile[]): Uint8Array {
-  const parts = zipParts(files);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(zipParts(files));
 }

@@ -26,6 +26,19 @@ export const SCHEDULERS: { id: SchedulerKind; label: string }[] = [
   { id: 'pndm', label: 'PNDM (PLMS)' },
 ];
 
+/** The sampler choices, as both the Generate form and a scene's run settings list them. */
+export function SamplerOptions() {
+  return (
+    <>
+      {SCHEDULERS.map((s) => (
+        <option key={s.id} value={s.id}>
+          {s.label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { busy: boolean; onGenerate(): void; modelName: string | null; latentFactor: number }) {
   const draft = useGenerate((s) => s.draft);
   const set = useGenerate((s) => s.setDraft);
@@ -84,11 +97,7 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
       <label className="field">
         <span className="field-label">Sampler</span>
         <select name="scheduler" data-testid="gen-scheduler" value={draft.scheduler} onChange={(e) => set({ scheduler: e.target.value as SchedulerKind })}>
-          {SCHEDULERS.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.label}
-            </option>
-          ))}
+          <SamplerOptions />
         </select>
       </label>
       <div className="field">

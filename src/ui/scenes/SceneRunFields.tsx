@@ -5,7 +5,7 @@
  */
 import type { SchedulerKind } from '../../diffusion/schedulers';
 import { useGenerate } from '../generate/generate-store';
-import { SCHEDULERS } from '../generate/GenerateForm';
+import { SamplerOptions } from '../generate/GenerateForm';
 import { CheckedNumber } from '../validation/CheckedNumber';
 import { RegionControls } from './RegionControls';
 import { effectiveRun, SCENE_RUN_RULES } from './scene-run';
@@ -22,11 +22,7 @@ export function SceneRunFields() {
         <label className="sc-field">
           <span className="sc-field-label">Sampler</span>
           <select value={run.scheduler} aria-label="Sampler" data-testid="sc-sampler" onChange={(e) => setSceneRun({ scheduler: e.target.value as SchedulerKind })}>
-            {SCHEDULERS.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.label}
-              </option>
-            ))}
+            <SamplerOptions />
           </select>
         </label>
       </div>
