@@ -1,10 +1,12 @@
 /**
  * npm run memory-plan [-- --size 1024x1024 --batch 2 --weights f16|f32 --activations f16|f32 --sd15]
  * A dry run of one SDXL UNet step (CFG batch 2 by default) over the real SDXL-base config: no weights
- * or GPU needed. The last line reads `peak <bytes> largest-binding <bytes>`; exit 1 if a target is missed.
+ * or GPU needed; also the compute dispatches one step makes. The last line reads
+ * `peak <bytes> largest-binding <bytes>`; exit 1 if a target is missed.
  * With --train: the CIDM training step instead (memory-plan-train.ts).
  */
 import { planUNetStep } from '../model/unet/memory-plan';
+import { countUNetStepDispatches } from '../model/unet/dispatch-count';
 import { trainPlanCli } from './memory-plan-train';
 import { SD15_UNET, SDXL_BASE_UNET } from '../model/unet/sdxl-configs';
 import type { DType } from '../gpu/tensor';
@@ -36,5 +38,8 @@ console.log(`activations        live peak ${gib(plan.activationPeakBytes)}; pool
 console.log(`largest activation ${plan.largestActivation.label} [${plan.largestActivation.shape.join('×')}]: ${mib(plan.largestActivation.bytes)}`);
 console.log(`all in             ${gib(plan.peakBytes)} (target ≤ ${gib(PEAK_TARGET)}: ${plan.peakBytes <= PEAK_TARGET ? 'met' : 'MISSED'})`);
 console.log(`largest binding    ${mib(plan.largestBindingBytes)} (target ≤ ${mib(BINDING_TARGET)}: ${plan.largestBindingBytes <= BINDING_TARGET ? 'met' : 'MISSED'})`);
+// issue "speed" point 3: launches per step, counted by running the real forward on the planning device
+const dispatches = await countUNetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype });
+console.log(`dispatches         ${dispatches} per UNet step of batch ${opts.batch} (the real forward, counted on a planning device)`);
 console.log(`peak ${plan.peakBytes} largest-binding ${plan.largestBindingBytes}`);
 process.exit(plan.peakBytes <= PEAK_TARGET && plan.largestBindingBytes <= BINDING_TARGET ? 0 : 1);

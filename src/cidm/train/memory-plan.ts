@@ -17,9 +17,8 @@ import { rowBlocks, type EmbeddingBlock } from '../../ops/embedding';
 import { CLIP_EOS_ID, type TextEncoderConfig } from '../../model/text-encoder/config';
 import { DEFAULT_EMBEDDING_BLOCK_BYTES, embeddingBlockRows, type LoadedTextEncoder } from '../../model/text-encoder/load';
 import { TOKEN_EMBEDDING, textEncoderWeightShapes } from '../../model/text-encoder/weights';
-import { unetArch, type UNetConfigJson } from '../../model/unet/arch';
-import type { LoadedUNet } from '../../model/unet/load';
-import { unetWeightShapes } from '../../model/unet/weight-shapes';
+import type { UNetConfigJson } from '../../model/unet/arch';
+import { sizedUNet } from '../../model/unet/sized-unet';
 import { AdamW } from './adamw';
 import { cidmShape, createCidmParams } from './cidm-params';
 import { cidmBackward, cidmForward } from './cidm-step';
@@ -95,14 +94,6 @@ export function planningCaption(vocabSize: number, placeholders: number, padId: 
   const ids = [49406, 320, 1125, 539, ...Array.from({ length: placeholders }, (_, j) => vocabSize + j), 1929, CLIP_EOS_ID];
   while (ids.length < seq) ids.push(padId);
   return ids.slice(0, seq);
-}
-
-function sizedUNet(ctx: GpuContext, config: UNetConfigJson, dtype: DType): LoadedUNet {
-  const arch = unetArch(config);
-  const weights = new Map(Array.from(unetWeightShapes(arch), ([name, shape]) => [name, ctx.persistent(shape, dtype, name)] as const));
-  let bytes = 0;
-  for (const t of weights.values()) bytes += t.buffer.size;
-  return { arch, weights, dtype, bytes };
 }
 
 /** As loadTextEncoder lays it out (token table in row blocks), without reading a file. */
