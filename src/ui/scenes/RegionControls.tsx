@@ -5,15 +5,12 @@
  * edges show a seam) — and "Whole-picture share" is α, the global estimate's share inside the regions
  * (Eq. 5, default 0.1). Both belong to the scene (scene-run.ts).
  */
-import { useGenerate } from '../generate/generate-store';
 import { CheckedNumber } from '../validation/CheckedNumber';
-import { effectiveRun, SCENE_RUN_RULES } from './scene-run';
-import { setSceneRun, useScenes } from './scene-store';
+import { SCENE_RUN_RULES, type SceneRunSettings } from './scene-run';
+import { setSceneRun } from './scene-store';
 
-export function RegionControls() {
-  const scene = useScenes((s) => s.doc.scene);
-  const draft = useGenerate((st) => st.draft);
-  const run = effectiveRun(scene, draft);
+/** `run`: the scene's effective run settings, as SceneRunFields has them. */
+export function RegionControls({ run }: { run: SceneRunSettings }) {
   return (
     <div className="sc-region-controls" role="group" aria-label="Region blending">
       <CheckedNumber

@@ -26,7 +26,7 @@ export function SceneRunFields() {
           </select>
         </label>
       </div>
-      <RegionControls />
+      <RegionControls run={run} />
       <div className="sc-field">
         <span className="sc-field-label">Seed</span>
         <div className="sc-seed-row">
