@@ -154,6 +154,7 @@ export class InThreadEngine implements StudioEngine {
         batch: usesGuidance(params.guidanceScale) && params.memoryMode !== 'low' ? 2 : 1,
         dtype: model.info.dtype,
         maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
+        latentFactor: model.loaded.parts.latentFactor,
       });
       const t0 = performance.now();
       let tEncoded = t0;

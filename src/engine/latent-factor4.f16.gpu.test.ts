@@ -8,12 +8,13 @@
 import { openAsBlob, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checked, testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
+import { checked, testContext, TEST_ADAPTER, TEST_DEVICE_OPTIONS, testGpu } from '../../tests/gpu-harness';
 import { textToImage } from '../diffusion/text-to-image';
 import { NodeModelFiles } from '../model/node-model-files';
 import { writeTinyFactor4Folder } from '../model/weights/tiny-factor4.fixture';
 import { verifyDiffusers } from '../storage/models/verify';
 import { loadSdxlModel } from './sdxl-model';
+import { InThreadEngine } from './engine';
 
 const dir = writeTinyFactor4Folder();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,6 +54,17 @@ describe(`a three-level VAE (latent factor 4) on ${TEST_ADAPTER}`, () => {
       }
     } finally {
       m.destroy();
+    }
+  });
+
+  it('the engine (size check, memory plan, run) takes a 68×44 run too', async () => {
+    const engine = new InThreadEngine({ gpu: testGpu(), deviceOptions: TEST_DEVICE_OPTIONS, openModel: async (ref) => new NodeModelFiles(dir, ref.id) });
+    try {
+      await engine.load({ type: 'stored', id: 'tiny-f4' }, 'f16');
+      const r = await engine.generate({ prompt: 'a red mug on a blue table', negativePrompt: '', width: 68, height: 44, steps: 2, guidanceScale: 5, scheduler: 'euler', seed: 3 });
+      expect([r.image.width, r.image.height]).toEqual([68, 44]);
+    } finally {
+      engine.dispose();
     }
   });
 });

@@ -9,10 +9,10 @@ const MiB = 2 ** 20;
 
 describe('image size check (SDXL-base memory plan)', () => {
   it('1024² with CFG fits a 128 MiB binding in f16', async () => {
-    await expect(checkImageSize(SDXL, { width: 1024, height: 1024, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB })).resolves.toBeUndefined();
+    await expect(checkImageSize(SDXL, { width: 1024, height: 1024, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB, latentFactor: 8 })).resolves.toBeUndefined();
   });
   it('refuses what does not fit and says what does', async () => {
-    const err = await checkImageSize(SDXL, { width: 2048, height: 2048, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB }).catch((e: unknown) => e);
+    const err = await checkImageSize(SDXL, { width: 2048, height: 2048, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB, latentFactor: 8 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageTooLargeError);
     const e = err as ImageTooLargeError;
     expect(e.neededBytes).toBeGreaterThan(128 * MiB);
@@ -20,10 +20,10 @@ describe('image size check (SDXL-base memory plan)', () => {
     expect(e.message).toMatch(/about \d+×\d+ or less/);
     // the suggested size really fits
     const side = Number(/about (\d+)×/.exec(e.message)![1]);
-    await expect(checkImageSize(SDXL, { width: side, height: side, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB })).resolves.toBeUndefined();
+    await expect(checkImageSize(SDXL, { width: side, height: side, batch: 2, dtype: 'f16', maxBindingBytes: 128 * MiB, latentFactor: 8 })).resolves.toBeUndefined();
   });
   it('f32 at 1024² exceeds 128 MiB (the GEGLU input) and suggests f16', async () => {
-    const err = (await checkImageSize(SDXL, { width: 1024, height: 1024, batch: 2, dtype: 'f32', maxBindingBytes: 128 * MiB }).catch((e: unknown) => e)) as Error;
+    const err = (await checkImageSize(SDXL, { width: 1024, height: 1024, batch: 2, dtype: 'f32', maxBindingBytes: 128 * MiB, latentFactor: 8 }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(ImageTooLargeError);
     expect(err.message).toContain('f16 precision');
   });

@@ -10,13 +10,15 @@ import { unetWeightShapes } from './weight-shapes';
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
 
 export interface MemoryPlanOptions {
-  /** Image side in pixels (the latent is 1/8). */
+  /** Image side in pixels (the latent is 1/latentFactor). */
   height: number;
   width: number;
   /** 2 for classifier-free guidance (cond + uncond in one batch). */
   batch: number;
   weightDtype: DType;
   activationDtype: DType;
+  /** Image pixels per latent pixel, from the VAE config (default 8, SD/SDXL). */
+  latentFactor?: number;
   /** Text tokens per prompt. */
   tokens?: number;
 }
@@ -43,8 +45,8 @@ export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions)
     if (bytes > largestWeight.bytes) largestWeight = { name, bytes };
   }
   const be = new PlanBackend(shapes, o.activationDtype, o.weightDtype);
-  const h = o.height / 8;
-  const w = o.width / 8;
+  const h = o.height / (o.latentFactor ?? 8);
+  const w = o.width / (o.latentFactor ?? 8);
   const tokens = o.tokens ?? 77;
   const sample = be.input([o.batch, arch.inChannels, h, w], 'sample');
   const ctx = be.input([o.batch, tokens, arch.crossDim], 'encoder_hidden_states');
