@@ -1,7 +1,8 @@
 /**
  * Jobs that respect the person (issue 13, points 2 and 3) on the tiny model: two runs queue and the
  * header shows them on every page; Cancel says "Cancelling…" at once and the run ends within one UNet
- * block; the estimate appears after a measured run; steps = 0 explains itself and blocks Generate.
+ * block; the estimate appears after a measured run, and a long run offers one click to a smaller
+ * setting; steps = 0 explains itself and blocks Generate.
  */
 import { expect, openSection, studioReady, test } from './fixtures/studio';
 import { fillGenerate, importTinyModel, waitGenerated } from './fixtures/models';
@@ -31,6 +32,19 @@ test('queues two runs, cancels the running one at once, explains steps = 0, esti
   await expect(page.getByTestId('gen-estimate')).toContainText(/About \d+ (s|min)/);
   await page.getByTestId('gen-go').scrollIntoViewIfNeeded();
   await page.screenshot({ path: '/tmp/jobs-estimate.png' });
+
+  // a long run (1024², 150 steps on this CPU adapter) warns and offers one click to a smaller setting
+  await page.getByTestId('gen-width').fill('1024');
+  await page.getByTestId('gen-height').fill('1024');
+  await page.getByTestId('gen-steps').fill('150');
+  await expect(page.getByTestId('gen-estimate-warn')).toContainText('software adapter');
+  await expect(page.getByTestId('gen-smaller')).toContainText(/^Use \d+×\d+, \d+ steps/);
+  await page.getByTestId('gen-smaller').click();
+  expect(Number(await page.getByTestId('gen-steps').inputValue())).toBeLessThanOrEqual(20);
+  expect(Number(await page.getByTestId('gen-width').inputValue())).toBeLessThan(1024);
+  await page.getByTestId('gen-width').fill('64');
+  await page.getByTestId('gen-height').fill('48');
+  await page.getByTestId('gen-steps').fill('40');
 
   // two runs queued: the header counts them, on every page
   await page.getByTestId('gen-go').click();
