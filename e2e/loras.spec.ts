@@ -1,7 +1,8 @@
 /**
  * Plain LoRAs end to end (issue 13 point 1): a kohya LoRA file (golden/lora) imported on the Models
  * page is listed with A1111's hash; a file that is no LoRA is refused by name; `<lora:style:0.8>` in
- * the prompt generates (the tag cut out before the text encoders), and the gallery's PNG carries the
+ * the prompt generates (the tag cut out before the text encoders) an image that differs from the same
+ * seed without it, and the gallery's PNG carries the
  * prompt with its tag, `Lora hashes` with that hash and `Model hash`; an unknown name is refused by name.
  */
 import { createHash } from 'node:crypto';
@@ -36,7 +37,14 @@ test('import a LoRA → listed → generate with <lora:style:0.8> → the PNG ha
   await waitGenerated(page);
   expect((await studioReady(page)).generation.error?.message).toMatch(/"nope".*imported: style/);
 
+  // the same seed without the LoRA, to see that the LoRA changes the image
+  const pixels = () => page.getByTestId('gen-image').evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
   await page.getByTestId('gen-prompt').fill('a red cube');
+  await page.getByTestId('gen-go').click();
+  await waitGenerated(page);
+  expect((await studioReady(page)).generation.error).toBeNull();
+  const without = await pixels();
+
   await page.getByTestId('lora-weight').fill('0.8');
   await page.getByTestId('lora-add').click();
   await expect(page.getByTestId('gen-prompt')).toHaveValue('a red cube <lora:style:0.8>');
@@ -44,10 +52,13 @@ test('import a LoRA → listed → generate with <lora:style:0.8> → the PNG ha
   await waitGenerated(page);
   const s = await studioReady(page);
   expect(s.generation.error).toBeNull();
-  await page.waitForFunction(() => window.__studio?.gallery.count === 1);
+  const withLora = await pixels();
+  expect(withLora.length).toBe(without.length);
+  expect(withLora.filter((v, i) => v !== without[i]).length).toBeGreaterThan(withLora.length / 10);
+  await page.waitForFunction(() => window.__studio?.gallery.count === 2);
 
   await openSection(page, 'Gallery');
-  await page.getByTestId('gal-item').first().click();
+  await page.getByTestId('gal-item').first().click(); // newest first: the LoRA run
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('gal-download').click()]);
   const text = readPngText(new Uint8Array(readFileSync((await download.path())!))).parameters!;
   expect(text).toContain(`Lora hashes: "style: ${A1111_HASH}"`);
