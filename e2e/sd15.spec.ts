@@ -28,6 +28,20 @@ test('an SD-1.5-family folder imports as sd15, generates with PNDM and runs a sc
     expect(m).toMatchObject({ kind: 'sd15', layout: 'diffusers', verified: true });
     await page.waitForFunction((id) => window.__studio?.activeModelId === id, m.id, { timeout: 30_000 });
 
+    // the size presets come from the model's own configs (issue 12 point 9): its native side, not SDXL's 1024
+    await openSection(page, 'Generate');
+    const square = page.getByRole('group', { name: 'Size presets' }).getByRole('button', { name: '1:1' });
+    await expect(square).not.toHaveAttribute('title', '1024×1024');
+    const native = Number((await square.getAttribute('title'))!.split('×')[0]);
+    expect(native).toBeLessThan(1024);
+    // the default 1024² is far from it: one click gives the native square
+    await expect(page.getByTestId('gen-native-hint')).toContainText(`trained at ${native} × ${native}`);
+    await page.getByTestId('gen-use-native').click();
+    await expect(page.getByTestId('gen-width')).toHaveValue(String(native));
+    await expect(page.getByTestId('gen-height')).toHaveValue(String(native));
+    await expect(square).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByTestId('gen-native-hint')).toHaveCount(0);
+
     await fillGenerate(page, { prompt: 'a photo of a red mug on a table', steps: 2, seed: 5 });
     await page.getByTestId('gen-scheduler').selectOption('pndm');
     await page.getByTestId('gen-go').click();
@@ -40,6 +54,8 @@ test('an SD-1.5-family folder imports as sd15, generates with PNDM and runs a sc
 
     await openSection(page, 'Scenes');
     await expect(page.getByTestId('scenes-page')).toBeVisible();
+    // the scene's sizes: the model's presets and drafts at its native side
+    await expect(page.getByTestId('sc-size').locator(`option[value="${native}x${native}"]`)).toHaveCount(1);
     await page.getByTestId('sc-size').selectOption('256x256');
     await page.getByTestId('sc-global-prompt').fill('a kitchen table');
     await activeLayer(page).getByLabel('Region prompt').fill('a red mug');

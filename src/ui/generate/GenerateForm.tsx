@@ -1,12 +1,12 @@
 /**
- * The generate panel: prompt, negative prompt, size (SDXL buckets or custom), steps, CFG, scheduler,
+ * The generate panel: prompt, negative prompt, size (the model's aspect presets or custom), steps, CFG, scheduler,
  * seed with lock/randomize, precision. Every field edits the draft in the store.
  */
 import type { SchedulerKind } from '../../diffusion/schedulers';
 import { useGenerate, type GenerateDraft } from './generate-store';
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
 import { LoraPicker } from '../loras/LoraPicker';
-import { presetOf, SDXL_BUCKETS } from './sizes';
+import { SizeField } from './SizeField';
 import { CheckedNumber } from '../validation/CheckedNumber';
 import { generateRules } from '../validation/fields';
 import { anyFieldError, useFieldErrors } from '../validation/field-errors';
@@ -42,7 +42,6 @@ export function SamplerOptions() {
 export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { busy: boolean; onGenerate(): void; modelName: string | null; latentFactor: number }) {
   const draft = useGenerate((s) => s.draft);
   const set = useGenerate((s) => s.setDraft);
-  const preset = presetOf(draft.width, draft.height);
   const modelId = useStudio((s) => s.activeModelId);
   const anyModel = useStudio((s) => s.models.some((m) => m.state === 'verified'));
   // sizes must be multiples of the model's own latent factor (its VAE config), checked as typed
@@ -75,20 +74,7 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
       </label>
       {/* image to image, inpaint, outpaint (issue 14) */}
       <EditPanel factor={latentFactor} />
-      <div className="field">
-        <span className="field-label">Size</span>
-        <div className="gen-sizes" role="group" aria-label="Size presets">
-          {SDXL_BUCKETS.map((b) => (
-            <button type="button" key={b.label} className={`chip${preset === b ? ' chip-ok' : ''}`} aria-pressed={preset === b} title={`${b.width}×${b.height}`} onClick={() => set({ width: b.width, height: b.height })}>
-              {b.label}
-            </button>
-          ))}
-        </div>
-        <div className="field-row">
-          <CheckedNumber id="gen-width" name="width" label="Width" rule={rules.width} value={draft.width} onChange={(v) => set({ width: v })} />
-          <CheckedNumber id="gen-height" name="height" label="Height" rule={rules.height} value={draft.height} onChange={(v) => set({ height: v })} />
-        </div>
-      </div>
+      <SizeField modelId={modelId} latentFactor={latentFactor} rules={rules} />
       <div className="field-row">
         <CheckedNumber id="gen-steps" name="steps" label="Steps" rule={rules.steps} value={draft.steps} onChange={(v) => set({ steps: v })} />
         <CheckedNumber id="gen-guidanceScale" name="guidanceScale" label="CFG" rule={rules.guidanceScale} step={0.5} value={draft.guidanceScale} onChange={(v) => set({ guidanceScale: v })} />

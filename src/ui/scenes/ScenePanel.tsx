@@ -1,14 +1,12 @@
 /** The scene itself: name, output size, global prompt and negative prompt, its own run settings; save, new, generate. */
 import { ConceptPrompt } from '../concepts/prompt/ConceptPrompt';
-import { SDXL_BUCKETS } from '../generate/sizes';
+import { draftSizesFor, presetsFor } from '../generate/sizes';
+import { useModelSizes } from '../models/model-sizes';
+import { useLatentFactor } from '../generate/latent-factor';
 import { SceneRunFields } from './SceneRunFields';
 import { ModelField } from '../models/ModelChoice';
 import { useStudio } from '../store';
 
-const DRAFT_SIZES = [
-  { label: 'draft', width: 512, height: 512 },
-  { label: 'draft', width: 256, height: 256 },
-];
 import type { Scene } from './editor/scene';
 import { sceneGenerationInput, type SceneGenerationInput } from './editor/regions';
 import { isDirty, newScene, resizeCurrentScene, saveCurrentScene, setSceneFields, useScenes } from './scene-store';
@@ -26,10 +24,13 @@ export function ScenePanel({ onGenerate, generateDisabled }: ScenePanelProps) {
   const scene = useScenes((s) => s.doc.scene);
   const dirty = useScenes(isDirty);
   const busy = useScenes((s) => s.busy);
+  const modelId = useStudio((s) => s.activeModelId);
   const modelName = useStudio((s) => s.models.find((m) => m.id === s.activeModelId)?.name ?? null);
+  const { sizes: modelSizes } = useModelSizes(modelId);
+  const latentFactor = useLatentFactor(modelId);
   const sizeKey = `${scene.width}x${scene.height}`;
-  // the SDXL buckets, plus quick low-resolution drafts (layout tries; SDXL itself wants ~1 MP)
-  const all = [...SDXL_BUCKETS, ...DRAFT_SIZES];
+  // the model's aspect presets at its native side, plus quick low-resolution drafts (layout tries)
+  const all = [...presetsFor(modelSizes, latentFactor), ...draftSizesFor(modelSizes)].filter((b, i, list) => list.findIndex((o) => o.width === b.width && o.height === b.height) === i);
   const sizes = all.some((b) => `${b.width}x${b.height}` === sizeKey) ? all : [...all, { label: 'custom', width: scene.width, height: scene.height }];
   return (
     <section className="card sc-card" aria-label="Scene">

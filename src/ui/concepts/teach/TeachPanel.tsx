@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useStudio } from '../../store';
 import { useConcepts } from '../concepts-store';
 import { useTraining } from '../training/training-store';
-import { readModelSizes } from './model-sizes';
+import { readModelSizes } from '../../models/model-sizes';
 import { PhotoDrop } from './PhotoDrop';
 import { PhotoEditor } from './PhotoEditor';
 import { setForm, startTraining, teachContext, useTeach } from './teach-store';
