@@ -1,17 +1,42 @@
 /**
- * A live preview of the denoising, for free: SDXL latents map almost linearly to RGB, so a 4×3 matrix
- * gives a recognisable 1/8-size image without running the VAE. The factors are the widely used SDXL
- * latent→RGB fit (as in ComfyUI's latent_formats.SDXL), applied to the model's current estimate of the
- * clean latents x̂₀ = (x_t − √(1−ᾱ)·ε̂)/√ᾱ (DDPM, Ho et al. 2020 eq. 15) rather than to the noisy x_t.
+ * A live preview of the denoising, for free: SD/SDXL latents map almost linearly to RGB, so a 4×3
+ * matrix gives a recognisable 1/f-size image without running the VAE. The factors are the widely used
+ * latent→RGB fits of each VAE (as in ComfyUI's latent_formats.SDXL / SD15: the two VAEs' latent spaces
+ * differ, so one family's fit gives the other wrong colours), applied to the model's current estimate
+ * of the clean latents x̂₀ = (x_t − √(1−ᾱ)·ε̂)/√ᾱ (DDPM, Ho et al. 2020 eq. 15) rather than to x_t.
  */
+import type { PipelineFamily } from './pipeline-family';
 
-const SDXL_LATENT_RGB: readonly (readonly [number, number, number])[] = [
-  [0.3651, 0.4232, 0.4341],
-  [-0.2533, -0.0042, 0.1068],
-  [0.1076, 0.1111, -0.0362],
-  [-0.3165, -0.2492, -0.2188],
-];
-const SDXL_LATENT_RGB_BIAS = [0.1084, -0.0175, -0.0011] as const;
+/** A 4-channel latent → RGB linear fit: rgb_c = bias_c + Σ_k latent_k · matrix[k][c], in [-1, 1]. */
+export interface LatentRgbFit {
+  readonly matrix: readonly (readonly [number, number, number])[];
+  readonly bias: readonly [number, number, number];
+}
+
+const SDXL_FIT: LatentRgbFit = {
+  matrix: [
+    [0.3651, 0.4232, 0.4341],
+    [-0.2533, -0.0042, 0.1068],
+    [0.1076, 0.1111, -0.0362],
+    [-0.3165, -0.2492, -0.2188],
+  ],
+  bias: [0.1084, -0.0175, -0.0011],
+};
+
+const SD15_FIT: LatentRgbFit = {
+  matrix: [
+    [0.3512, 0.2297, 0.3227],
+    [0.325, 0.4974, 0.235],
+    [-0.2829, 0.1762, 0.2721],
+    [-0.212, -0.2616, -0.7177],
+  ],
+  bias: [0, 0, 0],
+};
+
+/** The fit of a pipeline family's VAE. */
+export function latentRgbFitFor(family: PipelineFamily): LatentRgbFit {
+  return family === 'sd15' ? SD15_FIT : SDXL_FIT;
+}
 
 export interface PreviewImage {
   width: number;
@@ -30,14 +55,14 @@ export function predictX0(modelInput: Float32Array, eps: Float32Array, alphaBar:
 }
 
 /** Latents [4, h, w] (first sample of a batch) → an RGBA preview of h×w pixels. */
-export function latentPreview(latents: Float32Array, h: number, w: number): PreviewImage {
+export function latentPreview(latents: Float32Array, h: number, w: number, fit: LatentRgbFit = SDXL_FIT): PreviewImage {
   const plane = h * w;
   if (latents.length < 4 * plane) throw new RangeError(`latent preview needs 4×${h}×${w} values, got ${latents.length}`);
   const rgba = new Uint8ClampedArray(plane * 4);
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++) {
-      let v = SDXL_LATENT_RGB_BIAS[c]!;
-      for (let k = 0; k < 4; k++) v += latents[k * plane + p]! * SDXL_LATENT_RGB[k]![c]!;
+      let v = fit.bias[c]!;
+      for (let k = 0; k < 4; k++) v += latents[k * plane + p]! * fit.matrix[k]![c]!;
       // the fit maps to [-1, 1]
       rgba[p * 4 + c] = Math.round(((v + 1) / 2) * 255);
     }

@@ -19,7 +19,7 @@ import { samplingSchedulerConfig, type SamplingOptions } from './sampling-option
 import { createScheduler, type SchedulerConfig, type SchedulerKind } from './schedulers';
 import { runNoise, type NoiseSource } from './noise-source';
 import { classifierFreeGuidance, latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
-import { latentPreview, type PreviewImage } from './latent-preview';
+import { latentPreview, type LatentRgbFit, type PreviewImage } from './latent-preview';
 import { sequentialCfg } from './sequential-cfg';
 import type { PromptEncoding, PromptMode } from '../model/text-encoder/long-prompt';
 import { promptEncoder } from './prompt-encoder';
@@ -41,6 +41,8 @@ export interface SdxlPipelineParts {
   readonly schedulerConfig: SchedulerConfig;
   /** model_index.json force_zeros_for_empty_prompt: an empty negative prompt is all zeros. */
   readonly forceZerosForEmptyPrompt: boolean;
+  /** The latent → RGB fit of the model's VAE for step previews (latent-preview.ts; absent: SDXL's). */
+  readonly previewFit?: LatentRgbFit;
   /** VAE scaling_factor (0.13025 for SDXL). */
   readonly vaeScalingFactor: number;
   /** Image pixels per latent pixel, 2^(VAE levels − 1) from the VAE's config (8 for SD/SDXL, 4 for a three-level VAE). */
@@ -265,7 +267,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       latents = next;
       const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
       const ab = alphaBarAt(abar, t);
-      const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w) : null;
+      const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w, parts.previewFit) : null;
       hooks.onProgress?.({ status: 'step', step: i + 1 - start, steps: runSteps, preview });
     }
   } finally {

@@ -14,6 +14,7 @@ import { destroyTextEncoder, type LoadedTextEncoder } from '../model/text-encode
 import { encodeSdxlPrompt, tokenizeSdxlPrompts } from '../model/text-encoder/sdxl-prompt';
 import { encodeSd15Prompt, tokenizeSd15Prompts } from '../model/text-encoder/sd15-prompt';
 import type { PipelineFamily } from '../diffusion/pipeline-family';
+import { latentRgbFitFor } from '../diffusion/latent-preview';
 import { encodeSdxlChunked, sdxlPromptChunks, tokenizeSdxlChunked } from '../model/text-encoder/long-prompt';
 import type { UNetConfigJson } from '../model/unet/arch';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
@@ -121,6 +122,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     unet: new GpuUNetBackend(ctx, loaded.unet.weights, o.dtype, `${files.label}/unet`),
     schedulerConfig,
     forceZerosForEmptyPrompt: src.forceZerosForEmptyPrompt,
+    previewFit: latentRgbFitFor(src.family),
     vaeScalingFactor: vaeConfig.scalingFactor,
     latentFactor: loaded.vae.arch.factor,
     vaeDtype,
