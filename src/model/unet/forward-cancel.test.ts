@@ -36,11 +36,12 @@ describe('UNet forward cancellation between blocks (issue 13)', () => {
     expect(be.liveTensors).toBe(0);
   });
 
-  it('without a signal it never settles (one submission per step, as before)', async () => {
+  it('without a signal it submits per block all the same (no step-long submission, issue 15 point 2)', async () => {
     const { arch, be, inputs, own } = setup();
     const out = await unetForward(be, arch, inputs);
-    expect(be.settles).toBe(0);
+    expect(be.settles).toBe(6 + 2 + 1 + 9 + 2);
     be.release(out, ...own);
+    expect(be.liveTensors).toBe(0);
   });
 
   for (const at of [1, 7, 9, 20]) {

@@ -97,11 +97,12 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   const res = (r: ResnetArch, x: T, consume: boolean) => block(be, r.prefix, [x, embAct], ([xi, e]) => resnet(be, arch, r, xi!, e!, consume));
   let h = await be.conv2d(inp.sample, w('conv_in.weight'), w('conv_in.bias'), { stride: 1, padding: 1 });
   const skips: T[] = [h];
-  // a cancel gives the pool back every live activation (skips, h, the embedding), then throws
+  // Each block is its own submission (issue 15 point 2: no submission long enough for Windows' ~2 s GPU
+  // reset, and the GPU starts on a block while the next is encoded); a cancel gives the pool back every
+  // live activation (skips, h, the embedding), then throws
   const between = async () => {
-    if (!inp.signal) return;
     await be.settle?.();
-    if (!inp.signal.aborted) return;
+    if (!inp.signal?.aborted) return;
     be.release(...new Set([...skips, h, embAct]));
     regional?.release();
     inp.signal.throwIfAborted();

@@ -104,11 +104,20 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   release(...tensors: Tensor[]): void {
     this.ctx.release(...tensors);
   }
+  /** The previous block's submission, still on the GPU while this one is encoded. */
+  private inFlight: Promise<void> | null = null;
+
   /**
-   * One block's dispatches as one submission, awaited without a readback: WebGPU cannot cancel work
-   * already submitted, so a cancelled run stops after the block on the queue (forward.ts, signal).
+   * Submits the block just recorded and waits for the one before it, so that at most two blocks are
+   * queued: the GPU runs block n while JavaScript encodes block n+1 (no idle gap per block), and a
+   * cancel stops within two blocks (WebGPU cannot cancel work already submitted; forward.ts, signal).
+   * Nothing is read back.
    */
-  settle(): Promise<void> {
-    return this.ctx.flush();
+  async settle(): Promise<void> {
+    const previous = this.inFlight;
+    const current = this.ctx.flush();
+    current.catch(() => undefined); // a lost device rejects it; the caller sees that through the next await
+    this.inFlight = current;
+    await previous;
   }
 }
