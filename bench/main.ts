@@ -12,6 +12,7 @@ import { maxAbsDiff, timeRuns } from './timing';
 import { runRegionsBench, type RegionBenchRow } from './regions';
 import { runTrainBench, type TrainBenchRow } from './train';
 import { runEwaBench, type EwaBenchRow } from './ewa';
+import { measureFmaPeak } from './peak';
 
 export interface BenchRow {
   op: string;
@@ -21,6 +22,8 @@ export interface BenchRow {
   oursMs: number;
   peerMs: number;
   gflops: number;
+  /** gflops as a share of the adapter's measured FMA peak (peak.ts), in %. */
+  pctPeak: number;
   ratio: number;
   maxAbsVsPeer: number;
   outputScale: number;
@@ -39,10 +42,12 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; peakGflops: number; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
+  const peak = await measureFmaPeak(ctx);
+  log(`f32 FMA peak ${peak.gflops.toFixed(1)} GFLOP/s (${peak.iters} loops, ${peak.ms.toFixed(1)} ms)`);
   const rows: BenchRow[] = [];
   const regions: RegionBenchRow[] = [];
   const train: TrainBenchRow[] = [];
@@ -97,6 +102,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
           oursMs: timing.medianMs,
           peerMs: peerTiming.medianMs,
           gflops: meta.flops / timing.medianMs / 1e6,
+          pctPeak: (100 * meta.flops) / timing.medianMs / 1e6 / peak.gflops,
           ratio: peerTiming.medianMs / timing.medianMs,
           maxAbsVsPeer: diff.maxAbs,
           outputScale: diff.scale,
@@ -109,7 +115,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, rows, regions, train, ewa };
+  return { adapter, peakGflops: peak.gflops, rows, regions, train, ewa };
 }
 
 const logEl = document.getElementById('log')!;

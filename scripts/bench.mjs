@@ -53,7 +53,7 @@ try {
   if (result.train?.length) printTrain(result);
   if (result.ewa?.length) printEwa(result);
   if (jsonFile) {
-    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}) }, null, 2));
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, peakGflops: result.peakGflops, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}) }, null, 2));
     console.log(`wrote ${jsonFile}`);
   }
   if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
@@ -108,10 +108,11 @@ function printTrain({ adapter, train }) {
   }
 }
 
-function printTable({ adapter, rows }) {
-  console.log(`\nadapter: ${adapter}   sizes: ${options.size}   (ratio = peer ms / ours ms; > 1 means we are faster)\n`);
-  const head = ['op', 'model', 'variant', 'ours ms', 'GFLOP/s', 'peer ms', 'ratio', 'max|Δ| vs peer'];
-  const body = rows.map((r) => [r.op, r.model, r.variant, r.oursMs.toFixed(1), r.gflops.toFixed(2), r.peerMs.toFixed(1), r.ratio.toFixed(2), r.maxAbsVsPeer.toExponential(1)]);
+function printTable({ adapter, peakGflops, rows }) {
+  console.log(`\nadapter: ${adapter}   sizes: ${options.size}   f32 FMA peak ${peakGflops.toFixed(1)} GFLOP/s (measured)   (ratio = peer ms / ours ms; > 1 means we are faster)\n`);
+  const head = ['op', 'model', 'variant', 'ours ms', 'GFLOP/s', '% peak', 'peer ms', 'peer % peak', 'ratio', 'max|Δ| vs peer'];
+  const peerPct = (r) => (r.pctPeak * r.oursMs) / r.peerMs;
+  const body = rows.map((r) => [r.op, r.model, r.variant, r.oursMs.toFixed(1), r.gflops.toFixed(2), r.pctPeak.toFixed(1), r.peerMs.toFixed(1), peerPct(r).toFixed(1), r.ratio.toFixed(2), r.maxAbsVsPeer.toExponential(1)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(head));
