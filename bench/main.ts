@@ -13,6 +13,7 @@ import { runRegionsBench, type RegionBenchRow } from './regions';
 import { runTrainBench, type TrainBenchRow } from './train';
 import { runEwaBench, type EwaBenchRow } from './ewa';
 import { measureFmaPeak } from './peak';
+import { runStepBench, type StepBenchRow } from './step';
 
 export interface BenchRow {
   op: string;
@@ -42,7 +43,7 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; peakGflops: number; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; peakGflops: number; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[]; steps: StepBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
@@ -52,7 +53,13 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
   const regions: RegionBenchRow[] = [];
   const train: TrainBenchRow[] = [];
   const ewa: EwaBenchRow[] = [];
+  const steps: StepBenchRow[] = [];
   for (const suite of opts.suites) {
+    // one whole UNet step (SDXL-base 1024² with --full): GFLOP/s, % of peak, dispatches (bench/step.ts)
+    if (suite === 'step') {
+      steps.push(...(await runStepBench(ctx, { size: opts.size, maxRuns: opts.maxRuns, peakGflops: peak.gflops }, log)));
+      continue;
+    }
     // regional synthesis has no peer: its cost is measured against our own plain step (bench/regions.ts)
     if (suite === 'regions') {
       regions.push(...(await runRegionsBench(ctx, opts.maxRuns, log)));
@@ -115,7 +122,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, peakGflops: peak.gflops, rows, regions, train, ewa };
+  return { adapter, peakGflops: peak.gflops, rows, regions, train, ewa, steps };
 }
 
 const logEl = document.getElementById('log')!;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --suite matmul[,blocks,unet,regions,train,ewa]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
+// npm run bench [-- --suite matmul[,blocks,unet,step,regions,train,ewa]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
 // Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
 // SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
 // EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
@@ -18,7 +18,8 @@ const value = (name, def) => {
   return i >= 0 && args[i + 1] ? args[i + 1] : def;
 };
 const options = {
-  suites: value('suite', 'matmul').split(','),
+  // --full without --suite: everything the issue's GPU table needs (SDXL 1024² shapes, blocks, the whole step)
+  suites: value('suite', flag('full') ? 'matmul,blocks,unet,step' : 'matmul').split(','),
   size: flag('full') ? 'full' : 'small',
   maxRuns: Number(value('runs', '5')),
   variants: value('variants', '') ? value('variants', '').split(',') : undefined,
@@ -49,11 +50,12 @@ try {
   await page.waitForFunction(() => window.__bench, null, { timeout: 120_000 });
   const result = await page.evaluate((o) => window.__bench.run(o), options);
   if (result.rows.length) printTable(result);
+  if (result.steps?.length) printSteps(result);
   if (result.regions?.length) printRegions(result);
   if (result.train?.length) printTrain(result);
   if (result.ewa?.length) printEwa(result);
   if (jsonFile) {
-    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, peakGflops: result.peakGflops, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}) }, null, 2));
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, peakGflops: result.peakGflops, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}), ...(result.steps?.length ? { steps: result.steps } : {}) }, null, 2));
     console.log(`wrote ${jsonFile}`);
   }
   if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
@@ -65,6 +67,17 @@ try {
   await server.close();
 }
 process.exit(exitCode);
+
+// The step suite: one whole UNet step, GFLOP/s against the measured peak, dispatches (bench/step.ts).
+function printSteps({ adapter, peakGflops, steps }) {
+  console.log(`\nadapter: ${adapter}   one UNet step (CFG batch 2); f32 FMA peak ${peakGflops.toFixed(1)} GFLOP/s (measured)\n`);
+  const head = ['model', 'size', 'dtype', 'ms', 'TFLOP', 'GFLOP/s', '% peak', 'dispatches'];
+  const body = steps.map((r) => [r.model, r.size, r.dtype, r.ms.toFixed(1), r.tflop.toFixed(3), r.gflops.toFixed(1), r.pctPeak.toFixed(1), String(r.dispatches)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+}
 
 // The regions suite: cost of painted regions relative to plain (0 regions), no peer.
 function printRegions({ adapter, regions }) {
