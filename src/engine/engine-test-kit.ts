@@ -34,7 +34,7 @@ export interface TestEngine {
 }
 
 /** An engine whose model id "tiny" is the golden tiny SDXL. */
-export function tinyEngine(extra: Pick<EngineDeps, 'openLora'> = {}): TestEngine {
+export function tinyEngine(extra: Pick<EngineDeps, 'openLora' | 'tuningStore' | 'autotune'> = {}): TestEngine {
   let made: CountingContext | null = null;
   const engine = new InThreadEngine({
     ...extra,

@@ -30,6 +30,8 @@ import type { SdxlTrainingParts } from './sdxl-model';
 import { editInput } from './edit-input';
 import { taskScalesFor } from '../cidm/ewa/task-scales';
 import { pasteOutside } from '../diffusion/img2img';
+import { EngineTuning } from './engine-tuning';
+import type { TuningStore, TuningSummary } from './autotune';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -51,6 +53,8 @@ export interface StudioEngine {
   setConcepts(concepts: Concept[]): Promise<{ count: number }>;
   /** The forgetting dashboard's matrix over the library (progress: 'forgetting'). */
   forgetting(spec: ForgettingJobSpec, o?: CallOptions): Promise<ForgettingResult>;
+  /** Forgets this GPU's kernel tuning and measures it again on the loaded model (engine-tuning.ts). */
+  retune(o?: CallOptions): Promise<TuningSummary | null>;
   /** Called when the GPU device is lost (the model is dropped; the next request makes a new device). */
   onDeviceLost(listener: (e: SerializedError) => void): () => void;
   dispose(): void;
@@ -64,6 +68,10 @@ export interface EngineDeps {
   createContext?(): Promise<GpuContext>;
   /** Opens a stored plain LoRA by id (GenerateParams.loras); absent: a run that names a LoRA is refused. */
   openLora?: OpenLoraFile;
+  /** Where kernel tuning tables are kept (the worker: IndexedDB); absent: measured once per engine. */
+  tuningStore?: TuningStore;
+  /** false: no autotune at load (the built-in heuristics); default true. */
+  autotune?: boolean;
 }
 
 function toRgba(p: { width: number; height: number; rgba: Uint8ClampedArray }): RgbaImage {
@@ -78,11 +86,14 @@ export class InThreadEngine implements StudioEngine {
   private concepts: Concept[] = [];
   /** The EwaLibrary of the loaded model's concepts, built when a prompt first names one (engine-ewa.ts). */
   private readonly ewa = new EwaLibraryCache();
+  private readonly tuning: EngineTuning;
   /** The loaded model with the last run's plain LoRAs (engine-lora.ts), kept while the set is unchanged. */
   private readonly loras = new LoraViewCache();
   private readonly lostListeners = new Set<(e: SerializedError) => void>();
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.tuning = new EngineTuning(deps.tuningStore);
+  }
 
   /** Requests run strictly one after another (the GPU and the model are shared state). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -101,6 +112,7 @@ export class InThreadEngine implements StudioEngine {
       this.ctx = null;
       this.model = null; // its buffers belonged to the lost device
       this.ewa.forget(); // and so did the library's
+      this.tuning.forget(); // the next device's table is applied again from the store
       this.loras.forget();
       const e = serializeError(err);
       for (const l of this.lostListeners) l(e);
@@ -112,8 +124,16 @@ export class InThreadEngine implements StudioEngine {
     return this.serial(async () => ({
       adapter: this.ctx?.handle.summary ?? null,
       f16: this.ctx?.hasF16 ?? false,
+      tuning: this.tuning.summary(),
       model: this.model?.info ?? null,
     }));
+  }
+
+  retune(o: CallOptions = {}): Promise<TuningSummary | null> {
+    return this.serial(async () => {
+      const ctx = await this.context(o);
+      return this.tuning.retune(ctx, this.model?.loaded ?? null, o);
+    });
   }
 
   load(ref: StoredModelRef, precision: Precision, o: CallOptions = {}): Promise<LoadedModelInfo> {
@@ -132,6 +152,8 @@ export class InThreadEngine implements StudioEngine {
       });
       const info: LoadedModelInfo = { id: ref.id, dtype, gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
       this.model = { ref, precision, loaded, info };
+      // kernel tiles measured on this GPU for this model's shapes (once per adapter; engine-tuning.ts)
+      if (this.deps.autotune !== false) await this.tuning.ensure(ctx, loaded, o);
       return info;
     });
   }

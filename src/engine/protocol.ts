@@ -101,6 +101,8 @@ export interface RgbaImage {
   rgba: Uint8ClampedArray<ArrayBuffer>;
 }
 
+import type { TuningSummary } from './autotune';
+
 export type EngineProgress =
   | { status: 'device' }
   | { status: 'load'; component: string; done: number; total: number }
@@ -161,6 +163,8 @@ export interface EngineStatus {
   adapter: AdapterSummary | null;
   f16: boolean;
   model: LoadedModelInfo | null;
+  /** This GPU's kernel tuning (engine/autotune.ts); null: not measured yet. */
+  tuning: TuningSummary | null;
 }
 
 export type EngineRequest =
@@ -174,6 +178,7 @@ export type EngineRequest =
   /** The forgetting dashboard's scores over the engine's concept library. */
   | { kind: 'forgetting'; id: number; spec: ForgettingJobSpec }
   /** Aborts the request `target` (load, generate or train). */
+  | { kind: 'retune'; id: number }
   | { kind: 'cancel'; id: number; target: number };
 
 export type EngineEvent =
@@ -192,6 +197,7 @@ export interface EngineResults {
   train: TrainResult;
   concepts: { count: number };
   forgetting: ForgettingResult;
+  retune: TuningSummary | null;
 }
 
 // ---- Concept training (a job of the engine; src/engine/train-job.ts) ----

@@ -9,6 +9,7 @@ import { reviveError } from './errors';
 import type { EngineEvent, EngineRequest, EngineResults, EngineStatus, GenerateParams, GenerateResult, LoadedModelInfo, Precision, StoredModelRef } from './protocol';
 import type { ForgettingJobSpec, ForgettingResult, TrainJobSpec, TrainResult } from './protocol';
 import type { Concept } from '../cidm/concepts/concept';
+import type { TuningSummary } from './autotune';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -86,6 +87,9 @@ export class WorkerEngine implements StudioEngine {
   }
   forgetting(spec: ForgettingJobSpec, o?: CallOptions): Promise<ForgettingResult> {
     return this.call({ kind: 'forgetting', spec }, o);
+  }
+  retune(o?: CallOptions): Promise<TuningSummary | null> {
+    return this.call({ kind: 'retune' }, o);
   }
   onDeviceLost(listener: (e: SerializedError) => void): () => void {
     this.lostListeners.add(listener);

@@ -15,6 +15,7 @@ import { loraOpfsPath } from './lora-run';
 import type { EngineEvent, EngineProgress, EngineRequest } from './protocol';
 import type { TrainResult } from './protocol';
 import { trainTransferables } from './train-job';
+import { idbTuningStore } from '../storage/tuning/tuning-store';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -39,6 +40,8 @@ const engine = new InThreadEngine({
   openModel: (ref) => openStoredModel(ref.id),
   // a stored plain LoRA (storage/loras: the file is written before its record, so a listed LoRA has one)
   openLora: async (id) => SafetensorsFile.open(await openOpfsPath(loraOpfsPath(id))),
+  // kernel tiles measured on this GPU, kept across sessions (engine-tuning.ts)
+  tuningStore: idbTuningStore,
 });
 const running = new Map<number, AbortController>();
 
@@ -76,6 +79,9 @@ self.onmessage = async (ev: MessageEvent<EngineRequest>) => {
     switch (req.kind) {
       case 'status':
         value = await engine.status();
+        break;
+      case 'retune':
+        value = await engine.retune(opts);
         break;
       case 'load':
         value = await engine.load(req.model, req.precision, opts);

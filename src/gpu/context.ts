@@ -23,6 +23,13 @@ export class GpuContext {
   /** Current lease of each pooled buffer handed out (see Tensor.lease). */
   private readonly leases = new Map<GPUBuffer, number>();
   private nextLease = 1;
+  /**
+   * Kernel choices measured on this adapter (ops/matmul-tuning.ts), by problem key; empty: each op's
+   * built-in heuristic. Only choices that do not change the numbers (e.g. the matmul tile) are tuned.
+   */
+  readonly tuning = new Map<string, Readonly<Record<string, number>>>();
+  /** Set while an autotune collects the problems a forward poses (kind, key, the op's own problem description). */
+  onTunable: ((kind: string, key: string, problem: unknown) => void) | null = null;
 
   constructor(readonly handle: GpuDeviceHandle) {
     this.device = handle.device;

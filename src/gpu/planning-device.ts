@@ -115,6 +115,8 @@ export class PlanningDevice {
   /** Peak since the last markWindow(). */
   windowPeakBytes = 0;
   dispatches = 0;
+  /** Dispatches by kernel name (the bind group's label), to see where a step's launches go. */
+  readonly dispatchesByKernel = new Map<string, number>();
   submits = 0;
   buffersCreated = 0;
   largestBinding: LargestBinding = { bytes: 0, label: '' };
@@ -210,13 +212,17 @@ export class PlanningDevice {
   }
 
   createCommandEncoder(): GPUCommandEncoder {
+    let kernel = '';
     const pass = {
       setPipeline: () => undefined,
-      setBindGroup: () => undefined,
+      setBindGroup: (_i: number, bg: GPUBindGroup) => {
+        kernel = bg.label;
+      },
       dispatchWorkgroups: (x: number, y = 1, z = 1) => {
         const max = this.limits.maxComputeWorkgroupsPerDimension;
         this.check(x <= max && y <= max && z <= max, `dispatch of ${x}×${y}×${z} workgroups is over ${max} per dimension`);
         this.dispatches++;
+        this.dispatchesByKernel.set(kernel, (this.dispatchesByKernel.get(kernel) ?? 0) + 1);
       },
       end: () => undefined,
     };

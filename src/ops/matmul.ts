@@ -15,6 +15,7 @@ import { FeatureMissingError } from '../gpu/errors';
 import { ceilDiv, type KernelDescriptor } from '../gpu/kernel';
 import { binding, describe, numel, type DType, type Tensor } from '../gpu/tensor';
 import { grid1d } from './grid';
+import { matmulTuningKey, tunedTile } from './matmul-tile-choice';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
 import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
 
@@ -221,7 +222,10 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   }
 
   const cpu = isCpuAdapter(ctx);
-  const tile = opts.tile ?? chooseTile(p, cpu);
+  // a tile measured fastest for this shape on this adapter (matmul-tuning.ts), else the heuristic
+  const tuningKey = matmulTuningKey({ p, dtype, transA, transB });
+  ctx.onTunable?.('matmul', tuningKey, { p, dtype, transA, transB });
+  const tile = opts.tile ?? tunedTile(ctx, tuningKey) ?? chooseTile(p, cpu);
   const esize = dtype === 'f16' ? 2 : 4;
   const aligned = (t: Tensor, contiguous: number) => contiguous % 4 === 0 && t.offset % (4 * esize) === 0;
   const vec = {

@@ -25,6 +25,11 @@ export interface DispatchCountOptions {
 }
 
 export async function countUNetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<number> {
+  return (await unetStepDispatches(config, o)).total;
+}
+
+/** The count and its split by kernel name. */
+export async function unetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<{ total: number; byKernel: Map<string, number> }> {
   const dev = new PlanningDevice();
   const ctx = new GpuContext(planningHandle(dev));
   try {
@@ -41,6 +46,7 @@ export async function countUNetStepDispatches(config: UNetConfigJson, o: Dispatc
     const textEmbeds = arch.addition ? ctx.upload(zeros([o.batch, pooledDim]), [o.batch, pooledDim], o.dtype, 'text_embeds') : undefined;
     const be = new GpuUNetBackend(ctx, unet.weights, o.dtype, 'unet (planning)');
     const before = dev.dispatches;
+    dev.dispatchesByKernel.clear();
     const out = await unetForward(be, arch, {
       sample,
       timesteps: new Array<number>(o.batch).fill(500),
@@ -50,7 +56,7 @@ export async function countUNetStepDispatches(config: UNetConfigJson, o: Dispatc
     await ctx.flush();
     const count = dev.dispatches - before;
     ctx.release(out, sample, ehs, ...(textEmbeds ? [textEmbeds] : []));
-    return count;
+    return { total: count, byKernel: new Map(dev.dispatchesByKernel) };
   } finally {
     ctx.destroy();
   }
