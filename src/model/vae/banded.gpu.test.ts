@@ -7,12 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { testContext, TEST_ADAPTER } from '../../../tests/gpu-harness';
 import { compare, describeComparison, randomArray } from '../../../tests/numeric';
 import type { GpuContext } from '../../gpu/context';
+import { roundToF16 } from '../../gpu/f16';
 import type { Tensor } from '../../gpu/tensor';
 import { parseVaeConfig } from '../config';
 import { vaeDecodeBanded, vaeEncodeMomentsBanded, type BandedRunStats } from './banded-run';
 import { imageToUnit } from './image';
 import { GOLDEN_VAE, openFile } from './legacy-file.fixture';
 import { destroyVae, loadVae, type LoadedVae } from './load';
+import { planFor, vaeEncodeAuto } from './tiled';
 import { vaeDecode, vaeEncodeMoments } from './vae';
 
 const config = parseVaeConfig(JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')));
@@ -42,6 +44,7 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
     const limit = 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
     const [b, h, w] = [2, 11, 13];
     const z = ctx.upload(randomArray(b * 4 * h * w, 17, -2, 2), [b, 4, h, w], vae.dtype, 'z');
+    expect((await planFor(ctx, vae, 'decode', b, h, w, { maxBindingBytes: limit })).mode).toBe('bands'); // what vaeDecodeAuto runs
     const whole = imageToUnit(await take(ctx, vaeDecode(ctx, vae, z)));
     let stats: BandedRunStats | undefined;
     const banded = imageToUnit(await take(ctx, vaeDecodeBanded(ctx, vae, z, limit, (s) => (stats = s))));
@@ -56,22 +59,27 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
     destroyVae(ctx, vae);
   });
 
-  it('a banded encode (odd image rows, batch 2) is the untiled encode', async () => {
+  it('vaeEncodeAuto over the binding limit encodes in bands (odd image rows, batch 2): the untiled moments', async () => {
     const ctx = await testContext();
     const vae = await load(ctx);
     const limit = 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
-    // 90 rows: the downsamples halve 90 → 45 → 22 → 11, an odd height on the way (F.pad bottom row)
+    // 90 rows: the downsamples halve 90 → 45 → 22 → 11, an odd height on the way (F.pad's bottom row)
     const [b, H, W] = [2, 90, 104];
-    const image = ctx.upload(randomArray(b * 3 * H * W, 23, -1, 1), [b, 3, H, W], vae.dtype, 'image');
+    const data = randomArray(b * 3 * H * W, 23, -1, 1);
+    const image = ctx.upload(data, [b, 3, H, W], vae.dtype, 'image');
     const whole = await take(ctx, vaeEncodeMoments(ctx, vae, image));
+    const plan = await planFor(ctx, vae, 'encode', b, Math.ceil(H / 8), W / 8, { maxBindingBytes: limit });
+    expect([plan.mode, plan.bands > 1]).toEqual(['bands', true]);
+    const auto = await vaeEncodeAuto(ctx, vae, { data: vae.dtype === 'f16' ? roundToF16(data) : data, shape: [b, 3, H, W] }, { maxBindingBytes: limit });
+    const r = compare(auto.moments.data, whole);
+    console.log(`[vae banded ${vae.dtype}] encode ${b}×${H}×${W} (${plan.bands} bands of the largest activation) vs untiled moments: ${describeComparison(r)}`);
+    expect(auto.moments.shape).toEqual([b, 8, 11, 13]);
+    expect(r.maxRel).toBeLessThanOrEqual(vae.dtype === 'f16' ? 1e-2 : 1e-5);
+    // the stats of the banded run itself: every band under the limit, many bands
     let stats: BandedRunStats | undefined;
-    const banded = await take(ctx, vaeEncodeMomentsBanded(ctx, vae, image, limit, (s) => (stats = s)));
-    const r = compare(banded, whole);
-    console.log(`[vae banded ${vae.dtype}] encode ${b}×${H}×${W} in up to ${stats!.mostBands} bands vs untiled moments: ${describeComparison(r)}`);
-    expect(banded.length).toBe(b * 8 * 11 * 13);
+    ctx.release(await vaeEncodeMomentsBanded(ctx, vae, image, limit, (s) => (stats = s)));
     expect(stats!.mostBands).toBeGreaterThanOrEqual(8);
     expect(stats!.largestBandBytes).toBeLessThanOrEqual(limit);
-    expect(r.maxRel).toBeLessThanOrEqual(vae.dtype === 'f16' ? 1e-2 : 1e-5);
     ctx.release(image);
     destroyVae(ctx, vae);
   });
