@@ -39,9 +39,9 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
   it('a banded decode (odd latent, batch 2) is the untiled decode: max |Δ| ≤ 1e-2 on [0, 1] images', async () => {
     const ctx = await testContext();
     const vae = await load(ctx);
-    // 40 Ki elements per binding: above the largest weight (64·64·9), far below the 32-ch 88×104
-    // activations of a batch of 2 (2·32·88·104), so the full-resolution layers run in ~20 bands
-    const limit = 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
+    // 64 Ki elements per binding: above the largest weight (64·64·9), far below the 32-ch 88×104
+    // activations of a batch of 2 (2·32·88·104 = 586 Ki), so the full-resolution layers run in ~10 bands
+    const limit = 64 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
     const [b, h, w] = [2, 11, 13];
     const z = ctx.upload(randomArray(b * 4 * h * w, 17, -2, 2), [b, 4, h, w], vae.dtype, 'z');
     expect((await planFor(ctx, vae, 'decode', b, h, w, { maxBindingBytes: limit })).mode).toBe('bands'); // what vaeDecodeAuto runs
@@ -50,10 +50,11 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
     const banded = imageToUnit(await take(ctx, vaeDecodeBanded(ctx, vae, z, limit, (s) => (stats = s))));
     const r = compare(banded, whole);
     console.log(`[vae banded ${vae.dtype}] decode ${b}×${h}×${w} in up to ${stats!.mostBands} bands (largest ${stats!.largestBandBytes} B ≤ ${limit}) vs untiled, [0,1] image: ${describeComparison(r)}`);
-    expect(stats!.mostBands).toBeGreaterThanOrEqual(8);
+    expect(stats!.mostBands).toBeGreaterThanOrEqual(6);
     expect(stats!.largestBandBytes).toBeLessThanOrEqual(limit);
-    // the same sums in another order: f32 rounding (~1e-6); in f16 storage the band boundaries round
-    // intermediate values the same way, so only the accumulation order differs there too
+    // the same sums in another order (GroupNorm partials merged across bands, conv tiles over other
+    // pixels): f32 rounding, measured 1.8e-6; in f16 storage an order change can flip an intermediate's
+    // rounding by one f16 ulp, which the later layers carry: measured 2.2e-3, bound 1e-2 (issue 12)
     expect(r.maxAbs).toBeLessThanOrEqual(vae.dtype === 'f16' ? 1e-2 : 1e-5);
     ctx.release(z);
     destroyVae(ctx, vae);
@@ -62,7 +63,7 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
   it('vaeEncodeAuto over the binding limit encodes in bands (odd image rows, batch 2): the untiled moments', async () => {
     const ctx = await testContext();
     const vae = await load(ctx);
-    const limit = 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
+    const limit = 64 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
     // 90 rows: the downsamples halve 90 → 45 → 22 → 11, an odd height on the way (F.pad's bottom row)
     const [b, H, W] = [2, 90, 104];
     const data = randomArray(b * 3 * H * W, 23, -1, 1);
@@ -78,7 +79,7 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
     // the stats of the banded run itself: every band under the limit, many bands
     let stats: BandedRunStats | undefined;
     ctx.release(await vaeEncodeMomentsBanded(ctx, vae, image, limit, (s) => (stats = s)));
-    expect(stats!.mostBands).toBeGreaterThanOrEqual(8);
+    expect(stats!.mostBands).toBeGreaterThanOrEqual(6);
     expect(stats!.largestBandBytes).toBeLessThanOrEqual(limit);
     ctx.release(image);
     destroyVae(ctx, vae);
