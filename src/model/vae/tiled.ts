@@ -3,8 +3,8 @@
  * (plan.ts) says every binding fits, and otherwise in bands (banded.ts, banded-run.ts): the same
  * computation with each activation held as horizontal bands under the binding limit and every GroupNorm
  * normalised with the statistics of the whole image, as diffusers' untiled decode does. Banded and whole
- * agree to rounding (tiny VAE, batch 2, odd latent: max |Δ| on [0, 1] images 1.8e-6 in f32 and 2.2e-3 in f16 storage; banded.gpu.test.ts bounds it by
- * 1e-2 in f16 storage). latentsToImage is the text-to-image tail: latents / scaling_factor → decode →
+ * agree to rounding (tiny VAE, batch 2, odd latent: max |Δ| on [0, 1] images 1.8e-6 in f32, 2.2e-3
+ * in f16 storage; banded.gpu.test.ts asserts ≤ 1e-5 and ≤ 1e-2). latentsToImage is the text-to-image tail: latents / scaling_factor → decode →
  * (x / 2 + 0.5).clamp(0, 1).
  *
  * lowMemory (or a forced tile size) takes the APPROXIMATE path instead, for devices that cannot hold the
