@@ -16,6 +16,7 @@ struct Params {
   cin: u32, h: u32, w: u32,
   cout: u32, hout: u32, wout: u32,
   stride: u32, pad: u32, kh: u32, kw: u32,
+  pad_top: u32, // zero rows above x (pad, or a band's own: a band of a taller image has no zero rows inside)
   m: u32,       // GEMM rows, batch·hout·wout
   mtiles: u32,  // row tiles of 8T
   bk: u32,      // K-slice depth staged per barrier pair
@@ -58,7 +59,7 @@ fn pixels(m0: u32) -> Pix {
   let s = i32(params.stride);
   let pad = i32(params.pad);
   return Pix(m < vec4<u32>(params.m), vec4<i32>(img * params.cin * params.h * params.w),
-             vec4<i32>(p / params.wout) * s - pad, vec4<i32>(p % params.wout) * s - pad,
+             vec4<i32>(p / params.wout) * s - i32(params.pad_top), vec4<i32>(p % params.wout) * s - pad,
              img * params.cout * hwo + p);
 }
 

@@ -8,6 +8,13 @@
 // over its 64 elements of the chunk (shift = the group's first element, so the sums carry no large
 // mean), turns them into (count, mean, M2), and the partial results are merged with Chan, Golub &
 // LeVeque's pairwise update (1979): n = na+nb, δ = mb−ma, m = ma + δ·nb/n, M2 = M2a + M2b + δ²·na·nb/n.
+// Bands (src/ops/norm.ts groupNormBands): one tensor held as several horizontal bands, each its own
+// binding, normalised with the statistics of the whole tensor (torch GroupNorm over the full H·W). Each
+// band's stats write its chunks at `base` in a row of `stride` chunks per (n, group), each with the
+// shift it was taken about; apply re-expresses every chunk's mean about the row's first shift (band 0's
+// first element) before merging, and normalises x − that shift, so the bands keep the one-tensor
+// precision (an absolute mean of 100 would cost ~4e-6 of the result in f32). One band is the ordinary
+// op: base 0, stride = chunks, every shift the same, so the re-expression adds exactly 0.
 #param DTYPE
 #if DTYPE == f16
 enable f16;
@@ -21,11 +28,13 @@ struct Params {
   chunk: u32,   // elements per workgroup chunk
   chunks: u32,  // chunks per group
   eps: f32,
+  base: u32,     // this tensor's first chunk in a partial row
+  stride: u32,   // chunks per (n, group) row of `partial`: all bands' chunks
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<{{DTYPE}}>;
-// (count, mean − shift, M2, unused) per (n·G, chunk)
+// (count, mean − shift, M2, shift) per (n·G, chunk)
 @group(0) @binding(2) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> gamma: array<{{DTYPE}}>;
 @group(0) @binding(4) var<storage, read> beta: array<{{DTYPE}}>;
@@ -83,20 +92,21 @@ fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: v
   }
   let mean = select(0.0, s / n, n > 0.0);
   let r = reduce(lid, vec3<f32>(n, mean, max(q - s * mean, 0.0)));
-  if (lid == 0u) { partial[wg.y * params.chunks + wg.x] = vec4<f32>(r, 0.0); }
+  if (lid == 0u) { partial[wg.y * params.stride + params.base + wg.x] = vec4<f32>(r, shift); }
 }
 
 @compute @workgroup_size(WG)
 fn apply(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   let ng = wg.y;
   var acc = vec3<f32>(0.0);
-  for (var j = lid; j < params.chunks; j += WG) {
-    acc = merge(acc, partial[ng * params.chunks + j].xyz);
+  let shift = partial[ng * params.stride].w;
+  for (var j = lid; j < params.stride; j += WG) {
+    let p = partial[ng * params.stride + j];
+    acc = merge(acc, vec3<f32>(p.x, p.y + (p.w - shift), p.z));
   }
   let st = reduce(lid, acc);
   // (x − shift) − mean′ rather than x − (shift + mean′): x − shift is exact (Sterbenz), so a large
   // common offset in the data costs no precision.
-  let shift = f32(x[ng * params.gsize]);
   let rstd = inverseSqrt(st.z / st.x + params.eps);
   let g = ng % params.groups;
   let b = bounds(wg.x, ng);

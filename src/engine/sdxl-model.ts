@@ -128,8 +128,10 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     vaeDtype,
     encodePrompt: (prompt, enc) => encodeSdxlPromptWith(ctx, tokenizers, loaded.encoders, prompt, enc),
     ...(src.family === 'sdxl' ? { promptChunks: (prompt: string, enc: PromptEncoding) => sdxlPromptChunks(tok1!, tok2!, prompt, { emphasis: enc.emphasis ?? false }) } : {}),
-    // low memory: tiles with at most 32 MiB per binding (more, smaller tiles; a quarter of the default budget)
-    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20 } : {}) }),
+    // default: whole, or in bands with whole-image GroupNorm statistics (exact) when a binding would not fit.
+    // low memory: the approximate independent tiles with at most 32 MiB per binding (one tile's working
+    // set resident instead of the whole image's activations; a quarter of the default binding budget)
+    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
     async encodeImages(images, signal) {
       const encoder = await src.loadVae(ctx, { dtype: vaeDtype, signal, parts: ['encoder'] });

@@ -17,6 +17,8 @@ interface Case {
   bias?: boolean;
   residual?: boolean;
   tuning?: Conv2dTuning;
+  /** Zero rows [above, below] instead of the symmetric padding (a band of a taller image). */
+  rowPadding?: [number, number];
 }
 
 // Odd shapes on purpose: no dimension is a multiple of the 64×64 tile or of the K-slice.
@@ -33,13 +35,17 @@ const CASES: Case[] = [
   { name: '3×3 s1, 2×2 tiles', x: [1, 40, 9, 11], cout: 70, k: 3, stride: 1 },
   { name: '3×3 s2 + residual, 2 cout tiles', x: [2, 40, 7, 6], cout: 70, k: 3, stride: 2, residual: true },
   // the 128×128 tile (16×16 threads), partial in both directions
+  // bands of a taller image: a halo row from a neighbour instead of zero padding on one side or both
+  { name: '3×3 s1, top band', x: [2, 5, 6, 9], cout: 7, k: 3, stride: 1, rowPadding: [1, 0] },
+  { name: '3×3 s1, middle band + residual', x: [1, 17, 7, 13], cout: 9, k: 3, stride: 1, rowPadding: [0, 0], residual: true },
+  { name: '3×3 s2, bottom band (pad end)', x: [1, 6, 7, 9], cout: 5, k: 3, stride: 2, rowPadding: [0, 1] },
   { name: '3×3 s1, 128-tile', x: [1, 20, 11, 13], cout: 131, k: 3, stride: 1, tuning: { threads: 16, bk: 16 } },
 ];
 
 function caseData(c: Case, seed: number) {
   const [n, cin, h, w] = c.x;
   const pad = c.k === 3 ? 1 : 0;
-  const [ho, wo] = conv2dOutputSize(h, w, c.k, c.k, c.stride, pad);
+  const [ho, wo] = conv2dOutputSize(h, w, c.k, c.k, c.stride, pad, 0, c.rowPadding);
   const outShape = [n, c.cout, ho, wo];
   const fanIn = cin * c.k * c.k;
   return {
@@ -59,6 +65,7 @@ async function runCase(ctx: GpuContext, c: Case, dtype: DType, seed: number) {
   const expected = conv2dReference(round(d.x)!, c.x, round(d.w)!, wShape, {
     stride: c.stride,
     padding: d.pad,
+    ...(c.rowPadding ? { rowPadding: c.rowPadding } : {}),
     bias: round(d.bias),
     residual: round(d.residual),
   });
@@ -73,7 +80,7 @@ async function runCase(ctx: GpuContext, c: Case, dtype: DType, seed: number) {
   const bias = d.bias ? up(d.bias, [c.cout], 'bias') : null;
   const residual = d.residual ? up(d.residual, d.outShape, 'residual') : null;
   const got = await checked(ctx, `conv2d ${c.name}`, async () => {
-    const y = await conv2d(ctx, x, w, { stride: c.stride, padding: d.pad, bias, residual, tuning: c.tuning });
+    const y = await conv2d(ctx, x, w, { stride: c.stride, padding: d.pad, bias, residual, tuning: c.tuning, ...(c.rowPadding ? { rowPadding: c.rowPadding } : {}) });
     tensors.push(y);
     expect(y.shape).toEqual(expected.shape);
     return ctx.read(y);
@@ -98,6 +105,9 @@ describe(`conv2d on ${TEST_ADAPTER}`, () => {
     expect(conv2dOutputSize(16, 24, 3, 3, 2, 1)).toEqual([8, 12]);
     expect(conv2dOutputSize(7, 5, 3, 3, 2, 1)).toEqual([4, 3]);
     expect(conv2dOutputSize(7, 5, 1, 1, 1, 0)).toEqual([7, 5]);
+    // a middle band of 5 rows with a halo row on each side: 5 output rows, columns still padded
+    expect(conv2dOutputSize(7, 5, 3, 3, 1, 1, 0, [0, 0])).toEqual([5, 5]);
+    expect(conv2dOutputSize(7, 5, 3, 3, 2, 0, 1, [0, 1])).toEqual([3, 2]);
   });
 
   it('rejects mismatched shapes and impossible tilings with a message that names them', async () => {

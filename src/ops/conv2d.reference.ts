@@ -8,6 +8,8 @@ import { conv2dOutputSize } from './conv2d';
 export interface Conv2dReferenceOptions {
   stride?: number;
   padding?: number;
+  /** Zero rows [above, below], replacing `padding` vertically (conv2d's rowPadding). */
+  rowPadding?: readonly [number, number];
   bias?: ArrayLike<number> | null;
   /** Same shape as the output; added after the bias. */
   residual?: ArrayLike<number> | null;
@@ -30,7 +32,8 @@ export function conv2dReference(
   if (wcin !== cin) throw new RangeError(`weight expects ${wcin} input channels, x has ${cin}`);
   const stride = options.stride ?? 1;
   const pad = options.padding ?? Math.floor(kh / 2);
-  const [ho, wo] = conv2dOutputSize(h, w, kh, kw, stride, pad);
+  const top = options.rowPadding ? options.rowPadding[0] : pad;
+  const [ho, wo] = conv2dOutputSize(h, w, kh, kw, stride, pad, 0, options.rowPadding);
   const out = new Float32Array(n * cout * ho * wo);
   for (let b = 0; b < n; b++) {
     for (let co = 0; co < cout; co++) {
@@ -39,7 +42,7 @@ export function conv2dReference(
           let s = options.bias ? options.bias[co]! : 0;
           for (let ci = 0; ci < cin; ci++) {
             for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * stride - pad + ky;
+              const iy = oy * stride - top + ky;
               if (iy < 0 || iy >= h) continue;
               for (let kx = 0; kx < kw; kx++) {
                 const ix = ox * stride - pad + kx;

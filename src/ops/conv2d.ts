@@ -47,6 +47,13 @@ export interface Conv2dOptions {
    * output size grows.
    */
   padEnd?: number;
+  /**
+   * Zero rows [above, below] x, replacing `padding` and `padEnd` vertically (columns keep them). A band
+   * of a taller image (the VAE's banded decode, model/vae/banded.ts) carries its neighbours' rows as a
+   * halo and takes zero rows only at the image's own top and bottom edges. Default [padding,
+   * padding + padEnd].
+   */
+  rowPadding?: readonly [number, number];
   /** [Cout]; omitted or null for a convolution without bias. */
   bias?: Tensor | null;
   /** Added to the result; same shape as the output (the ResnetBlock2D skip connection). */
@@ -58,8 +65,11 @@ export interface Conv2dOptions {
   tuning?: Partial<Conv2dTuning>;
 }
 
-export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, stride: number, pad: number, padEnd = 0): [number, number] {
-  return [Math.floor((h + 2 * pad + padEnd - kh) / stride) + 1, Math.floor((w + 2 * pad + padEnd - kw) / stride) + 1];
+export function conv2dOutputSize(
+  h: number, w: number, kh: number, kw: number, stride: number, pad: number, padEnd = 0, rowPadding?: readonly [number, number],
+): [number, number] {
+  const rows = rowPadding ? rowPadding[0] + rowPadding[1] : 2 * pad + padEnd;
+  return [Math.floor((h + rows - kh) / stride) + 1, Math.floor((w + 2 * pad + padEnd - kw) / stride) + 1];
 }
 
 function sameBuffer(a: Tensor, b: Tensor): boolean {
@@ -79,7 +89,11 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`${label}: padding ${pad} must be a non-negative integer`);
   const padEnd = options.padEnd ?? 0;
   if (!Number.isInteger(padEnd) || padEnd < 0) throw new RangeError(`${label}: padEnd ${padEnd} must be a non-negative integer`);
-  const [hout, wout] = conv2dOutputSize(h, w, kh, kw, stride, pad, padEnd);
+  const rowPadding = options.rowPadding;
+  if (rowPadding && !rowPadding.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new RangeError(`${label}: rowPadding [${rowPadding.join(', ')}] must be non-negative integers`);
+  }
+  const [hout, wout] = conv2dOutputSize(h, w, kh, kw, stride, pad, padEnd, rowPadding);
   if (hout < 1 || wout < 1) throw new RangeError(`${label}: a ${kh}×${kw} kernel does not fit ${describe(x)} with padding ${pad}`);
   const outShape = [batch, cout, hout, wout];
 
@@ -117,7 +131,7 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   if (bias) bindings.push(binding(bias));
   if (residual) bindings.push(binding(residual));
   ctx.dispatch(k, {
-    uniforms: { cin, h, w, cout, hout, wout, stride, pad, kh, kw, m, mtiles, bk },
+    uniforms: { cin, h, w, cout, hout, wout, stride, pad, kh, kw, pad_top: rowPadding ? rowPadding[0] : pad, m, mtiles, bk },
     bindings,
     workgroups: [Math.min(mtiles, MAX_GRID_X), ceilDiv(mtiles, MAX_GRID_X), ceilDiv(cout, tile)],
   });

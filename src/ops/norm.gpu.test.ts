@@ -5,7 +5,7 @@ import { FeatureMissingError } from '../gpu/errors';
 import { roundToF16 } from '../gpu/f16';
 import { numel, type DType, type Tensor } from '../gpu/tensor';
 import type { GpuContext } from '../gpu/context';
-import { groupNorm, layerNorm } from './norm';
+import { groupNorm, groupNormBands, layerNorm } from './norm';
 import { groupNormReference, layerNormReference } from './norm.reference';
 
 interface GnCase {
@@ -25,6 +25,54 @@ const GN_CASES: GnCase[] = [
   { name: 'G=2, 3 chunks per group + SiLU', shape: [1, 8, 33, 65], groups: 2, silu: true, eps: 1e-6 },
   { name: 'G=3, mean 100 (stability)', shape: [2, 6, 37, 41], groups: 3, silu: false, offset: 100 },
 ];
+
+/** A tensor cut into horizontal bands of these heights (they sum to H), normalised as one. */
+interface BandCase extends GnCase {
+  bands: number[];
+}
+
+const BAND_CASES: BandCase[] = [
+  // a one-row band, bands of uneven heights, a mean of 100: the bands' absolute means must merge stably
+  { name: 'G=3, bands 10+1+26, mean 100', shape: [2, 6, 37, 41], groups: 3, silu: false, offset: 100, bands: [10, 1, 26] },
+  // 4·17·65 = 4420 elements per group in the first band: two chunks in one band, one in the other
+  { name: 'G=2, bands 17+16 (multi-chunk) + SiLU', shape: [1, 8, 33, 65], groups: 2, silu: true, eps: 1e-6, bands: [17, 16] },
+];
+
+/** Rows [r0, r1) of every (n, c) plane of an NCHW host array. */
+function rowsOf(x: Float32Array, shape: number[], r0: number, r1: number): Float32Array {
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const out = new Float32Array(n * c * (r1 - r0) * w);
+  for (let p = 0; p < n * c; p++) out.set(x.subarray((p * h + r0) * w, (p * h + r1) * w), p * (r1 - r0) * w);
+  return out;
+}
+
+async function runGroupNormBands(ctx: GpuContext, c: BandCase, dtype: DType, seed: number) {
+  const [n, ch, h, w] = c.shape as [number, number, number, number];
+  const round = (a: Float32Array) => (dtype === 'f16' ? roundToF16(a) : a);
+  const x = round(randomArray(numel(c.shape), seed).map((v) => v * 2 + (c.offset ?? 0)));
+  const gamma = round(randomArray(ch, seed + 1, 0.5, 1.5));
+  const beta = round(randomArray(ch, seed + 2, -0.5, 0.5));
+  const expected = groupNormReference(x, c.shape, gamma, beta, { groups: c.groups, eps: c.eps, silu: c.silu });
+  const keep: Tensor[] = [];
+  let r0 = 0;
+  const parts = c.bands.map((bh) => {
+    const shape = [n, ch, bh, w];
+    const t = upload(ctx, keep, rowsOf(x, c.shape, r0, r0 + bh), shape, dtype, 'band');
+    r0 += bh;
+    return t;
+  });
+  expect(r0).toBe(h);
+  const got = await checked(ctx, `groupnorm bands ${c.name}`, async () => {
+    const ys = await groupNormBands(ctx, parts, upload(ctx, keep, gamma, [ch], dtype, 'gamma'), upload(ctx, keep, beta, [ch], dtype, 'beta'),
+      { groups: c.groups, eps: c.eps, silu: c.silu });
+    keep.push(...ys);
+    return Promise.all(ys.map((y) => ctx.read(y)));
+  });
+  ctx.release(...keep);
+  r0 = 0;
+  const want = c.bands.map((bh) => rowsOf(expected, c.shape, r0, (r0 += bh)));
+  return compare(Float32Array.from(got.flatMap((a) => [...a])), Float32Array.from(want.flatMap((a) => [...a])));
+}
 
 interface LnCase {
   name: string;
@@ -89,6 +137,26 @@ describe(`groupNorm and layerNorm on ${TEST_ADAPTER}`, () => {
       console.log(`groupnorm f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);
       expect(r.maxRel, c.name).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it('groupNormBands normalises every band with the whole tensor\'s statistics (odd band heights, offset data)', async () => {
+    const ctx = await testContext();
+    let seed = 700;
+    for (const c of BAND_CASES) {
+      const r = await runGroupNormBands(ctx, c, 'f32', (seed += 10));
+      console.log(`groupnorm bands f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);
+      expect(r.maxRel, c.name).toBeLessThanOrEqual(1e-5);
+    }
+    if (ctx.hasF16) {
+      const r = await runGroupNormBands(ctx, BAND_CASES[1]!, 'f16', (seed += 10));
+      console.log(`groupnorm bands f16 ${BAND_CASES[1]!.name}: ${describeComparison(r)}`);
+      expect(r.maxRel).toBeLessThanOrEqual(3e-3);
+    }
+    const a = ctx.upload(new Float32Array(2 * 4 * 3), [1, 2, 3, 4], 'f32', 'a');
+    const b = ctx.upload(new Float32Array(2 * 2 * 5), [1, 2, 2, 5], 'f32', 'b');
+    const g = ctx.upload(new Float32Array(2), [2], 'f32', 'g');
+    await expect(groupNormBands(ctx, [a, b], g, g, { groups: 1 })).rejects.toThrow(/is not a band of/);
+    ctx.release(a, b, g);
   });
 
   it('layerNorm matches the reference in f32 (odd row lengths, long rows, offset data)', async () => {

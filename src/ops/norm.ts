@@ -9,6 +9,11 @@
  * spread over many workgroups. Its partial statistics live in one scratch buffer per context: ops run in
  * recording order, so each call's statistics are consumed before the next call overwrites them, and a
  * queue.writeBuffer upload can never land in that buffer (it never returns to the shared pool).
+ *
+ * groupNormBands normalises a tensor held as horizontal bands (one binding each: the VAE's banded
+ * decode of images whose activations exceed a binding) with the statistics of the whole tensor, as
+ * torch.nn.GroupNorm computes them over the full H·W: every band's stats dispatch writes its chunks
+ * into one shared row per (n, group), then every band's apply merges the whole row.
  */
 import type { GpuContext } from '../gpu/context';
 import { FeatureMissingError } from '../gpu/errors';
@@ -102,33 +107,84 @@ function partialBuffer(ctx: GpuContext, bytes: number): GPUBuffer {
   return buffer;
 }
 
-export async function groupNorm(ctx: GpuContext, x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNormOptions): Promise<Tensor> {
-  const label = options.label ?? 'groupnorm';
+interface GroupNormBand {
+  x: Tensor;
+  out: Tensor;
+  hw: number;
+  chunks: number;
+  base: number;
+}
+
+/** Checks x [N, C, ...] against γ, β and the groups; returns (batch, channels). */
+function groupNormShape(label: string, x: Tensor, groups: number): [number, number] {
   if (x.shape.length < 2) throw new RangeError(`${label}: x must be [N, C, ...], got ${describe(x)}`);
   const [batch, c] = x.shape as [number, number];
-  const groups = options.groups;
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
     throw new RangeError(`${label}: ${c} channels cannot be split into ${groups} groups`);
   }
-  const out = checkOperands(ctx, label, x, [['gamma', gamma, c], ['beta', beta, c]], options.out);
-  const hw = numel(x.shape.slice(2));
+  return [batch, c];
+}
+
+/** Records the stats and apply dispatches of bands that share one set of statistics per (n, group). */
+async function dispatchGroupNorm(ctx: GpuContext, bands: GroupNormBand[], gamma: Tensor, beta: Tensor, batch: number, c: number, options: GroupNormOptions, label: string): Promise<void> {
+  const groups = options.groups;
   const cg = c / groups;
-  const gsize = cg * hw;
-  if (numel(x.shape) === 0) return out;
-  const chunks = ceilDiv(gsize, GN_CHUNK);
   const ng = batch * groups;
   if (ng > MAX_GRID_X) throw new RangeError(`${label}: ${ng} (batch × groups) exceeds ${MAX_GRID_X} workgroups`);
-  const variant = { dtype: x.dtype, silu: options.silu ?? false };
+  const stride = bands.reduce((s, b) => s + b.chunks, 0);
+  const variant = { dtype: bands[0]!.x.dtype, silu: options.silu ?? false };
   const [stats, apply] = await Promise.all([ctx.kernel(groupNormStatsKernel, variant), ctx.kernel(groupNormApplyKernel, variant)]);
-  const part: GPUBufferBinding = { buffer: partialBuffer(ctx, ng * chunks * 16), offset: 0, size: ng * chunks * 16 };
-  const uniforms = { hw, cg, gsize, groups, chunk: GN_CHUNK, chunks, eps: options.eps ?? 1e-5 };
-  ctx.dispatch(stats, { uniforms, bindings: [binding(x), part], workgroups: [chunks, ng] });
-  ctx.dispatch(apply, {
-    uniforms,
-    bindings: [binding(x), part, binding(gamma), binding(beta), binding(out)],
-    workgroups: [chunks, ng],
+  // Sized once for all bands before any dispatch: a larger buffer later would strand the earlier partials.
+  const part: GPUBufferBinding = { buffer: partialBuffer(ctx, ng * stride * 16), offset: 0, size: ng * stride * 16 };
+  const uniformsOf = (b: GroupNormBand) => ({
+    hw: b.hw, cg, gsize: cg * b.hw, groups, chunk: GN_CHUNK, chunks: b.chunks, eps: options.eps ?? 1e-5, base: b.base, stride,
   });
+  for (const b of bands) ctx.dispatch(stats, { uniforms: uniformsOf(b), bindings: [binding(b.x), part], workgroups: [b.chunks, ng] });
+  for (const b of bands) {
+    ctx.dispatch(apply, {
+      uniforms: uniformsOf(b),
+      bindings: [binding(b.x), part, binding(gamma), binding(beta), binding(b.out)],
+      workgroups: [b.chunks, ng],
+    });
+  }
+}
+
+export async function groupNorm(ctx: GpuContext, x: Tensor, gamma: Tensor, beta: Tensor, options: GroupNormOptions): Promise<Tensor> {
+  const label = options.label ?? 'groupnorm';
+  const [batch, c] = groupNormShape(label, x, options.groups);
+  const out = checkOperands(ctx, label, x, [['gamma', gamma, c], ['beta', beta, c]], options.out);
+  const hw = numel(x.shape.slice(2));
+  if (numel(x.shape) === 0) return out;
+  const chunks = ceilDiv((c / options.groups) * hw, GN_CHUNK);
+  await dispatchGroupNorm(ctx, [{ x, out, hw, chunks, base: 0 }], gamma, beta, batch, c, options, label);
   return out;
+}
+
+/**
+ * GroupNorm of one tensor [N, C, H, W] held as bands [N, C, h_i, W] (rows h_0 + h_1 + … = H, in any
+ * order: the statistics are a sum): the statistics of all bands together normalise each band, so the
+ * bands of the result are exactly the bands of groupNorm(whole) up to summation order. New outputs,
+ * one per band; the inputs are not consumed.
+ */
+export async function groupNormBands(ctx: GpuContext, xs: readonly Tensor[], gamma: Tensor, beta: Tensor, options: Omit<GroupNormOptions, 'out'>): Promise<Tensor[]> {
+  const label = options.label ?? 'groupnorm-bands';
+  if (xs.length === 0) throw new RangeError(`${label}: no bands`);
+  const [batch, c] = groupNormShape(label, xs[0]!, options.groups);
+  let base = 0;
+  const bands: GroupNormBand[] = xs.map((x) => {
+    const [n, cx, , ...rest] = x.shape;
+    if (x.shape.length !== xs[0]!.shape.length || n !== batch || cx !== c || rest.join() !== xs[0]!.shape.slice(3).join() || x.dtype !== xs[0]!.dtype) {
+      throw new RangeError(`${label}: band ${describe(x)} is not a band of ${describe(xs[0]!)} (same N, C, width and dtype)`);
+    }
+    const hw = numel(x.shape.slice(2));
+    if (hw === 0) throw new RangeError(`${label}: band ${describe(x)} is empty`);
+    const chunks = ceilDiv((c / options.groups) * hw, GN_CHUNK);
+    const band = { x, out: checkOperands(ctx, label, x, [['gamma', gamma, c], ['beta', beta, c]]), hw, chunks, base };
+    base += chunks;
+    return band;
+  });
+  await dispatchGroupNorm(ctx, bands, gamma, beta, batch, c, options, label);
+  return bands.map((b) => b.out);
 }
 
 export async function layerNorm(ctx: GpuContext, x: Tensor, gamma: Tensor, beta: Tensor, options: LayerNormOptions = {}): Promise<Tensor> {

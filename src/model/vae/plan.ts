@@ -3,22 +3,27 @@
  * real forward (forward.ts) runs on the shapes-only PlanVaeBackend, so the numbers are the allocation
  * trace of the GPU run, not an estimate.
  *
- * Tiling rule: run untiled when the largest binding of the whole batch fits `maxBindingBytes`
- * (default 128 MiB, the default WebGPU maxStorageBufferBindingSize that DESIGN.md keeps every binding
- * under). Otherwise run one image at a time in tiles. Every decoder/encoder activation is
- * (channels · 4^level) × tile area (flash attention keeps no H·W × H·W score matrix), so the largest
- * binding is proportional to the tile's area: one probe run gives bytes per latent pixel, hence the
- * largest tile area, and chooseGrid picks the tile shape of least total work. The peak of a tiled run
- * is one tile's working set (a few times the largest binding) plus the weights; the output image
- * stays on the host.
+ * The rule: run whole when the largest binding of the whole batch fits `maxBindingBytes` (default
+ * 128 MiB, the default WebGPU maxStorageBufferBindingSize that DESIGN.md keeps every binding under).
+ * Otherwise run in bands (banded.ts): the same computation as the whole run, GroupNorm statistics over
+ * the whole image included, with every activation held as horizontal bands under the limit; its peak
+ * memory is the whole run's (the plan reports it) and the largest activation's band count is given.
+ *
+ * lowMemory (or a forced tile size) picks the old approximate path instead: one image at a time in
+ * overlapping tiles, each a separate network run whose GroupNorms see only that tile (diffusers'
+ * tiled_decode makes the same approximation), blended on the host; its peak is one tile's working set.
+ * Every activation is (channels · 4^level) × tile area (flash attention keeps no H·W × H·W score
+ * matrix), so one probe run gives bytes per latent pixel, hence the largest tile area, and chooseGrid
+ * picks the tile shape of least total work.
  *
  * SDXL (block_out_channels 128,256,512,512) at 1024² (latent 128²): the largest decoder activation is
- * the up_blocks.2 upsample output, 256 ch at 8× the latent: 512 MiB in f16 untiled. A tile may have
- * 4096 latent pixels in f16 (2048 in f32); see vae-plan.test.ts for the chosen grids.
+ * the up_blocks.2 upsample output, 256 ch at 8× the latent: 512 MiB in f16 whole, 5 bands of ≤ 128
+ * MiB. A low-memory tile may have 4096 latent pixels in f16 (2048 in f32); see vae-plan.test.ts.
  */
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
 import type { VaeConfig } from '../config';
 import { vaeArch, vaeWeightShapes } from './arch';
+import { rowBytes, splitRows } from './bands';
 import { PlanVaeBackend } from './backend';
 import { decoderForward, encoderForward } from './forward';
 import { chooseGrid, gridFor, gridWork, type TileGrid } from './tiles';
@@ -43,18 +48,27 @@ export interface VaePlanOptions {
   batch?: number;
   dtype: DType;
   maxBindingBytes?: number;
+  /** Approximate independent tiles instead of bands when the whole run does not fit (see the header). */
+  lowMemory?: boolean;
   /** Force tiling with tiles of at most this size (latent pixels). */
   tile?: { height: number; width: number };
   overlap?: number;
 }
 
+export type VaeRunMode = 'whole' | 'bands' | 'tiles';
+
 export interface VaePlan extends VaeRunStats {
   op: VaeOp;
+  /** whole: one run; bands: one run in bands (exact); tiles: approximate independent tiles. */
+  mode: VaeRunMode;
+  /** mode === 'tiles'. */
   tiled: boolean;
+  /** Bands the largest activation is held in (1 unless mode is 'bands'). */
+  bands: number;
   /** One tile covering everything when untiled. */
   grid: TileGrid;
   tiles: number;
-  /** Largest single binding of one network run (a tile, or the whole batch): weights and activations. */
+  /** Largest single binding of one network run (a tile, a band, or the whole batch): weights and activations. */
   largestBindingBytes: number;
   weightBytes: number;
   /** Latent pixels run through the network / latent pixels of the image (1 untiled, > 1 with overlaps). */
@@ -91,19 +105,30 @@ export async function planVae(config: VaeConfig, o: VaePlanOptions): Promise<Vae
   const overlap = o.overlap ?? DEFAULT_TILE_OVERLAP;
   const weights = weightStats(config, o.op, o.dtype);
   if (weights.largest > limit) throw new RangeError(`VAE plan: a weight of ${weights.largest} bytes exceeds the ${limit}-byte binding limit`);
-  const finish = (tiled: boolean, grid: TileGrid, run: VaeRunStats): VaePlan => ({
+  const finish = (tiled: boolean, grid: TileGrid, run: VaeRunStats, bands = 1, bandBytes = run.largestActivation.bytes): VaePlan => ({
     op: o.op,
+    mode: tiled ? 'tiles' : bands > 1 ? 'bands' : 'whole',
     tiled,
+    bands,
     grid,
     tiles: grid.rows.length * grid.cols.length,
     ...run,
-    largestBindingBytes: Math.max(weights.largest, run.largestActivation.bytes),
+    largestBindingBytes: Math.max(weights.largest, bandBytes),
     weightBytes: weights.total,
     workRatio: gridWork(grid) / (o.height * o.width),
   });
   if (!o.tile) {
     const whole = await planVaeRun(config, o.op, batch, o.height, o.width, o.dtype);
-    if (whole.largestActivation.bytes <= limit) return finish(false, gridFor(o.height, o.width, { height: o.height, width: o.width }, overlap), whole);
+    const one = gridFor(o.height, o.width, { height: o.height, width: o.width }, overlap);
+    if (whole.largestActivation.bytes <= limit) return finish(false, one, whole);
+    if (!o.lowMemory) {
+      // the largest activation's bands (with a 3×3 conv's halo); banded.ts checks every band at run time
+      const a = whole.largestActivation;
+      const per = rowBytes(a.shape, o.dtype);
+      const split = splitRows(a.shape.length === 4 ? a.shape[2]! : 1, per, limit, { halo: 2 });
+      const bandBytes = Math.max(...split.map((r) => Math.ceil(((r.end - r.start) * per) / 4) * 4));
+      return finish(false, one, whole, split.length, bandBytes);
+    }
   }
   let grid: TileGrid | null;
   if (o.tile) {

@@ -1,4 +1,4 @@
-// The tiled VAE paths (tiles.ts + tiled.ts) on the tiny golden VAE against the untiled runs, on
+// The approximate (low-memory) tiled VAE paths (tiles.ts + tiled.ts) on the tiny golden VAE against the untiled runs, on
 // SwiftShader (f32) and lavapipe (f16 storage), with forced small tiles so a small latent gets 2×2 tiles.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -39,7 +39,11 @@ describe(`tiled VAE on ${TEST_ADAPTER}`, () => {
     const [h, w] = [12, 14];
     const zData = randomArray(4 * h * w, 7, -2, 2);
     const z = ctx.upload(zData, [1, 4, h, w], vae.dtype, 'z');
-    expect((await planFor(ctx, vae, 'decode', 1, h, w)).tiled).toBe(false);
+    expect((await planFor(ctx, vae, 'decode', 1, h, w)).mode).toBe('whole');
+    // over the binding limit the default is the exact banded run (banded.gpu.test.ts); tiles only in low-memory mode
+    const overLimit = { maxBindingBytes: 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4) };
+    expect((await planFor(ctx, vae, 'decode', 1, h, w, overLimit)).mode).toBe('bands');
+    expect((await planFor(ctx, vae, 'decode', 1, h, w, { ...overLimit, lowMemory: true, overlap: 3 })).mode).toBe('tiles');
     const whole = await take(ctx, vaeDecode(ctx, vae, z));
     let tiles = 0;
     const tiled = await take(ctx, vaeDecodeAuto(ctx, vae, z, { tile: { height: 8, width: 9 }, overlap: 3, onTile: (_d, n) => (tiles = n) }));

@@ -14,8 +14,23 @@ describe('VAE memory plan (dry run of the real forward)', () => {
   });
 
   for (const dtype of ['f16', 'f32'] as const) {
-    it(`tiles the SDXL 1024² decode in ${dtype} with every binding ≤ 128 MiB`, async () => {
+    it(`bands the SDXL 1024² decode in ${dtype} by default: the whole run's memory, every binding ≤ 128 MiB`, async () => {
       const p = await planVae(SDXL_VAE_CONFIG, { op: 'decode', height: 128, width: 128, dtype });
+      const whole = await planVaeRun(SDXL_VAE_CONFIG, 'decode', 1, 128, 128, dtype);
+      expect(p.mode).toBe('bands');
+      expect(p.tiled).toBe(false);
+      expect(p.workRatio).toBe(1);
+      expect(p.peakActivationBytes).toBe(whole.peakActivationBytes);
+      expect(p.largestBindingBytes).toBeLessThanOrEqual(LIMIT);
+      // 512 MiB in f16 (1024 MiB in f32) over ≤ 128 MiB bands that also bind a 2-row halo: 5 (9) bands
+      expect(p.bands).toBe(dtype === 'f16' ? 5 : 9);
+      console.log(`[vae plan] SDXL 1024² decode ${dtype} in bands: ${p.bands} bands of the largest activation ${p.largestActivation.label} ` +
+        `[${p.largestActivation.shape}], largest binding ${(p.largestBindingBytes / MiB).toFixed(1)} MiB, peak activations ${(p.peakActivationBytes / MiB).toFixed(0)} MiB`);
+    });
+
+    it(`tiles the SDXL 1024² decode in ${dtype} in low-memory mode with every binding ≤ 128 MiB`, async () => {
+      const p = await planVae(SDXL_VAE_CONFIG, { op: 'decode', height: 128, width: 128, dtype, lowMemory: true });
+      expect(p.mode).toBe('tiles');
       expect(p.tiled).toBe(true);
       expect(p.largestBindingBytes).toBeLessThanOrEqual(LIMIT);
       expect(p.grid.tileHeight * p.grid.tileWidth).toBeLessThanOrEqual(dtype === 'f16' ? 4096 : 2048);
@@ -38,20 +53,25 @@ describe('VAE memory plan (dry run of the real forward)', () => {
 
   it('decodes SDXL 512² (latent 64²) in f16 untiled: its largest activation is exactly 128 MiB', async () => {
     const p = await planVae(SDXL_VAE_CONFIG, { op: 'decode', height: 64, width: 64, dtype: 'f16' });
+    expect(p.mode).toBe('whole');
     expect(p.tiled).toBe(false);
     expect(p.tiles).toBe(1);
     expect(p.largestBindingBytes).toBe(LIMIT);
     expect(p.workRatio).toBe(1);
     const f32 = await planVae(SDXL_VAE_CONFIG, { op: 'decode', height: 64, width: 64, dtype: 'f32' });
-    expect(f32.tiled).toBe(true);
+    expect(f32.mode).toBe('bands');
+    expect(f32.bands).toBe(3); // 256 MiB with a halo: 3 bands of ≤ 128 MiB
+    expect((await planVae(SDXL_VAE_CONFIG, { op: 'decode', height: 64, width: 64, dtype: 'f32', lowMemory: true })).tiled).toBe(true);
   });
 
   it('tiles the SDXL 1024² encode too, and a forced tile size is honoured', async () => {
     const untiled = await planVaeRun(SDXL_VAE_CONFIG, 'encode', 1, 128, 128, 'f16');
     expect(untiled.largestActivation.bytes).toBe(256 * MiB); // 128 ch at 1024² in f16
-    const p = await planVae(SDXL_VAE_CONFIG, { op: 'encode', height: 128, width: 128, dtype: 'f16' });
+    const p = await planVae(SDXL_VAE_CONFIG, { op: 'encode', height: 128, width: 128, dtype: 'f16', lowMemory: true });
     expect(p.tiled).toBe(true);
     expect(p.largestBindingBytes).toBeLessThanOrEqual(LIMIT);
+    const banded = await planVae(SDXL_VAE_CONFIG, { op: 'encode', height: 128, width: 128, dtype: 'f16' });
+    expect([banded.mode, banded.bands]).toEqual(['bands', 3]);
     const tiny = parseVaeConfig(JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')));
     const forced = await planVae(tiny, { op: 'decode', height: 16, width: 20, dtype: 'f32', tile: { height: 10, width: 12 }, overlap: 4 });
     expect(forced.tiled).toBe(true);

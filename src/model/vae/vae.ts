@@ -20,7 +20,7 @@ export function vaeBackend(ctx: GpuContext, vae: LoadedVae): GpuVaeBackend {
   return new GpuVaeBackend(ctx, vae.weights, vae.dtype, vae.source);
 }
 
-function need(vae: LoadedVae, part: VaePart, x: Tensor, what: string): void {
+export function need(vae: LoadedVae, part: VaePart, x: Tensor, what: string): void {
   if (!vae.parts.includes(part)) throw new Error(`VAE ${what}: the ${part} was not loaded (load it with parts including '${part}')`);
   if (x.dtype !== vae.dtype) throw new RangeError(`VAE ${what}: input is ${describe(x)} but the weights are ${vae.dtype}`);
   if (x.shape.length !== 4) throw new RangeError(`VAE ${what}: input must be NCHW, got ${describe(x)}`);

@@ -137,7 +137,8 @@ export async function groupNormBackward(
   const shared = { hw, cg, gsize, groups, chunk: GN_CHUNK, chunks, eps };
   const uniforms = { ...shared, batch, channels };
   const inputs = [binding(x), binding(dY), binding(gamma), binding(beta), binding(gstat)];
-  ctx.dispatch(stats, { uniforms: shared, bindings: [binding(x), binding(partial)], workgroups: [chunks, ng] });
+  // the forward's stats entry on one whole tensor: its chunk row starts at 0 and holds `chunks` entries
+  ctx.dispatch(stats, { uniforms: { ...shared, base: 0, stride: chunks }, bindings: [binding(x), binding(partial)], workgroups: [chunks, ng] });
   ctx.dispatch(merge, { uniforms, bindings: [binding(x), binding(partial), binding(gstat)], workgroups: [ng] });
   ctx.dispatch(sums, { uniforms, bindings: [...inputs, binding(part)], workgroups: [chunks, ng] });
   ctx.dispatch(apply, { uniforms, bindings: [...inputs, binding(part), binding(grads.dx)], workgroups: [chunks, ng] });
