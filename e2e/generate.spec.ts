@@ -26,7 +26,22 @@ test('imports by repo id, generates and shows the image; the same seed gives the
   const first = await page.getByTestId('gen-image').evaluate((c: HTMLCanvasElement) => c.toDataURL());
   await expect(page.getByTestId('gen-status')).toContainText('seed 77');
 
-  // same seed, same settings → the same pixels (Ctrl+Enter generates)
+  // the GPU page measures this GPU's fastest matmul tiles on request (issue 15 point 4; a software
+  // adapter is not measured at load), and again
+  await openSection(page, 'GPU');
+  const summary = page.getByTestId('tuning-summary');
+  await expect(summary).toContainText('Not measured yet');
+  await page.getByTestId('tuning-rerun').click();
+  await expect(page.getByTestId('tuning-rerun')).toBeEnabled({ timeout: 60_000 });
+  await expect(summary).toContainText('Measured');
+  const before = await summary.textContent();
+  await page.getByTestId('tuning-rerun').click();
+  await expect(page.getByTestId('tuning-rerun')).toBeEnabled({ timeout: 60_000 });
+  await expect(summary).toContainText('Measured');
+  expect(await summary.textContent()).not.toBe(before);
+
+  // same seed, same settings → the same pixels, with the tiles measured again (tiles never change a bit)
+  await openSection(page, 'Generate');
   await page.getByTestId('gen-prompt').press('Control+Enter');
   await waitGenerated(page);
   await page.waitForFunction(() => window.__studio?.gallery.count === 2);

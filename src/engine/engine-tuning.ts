@@ -25,13 +25,17 @@ export class EngineTuning {
     return this.current?.summary ?? null;
   }
 
+  /** Applies this adapter's stored table (once per device), measuring nothing. */
+  async applyStored(ctx: GpuContext): Promise<void> {
+    if (this.current || !this.store) return;
+    const stored = await this.store.load(adapterKey(ctx.handle.summary)).catch(() => null);
+    if (stored && applyTuning(ctx, stored)) this.current = stored;
+  }
+
   /** Applies the stored table, then measures the model's shapes it lacks. */
   async ensure(ctx: GpuContext, model: LoadedSdxlModel, o: CallOptions): Promise<void> {
     const key = adapterKey(ctx.handle.summary);
-    if (!this.current && this.store) {
-      const stored = await this.store.load(key).catch(() => null);
-      if (stored && applyTuning(ctx, stored)) this.current = stored;
-    }
+    await this.applyStored(ctx);
     const problems = (await this.problemsOf(model)).filter((p) => !ctx.tuning.has(matmulKeyOf(p)));
     if (!problems.length) return;
     const run = await autotune(ctx, problems, {

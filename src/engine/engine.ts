@@ -31,6 +31,7 @@ import { editInput } from './edit-input';
 import { taskScalesFor } from '../cidm/ewa/task-scales';
 import { pasteOutside } from '../diffusion/img2img';
 import { EngineTuning } from './engine-tuning';
+import { isCpuAdapter } from '../ops/matmul';
 import type { TuningStore, TuningSummary } from './autotune';
 
 export interface CallOptions {
@@ -70,8 +71,12 @@ export interface EngineDeps {
   openLora?: OpenLoraFile;
   /** Where kernel tuning tables are kept (the worker: IndexedDB); absent: measured once per engine. */
   tuningStore?: TuningStore;
-  /** false: no autotune at load (the built-in heuristics); default true. */
-  autotune?: boolean;
+  /**
+   * Autotune at model load: 'gpu' (default) on hardware adapters only: on a software adapter (SwiftShader,
+   * lavapipe) the candidates' shader compiles alone take longer than any gain, so it measures only when
+   * asked (retune, the GPU page); true: on every adapter; false: never at load.
+   */
+  autotune?: boolean | 'gpu';
 }
 
 function toRgba(p: { width: number; height: number; rgba: Uint8ClampedArray }): RgbaImage {
@@ -153,7 +158,9 @@ export class InThreadEngine implements StudioEngine {
       const info: LoadedModelInfo = { id: ref.id, dtype, gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
       this.model = { ref, precision, loaded, info };
       // kernel tiles measured on this GPU for this model's shapes (once per adapter; engine-tuning.ts)
-      if (this.deps.autotune !== false) await this.tuning.ensure(ctx, loaded, o);
+      const tuneAtLoad = this.deps.autotune ?? 'gpu';
+      if (tuneAtLoad === true || (tuneAtLoad === 'gpu' && !isCpuAdapter(ctx))) await this.tuning.ensure(ctx, loaded, o);
+      else await this.tuning.applyStored(ctx);
       return info;
     });
   }

@@ -18,7 +18,7 @@ describe('matmul tile tuning (issue 15 point 4)', () => {
     it(`every candidate tile gives the same bits on odd shapes (${dtype}): a tuning never changes an image`, async () => {
       const ctx = await testContext();
       const round = (v: Float32Array) => (dtype === 'f16' ? roundToF16(v) : v);
-      for (const [M, K, N, transA, transB] of [[67, 45, 70, false, true], [70, 21, 65, true, false], [9, 140, 33, false, false]] as const) {
+      for (const [M, K, N, transA, transB] of [[67, 45, 70, false, true], [70, 21, 65, true, false]] as const) {
         const a = round(randomArray(M * K, M + K));
         const b = round(randomArray(K * N, K + N));
         const ta = ctx.upload(a, transA ? [K, M] : [M, K], dtype, 'a');

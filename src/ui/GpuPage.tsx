@@ -4,6 +4,7 @@ import { SHOWN_LIMITS, adapterTitle, formatLimit } from './format';
 import { IconAlert, IconCheck, IconCross } from './Icons';
 import { probeGpu } from './gpu-probe';
 import { useStudio } from './store';
+import { TuningCard } from './gpu/TuningCard';
 
 const CAPABILITIES = [
   {
@@ -156,6 +157,7 @@ export function GpuPage() {
           <AdapterCard s={s} />
           <Capabilities s={s} />
           <Limits s={s} />
+          <TuningCard />
           <details className="card features">
             <summary>All adapter features <span className="muted">({s.features.length})</span></summary>
             <ul className="tags">{s.features.map((f) => <li key={f} className="tag mono">{f}</li>)}</ul>
