@@ -14,6 +14,8 @@ import type { CallOptions } from './engine';
 /** Time an autotune may take at a load: a real GPU measures every SDXL shape in it; a CPU adapter the largest few. */
 const BUDGET_GPU_MS = 4000;
 const BUDGET_CPU_MS = 1500;
+/** Asked for (the GPU page): the person waits for it, so it may take longer and cover more shapes. */
+const BUDGET_ASKED_MS = 10_000;
 
 export class EngineTuning {
   private current: StoredTuning | null = null;
@@ -33,13 +35,13 @@ export class EngineTuning {
   }
 
   /** Applies the stored table, then measures the model's shapes it lacks. */
-  async ensure(ctx: GpuContext, model: LoadedSdxlModel, o: CallOptions): Promise<void> {
+  async ensure(ctx: GpuContext, model: LoadedSdxlModel, o: CallOptions, asked = false): Promise<void> {
     const key = adapterKey(ctx.handle.summary);
     await this.applyStored(ctx);
     const problems = (await this.problemsOf(model)).filter((p) => !ctx.tuning.has(matmulKeyOf(p)));
     if (!problems.length) return;
     const run = await autotune(ctx, problems, {
-      budgetMs: isCpuAdapter(ctx) ? BUDGET_CPU_MS : BUDGET_GPU_MS,
+      budgetMs: asked ? BUDGET_ASKED_MS : isCpuAdapter(ctx) ? BUDGET_CPU_MS : BUDGET_GPU_MS,
       signal: o.signal,
       onProgress: (done, total) => o.onProgress?.({ status: 'load', component: 'kernel tuning', done, total }),
     });
@@ -52,7 +54,7 @@ export class EngineTuning {
     ctx.tuning.clear();
     this.current = null;
     await this.store?.clear(adapterKey(ctx.handle.summary)).catch(() => undefined);
-    if (model) await this.ensure(ctx, model, o);
+    if (model) await this.ensure(ctx, model, o, true);
     return this.summary();
   }
 

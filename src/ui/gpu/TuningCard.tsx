@@ -45,7 +45,7 @@ export function TuningCard() {
         <p className="muted">Asking the engine…</p>
       ) : summary ? (
         <p data-testid="tuning-summary">
-          Measured {new Date(summary.date).toLocaleString()}: the fastest matrix tile for {summary.problems} shapes of the model, in{' '}
+          Measured {new Date(summary.date).toLocaleString()}: the fastest matrix tile for {summary.problems} {summary.problems === 1 ? 'shape' : 'shapes'} of the model, in{' '}
           {(summary.ms / 1000).toFixed(1)} s. The built-in choice was already right for {summary.heuristicRight}; the measured tiles
           run {summary.speedup.toFixed(2)}× as fast as the built-in ones. Tiles never change the numbers: the same seed gives the same image.
         </p>
