@@ -12,7 +12,7 @@ import type { DType } from '../src/gpu/tensor';
 import type { UNetConfigJson } from '../src/model/unet/arch';
 import { countUNetStepDispatches } from '../src/model/unet/dispatch-count';
 import { countUNetStepFlops } from '../src/model/unet/flop-count';
-import { unetForward } from '../src/model/unet/forward';
+import { runSyntheticStep } from '../src/model/unet/synthetic-step';
 import { GpuUNetBackend } from '../src/model/unet/gpu-backend';
 import { destroyUNet } from '../src/model/unet/load';
 import { SDXL_BASE_UNET } from '../src/model/unet/sdxl-configs';
@@ -41,23 +41,13 @@ export async function runStepBench(ctx: GpuContext, o: { size: 'small' | 'full';
   const unet = sizedUNet(ctx, config, dtype);
   const { arch } = unet;
   const be = new GpuUNetBackend(ctx, unet.weights, dtype, `${model} unet`);
-  const [h, w] = [side / 8, side / 8];
-  const crossDim = arch.down.flatMap((b) => b.attentions)[0]?.crossDim ?? arch.mid.attention?.crossDim ?? 768;
-  const pooledDim = arch.addition ? arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim : 0;
-  const zeros = (shape: number[]) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, dtype, 'bench-input');
-  const sample = zeros([batch, arch.inChannels, h, w]);
-  const ehs = zeros([batch, 77, crossDim]);
-  const textEmbeds = arch.addition ? zeros([batch, pooledDim]) : undefined;
+  const zeros = (shape: number[], label: string) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, dtype, label);
+  const size = { width: side, height: side, batch };
   try {
     const timing = await timeRuns(async () => {
-      const out = await unetForward(be, arch, {
-        sample,
-        timesteps: [999, 999],
-        encoderHiddenStates: ehs,
-        ...(textEmbeds ? { textEmbeds, timeIds: Array.from({ length: batch }, () => [side, side, 0, 0, side, side]).flat() } : {}),
-      });
+      const { out, inputs } = await runSyntheticStep(be, arch, size, zeros);
       await ctx.flush();
-      ctx.release(out);
+      ctx.release(out, ...inputs);
     }, o.maxRuns);
     const flops = await countUNetStepFlops(config, { width: side, height: side, batch });
     const dispatches = await countUNetStepDispatches(config, { width: side, height: side, batch, dtype });
@@ -66,7 +56,6 @@ export async function runStepBench(ctx: GpuContext, o: { size: 'small' | 'full';
     log(`step ${model} ${row.size} ${dtype}: ${row.ms.toFixed(1)} ms, ${gflops.toFixed(1)} GFLOP/s (${row.pctPeak.toFixed(1)}% of peak), ${dispatches} dispatches`);
     return [row];
   } finally {
-    ctx.release(sample, ehs, ...(textEmbeds ? [textEmbeds] : []));
     destroyUNet(ctx, unet);
   }
 }

@@ -6,7 +6,7 @@
  * With --train: the CIDM training step instead (memory-plan-train.ts).
  */
 import { planUNetStep } from '../model/unet/memory-plan';
-import { countUNetStepDispatches } from '../model/unet/dispatch-count';
+import { unetStepDispatches } from '../model/unet/dispatch-count';
 import { trainPlanCli } from './memory-plan-train';
 import { SD15_UNET, SDXL_BASE_UNET } from '../model/unet/sdxl-configs';
 import type { DType } from '../gpu/tensor';
@@ -39,7 +39,8 @@ console.log(`largest activation ${plan.largestActivation.label} [${plan.largestA
 console.log(`all in             ${gib(plan.peakBytes)} (target ≤ ${gib(PEAK_TARGET)}: ${plan.peakBytes <= PEAK_TARGET ? 'met' : 'MISSED'})`);
 console.log(`largest binding    ${mib(plan.largestBindingBytes)} (target ≤ ${mib(BINDING_TARGET)}: ${plan.largestBindingBytes <= BINDING_TARGET ? 'met' : 'MISSED'})`);
 // issue "speed" point 3: launches per step, counted by running the real forward on the planning device
-const dispatches = await countUNetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype });
-console.log(`dispatches         ${dispatches} per UNet step of batch ${opts.batch} (the real forward, counted on a planning device)`);
+const dispatches = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype });
+console.log(`dispatches         ${dispatches.total} per UNet step of batch ${opts.batch} (the real forward, counted on a planning device)`);
+console.log(`  by kernel        ${[...dispatches.byKernel].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
 console.log(`peak ${plan.peakBytes} largest-binding ${plan.largestBindingBytes}`);
 process.exit(plan.peakBytes <= PEAK_TARGET && plan.largestBindingBytes <= BINDING_TARGET ? 0 : 1);

@@ -13,7 +13,7 @@ import { chooseTile, isCpuAdapter } from '../ops/matmul';
 import type { MatmulTunable } from '../ops/matmul-tile-choice';
 import { tuneMatmul } from '../ops/matmul-tuning';
 import type { UNetConfigJson } from '../model/unet/arch';
-import { unetForward } from '../model/unet/forward';
+import { runSyntheticStep } from '../model/unet/synthetic-step';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { sizedUNet } from '../model/unet/sized-unet';
 
@@ -69,23 +69,11 @@ export async function collectUNetMatmuls(config: UNetConfigJson, o: StepShape): 
   };
   try {
     const unet = sizedUNet(ctx, config, o.dtype);
-    const { arch } = unet;
-    const [h, w] = [o.height / o.latentFactor, o.width / o.latentFactor];
-    const zeros = (shape: number[]) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, o.dtype, 'input');
-    const crossDim = arch.down.flatMap((b) => b.attentions)[0]?.crossDim ?? arch.mid.attention?.crossDim ?? 768;
-    const pooledDim = arch.addition ? arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim : 0;
-    const sample = zeros([o.batch, arch.inChannels, h, w]);
-    const ehs = zeros([o.batch, 77, crossDim]);
-    const textEmbeds = arch.addition ? zeros([o.batch, pooledDim]) : undefined;
+    const zeros = (shape: number[], label: string) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, o.dtype, label);
     const be = new GpuUNetBackend(ctx, unet.weights, o.dtype, 'unet (tuning plan)');
-    const out = await unetForward(be, arch, {
-      sample,
-      timesteps: new Array<number>(o.batch).fill(500),
-      encoderHiddenStates: ehs,
-      ...(textEmbeds ? { textEmbeds, timeIds: Array.from({ length: o.batch }, () => [o.height, o.width, 0, 0, o.height, o.width]).flat() } : {}),
-    });
+    const { out, inputs } = await runSyntheticStep(be, unet.arch, o, zeros);
     await ctx.flush();
-    ctx.release(out, sample, ehs, ...(textEmbeds ? [textEmbeds] : []));
+    ctx.release(out, ...inputs);
   } finally {
     ctx.destroy();
   }

@@ -6,7 +6,7 @@
  */
 import type { DType } from '../../gpu/tensor';
 import { unetArch, type UNetConfigJson } from './arch';
-import { unetForward } from './forward';
+import { runSyntheticStep, type SyntheticStepSize } from './synthetic-step';
 import { PlanBackend, type PlanTensor } from './plan-backend';
 import { unetWeightShapes } from './weight-shapes';
 
@@ -34,30 +34,11 @@ class FlopCountingBackend extends PlanBackend {
   }
 }
 
-export interface FlopCountOptions {
-  width: number;
-  height: number;
-  batch: number;
-  latentFactor?: number;
-  tokens?: number;
-}
-
 /** FLOPs of one forward of `config` at an image size and batch. */
-export async function countUNetStepFlops(config: UNetConfigJson, o: FlopCountOptions, dtype: DType = 'f16'): Promise<number> {
+export async function countUNetStepFlops(config: UNetConfigJson, o: SyntheticStepSize, dtype: DType = 'f16'): Promise<number> {
   const arch = unetArch(config);
   const be = new FlopCountingBackend(unetWeightShapes(arch), dtype, dtype);
-  const f = o.latentFactor ?? 8;
-  const crossDim = arch.down.flatMap((b) => b.attentions)[0]?.crossDim ?? arch.mid.attention?.crossDim ?? 768;
-  const sample = be.input([o.batch, arch.inChannels, o.height / f, o.width / f], 'sample');
-  const ehs = be.input([o.batch, o.tokens ?? 77, crossDim], 'ehs');
-  const pooledDim = arch.addition ? arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim : 0;
-  const textEmbeds = arch.addition ? be.input([o.batch, pooledDim], 'text_embeds') : undefined;
-  const out = await unetForward<PlanTensor>(be, arch, {
-    sample,
-    timesteps: new Array<number>(o.batch).fill(500),
-    encoderHiddenStates: ehs,
-    ...(textEmbeds ? { textEmbeds, timeIds: new Array<number>(6 * o.batch).fill(o.height) } : {}),
-  });
-  be.release(out, sample, ehs, ...(textEmbeds ? [textEmbeds] : []));
+  const { out, inputs } = await runSyntheticStep<PlanTensor>(be, arch, o, (shape, label) => be.input(shape, label));
+  be.release(out, ...inputs);
   return be.flops;
 }
