@@ -28,9 +28,9 @@ export interface UNetInputs<T> {
   layerContexts?: readonly T[];
   /**
    * Cancellation between blocks (issue 13: Cancel stops within one UNet block, not one step). Checked
-   * after every resnet/transformer/resample block; with it, the backend's `settle` submits each block's
-   * recorded work on its own and waits for the GPU to run it (onSubmittedWorkDone, no readback), so an
-   * abort leaves at most the running block's work on the queue instead of the whole forward.
+   * after every resnet/transformer/resample block, where the backend's `settle` submits the block's
+   * recorded work and waits for the block before it (at most two on the GPU, no readback), so an abort
+   * leaves at most two blocks' work on the queue instead of the whole forward.
    */
   signal?: AbortSignal;
 }
