@@ -19,6 +19,9 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly owned = new Set<GPUBuffer>();
+  /** Creation order of each buffer (takeOldest). */
+  private readonly age = new Map<GPUBuffer, number>();
+  private made = 0;
   private liveBytes = 0;
   private peak = 0;
 
@@ -27,13 +30,30 @@ export class BufferPool {
   acquire(bytes: number, label: string, usage: number = storageUsage()): GPUBuffer {
     const size = sizeClass(bytes);
     const key = `${usage}:${size}`;
-    const reused = this.free.get(key)?.pop();
+    const reused = this.takeOldest(this.free.get(key));
     const buffer = reused ?? this.device.createBuffer({ label, size, usage });
     if (reused) reused.label = label;
-    else this.owned.add(buffer);
+    else {
+      this.owned.add(buffer);
+      this.age.set(buffer, this.made++);
+    }
     this.liveBytes += size;
     this.peak = Math.max(this.peak, this.liveBytes);
     return buffer;
+  }
+
+  /**
+   * The idle buffer made first, not the last released: which buffer an op gets then depends only on
+   * which are idle, not on the order earlier ops let them go, so every sampling step hands the same
+   * buffers to the same ops and the recorder's bind groups from the step before are hits
+   * (bind-group-cache.ts). A LIFO pool permutes them from step to step.
+   */
+  private takeOldest(list: GPUBuffer[] | undefined): GPUBuffer | undefined {
+    if (!list?.length) return undefined;
+    let best = 0;
+    for (let i = 1; i < list.length; i++) if (this.age.get(list[i]!)! < this.age.get(list[best]!)!) best = i;
+    const [b] = list.splice(best, 1);
+    return b;
   }
 
   release(buffer: GPUBuffer): void {
@@ -51,6 +71,7 @@ export class BufferPool {
     for (const list of this.free.values()) {
       for (const b of list) {
         this.owned.delete(b);
+        this.age.delete(b);
         b.destroy();
       }
     }
@@ -60,6 +81,7 @@ export class BufferPool {
   destroy(): void {
     for (const b of this.owned) b.destroy();
     this.owned.clear();
+    this.age.clear();
     this.free.clear();
     this.liveBytes = 0;
   }

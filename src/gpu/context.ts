@@ -6,6 +6,7 @@ import { requestGpuDevice, type DeviceOptions, type GpuDeviceHandle } from './de
 import { BufferPool } from './buffer-pool';
 import { PipelineCache } from './pipeline-cache';
 import { Recorder, UniformArena, type DispatchArgs } from './recorder';
+import type { BindGroupCache } from './bind-group-cache';
 import { TimestampProfiler } from './profiler';
 import { FeatureMissingError } from './errors';
 import { toF16Array, fromF16Array } from './f16';
@@ -51,6 +52,11 @@ export class GpuContext {
   /** Compiles (once) and returns a kernel variant. */
   kernel<V>(desc: KernelDescriptor<V>, variant: V): Promise<CompiledKernel> {
     return this.pipelines.get(desc, variant);
+  }
+
+  /** The recorder's bind groups, reused across steps (bind-group-cache.ts); hits/misses for tests and benches. */
+  get bindGroupCache(): BindGroupCache {
+    return this.recorder.bindGroups;
   }
 
   dispatch(kernel: CompiledKernel, args: DispatchArgs): void {

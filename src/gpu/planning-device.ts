@@ -179,6 +179,14 @@ export class PlanningDevice {
     return { label: d.label ?? '', getCompilationInfo: () => Promise.resolve({ messages: [] }) } as unknown as GPUShaderModule;
   }
 
+  createBindGroupLayout(d: GPUBindGroupLayoutDescriptor): GPUBindGroupLayout {
+    return { label: d.label ?? '' } as unknown as GPUBindGroupLayout;
+  }
+
+  createPipelineLayout(d: GPUPipelineLayoutDescriptor): GPUPipelineLayout {
+    return { label: d.label ?? '' } as unknown as GPUPipelineLayout;
+  }
+
   createComputePipeline(d: GPUComputePipelineDescriptor): GPUComputePipeline {
     const layout = { label: `${d.label ?? ''} layout` };
     return { label: d.label ?? '', getBindGroupLayout: () => layout } as unknown as GPUComputePipeline;

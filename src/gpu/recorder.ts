@@ -1,11 +1,13 @@
 /**
  * Records dispatches into one command encoder and submits them together. Uniforms of all dispatches
  * share 64 KiB chunks (256-byte aligned slots) that are written once at submit and recycled when the
- * GPU is done with them, so a UNet step does not create a buffer per dispatch.
+ * GPU is done with them, so a UNet step does not create a buffer per dispatch; bind groups come from a
+ * cache (bind-group-cache.ts), so a step mostly reuses the previous step's.
  */
 import type { CompiledKernel } from './pipeline-cache';
 import { packUniforms, type UniformValues } from './uniforms';
 import type { TimestampProfiler } from './profiler';
+import { BindGroupCache } from './bind-group-cache';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -26,14 +28,22 @@ export class UniformArena {
   private readonly idle: GPUBuffer[] = [];
   constructor(private readonly device: GPUDevice, private readonly align: number) {}
 
+  private readonly age = new Map<GPUBuffer, number>();
+
   take(): UniformChunk {
+    // the chunk made first among the idle ones (as the buffer pool does): steps then use the same
+    // chunks in the same order as far as the GPU's pace allows, and their bind groups are cache hits
+    let best = -1;
+    for (let i = 0; i < this.idle.length; i++) if (best < 0 || this.age.get(this.idle[i]!)! < this.age.get(this.idle[best]!)!) best = i;
+    const reused = best >= 0 ? this.idle.splice(best, 1)[0] : undefined;
     const buffer =
-      this.idle.pop() ??
+      reused ??
       this.device.createBuffer({
         label: 'uniform-arena',
         size: CHUNK_BYTES,
         usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       });
+    if (!reused) this.age.set(buffer, this.age.size);
     return { buffer, staging: new Uint8Array(CHUNK_BYTES), used: 0 };
   }
 
@@ -59,6 +69,7 @@ export class Recorder {
     private readonly device: GPUDevice,
     private readonly arena: UniformArena,
     private readonly profiler: TimestampProfiler | null,
+    readonly bindGroups: BindGroupCache = new BindGroupCache(device),
   ) {}
 
   get pending(): boolean {
@@ -85,15 +96,10 @@ export class Recorder {
     const data = new Uint8Array(packUniforms(kernel.uniforms, args.uniforms));
     const { chunk, offset } = this.uniformSlot(data.byteLength);
     chunk.staging.set(data, offset);
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: chunk.buffer, offset, size: data.byteLength } },
-      ...args.bindings.map((resource, i) => ({ binding: i + 1, resource })),
-    ];
-    const bindGroup = this.device.createBindGroup({
-      label: kernel.name,
-      layout: kernel.pipeline.getBindGroupLayout(0),
-      entries,
-    });
+    // the uniform is bound at offset 0 and placed by a dynamic offset (pipeline-cache.ts explicitLayout),
+    // so the bind group is the same for every slot of the chunk and is reused across steps
+    const uniform = { buffer: chunk.buffer, offset: kernel.dynamicUniform ? 0 : offset, size: data.byteLength };
+    const bindGroup = this.bindGroups.get(kernel, [uniform, ...args.bindings]);
     const timed = this.profiler?.enabled ? this.profiler.passTimestamps(kernel.name) : undefined;
     if (timed || !this.pass) {
       this.endPass();
@@ -103,7 +109,8 @@ export class Recorder {
     }
     const [x, y = 1, z = 1] = args.workgroups;
     this.pass.setPipeline(kernel.pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    if (kernel.dynamicUniform) this.pass.setBindGroup(0, bindGroup, [offset]);
+    else this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     if (timed) this.endPass();
