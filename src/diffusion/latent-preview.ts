@@ -5,13 +5,13 @@
  * clean latents x̂₀ = (x_t − √(1−ᾱ)·ε̂)/√ᾱ (DDPM, Ho et al. 2020 eq. 15) rather than to the noisy x_t.
  */
 
-const SDXL_LATENT_RGB: readonly (readonly [number, number, number])[] = [
+export const SDXL_LATENT_RGB: readonly (readonly [number, number, number])[] = [
   [0.3651, 0.4232, 0.4341],
   [-0.2533, -0.0042, 0.1068],
   [0.1076, 0.1111, -0.0362],
   [-0.3165, -0.2492, -0.2188],
 ];
-const SDXL_LATENT_RGB_BIAS = [0.1084, -0.0175, -0.0011] as const;
+export const SDXL_LATENT_RGB_BIAS = [0.1084, -0.0175, -0.0011] as const;
 
 export interface PreviewImage {
   width: number;
