@@ -41,7 +41,7 @@ describe('linear scheduler steps equal the host steps', () => {
             expect(isLinearStepper(s)).toBe(true);
             if (!isLinearStepper(s)) return;
             const n = 37; // odd, not a multiple of any tile
-            let x = vec(n, 1).map((v) => v * s.initNoiseSigma);
+            let x: Float32Array = vec(n, 1).map((v) => v * s.initNoiseSigma);
             let hist: Float32Array | undefined;
             for (let i = start; i < s.timesteps.length; i++) {
               const out = vec(n, 100 + i);
