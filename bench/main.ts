@@ -12,6 +12,7 @@ import { maxAbsDiff, timeRuns } from './timing';
 import { runRegionsBench, type RegionBenchRow } from './regions';
 import { runTrainBench, type TrainBenchRow } from './train';
 import { runEwaBench, type EwaBenchRow } from './ewa';
+import { runWholeBench, type WholeBenchRow } from './whole';
 
 export interface BenchRow {
   op: string;
@@ -39,7 +40,7 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[]; whole: WholeBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
@@ -47,6 +48,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
   const regions: RegionBenchRow[] = [];
   const train: TrainBenchRow[] = [];
   const ewa: EwaBenchRow[] = [];
+  const whole: WholeBenchRow[] = [];
   for (const suite of opts.suites) {
     // regional synthesis has no peer: its cost is measured against our own plain step (bench/regions.ts)
     if (suite === 'regions') {
@@ -56,6 +58,11 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     // EWA: fold per prompt and the step on folded weights with 1/10/50 concepts, no peer (bench/ewa.ts)
     if (suite === 'ewa') {
       ewa.push(...(await runEwaBench(ctx, opts.maxRuns, log)));
+      continue;
+    }
+    // a whole 30-step CFG run against an onnxruntime-web loop with CPU-side CFG and scheduler (bench/whole.ts)
+    if (suite === 'whole') {
+      whole.push(...(await runWholeBench(ctx, log)));
       continue;
     }
     // training step vs forward, no peer either (bench/train.ts)
@@ -109,7 +116,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, rows, regions, train, ewa };
+  return { adapter, rows, regions, train, ewa, whole };
 }
 
 const logEl = document.getElementById('log')!;

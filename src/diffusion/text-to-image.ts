@@ -146,6 +146,8 @@ export interface TextToImageHooks {
   onProgress?(p: SamplingProgress): void;
   /** Build a latent preview every `previewEvery` steps (default 1; 0 turns previews off). */
   previewEvery?: number;
+  /** Runs the host loop even where the GPU loop could (the reference of gpu-sampling.gpu.test.ts). */
+  hostLoop?: boolean;
   /** Replaces the plain UNet call + CFG (regional synthesis); absent: the plain loop. */
   predictor?: GuidedPredictorFactory;
   observer?: {
@@ -242,7 +244,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     // the GPU loop (gpu-sampling.ts) runs every linear sampler; the host loop is kept for what is not on
     // the GPU yet: regional predictors and low-memory CFG, guidance rescale, masked edits, 9-channel
     // inpainting and PNDM (its multistep history is not in linear-step.ts)
-    const hostOnly = regional !== null || (edit?.hostSteps ?? false) || (guided && (p.guidanceRescale ?? 0) > 0);
+    const hostOnly = hooks.hostLoop === true || regional !== null || (edit?.hostSteps ?? false) || (guided && (p.guidanceRescale ?? 0) > 0);
     if (!hostOnly && isLinearStepper(scheduler)) {
       latentsGpu = await sampleOnGpu({
         parts,
