@@ -18,6 +18,7 @@ import type { Tensor } from '../src/gpu/tensor';
 import { textToImage, type SdxlPipelineParts } from '../src/diffusion/text-to-image';
 import { createScheduler, type SchedulerConfig } from '../src/diffusion/schedulers';
 import { classifierFreeGuidance, sdxlTimeIds } from '../src/diffusion/sdxl-conditioning';
+import { unetForward } from '../src/model/unet/forward';
 import { tinyUNet } from './block-cases';
 import { makeInput } from './inputs';
 import { maxAbsDiff } from './timing';
@@ -34,6 +35,8 @@ export interface WholeBenchRow {
   peerStepMs: number;
   maxAbsVsPeer: number;
   latentScale: number;
+  /** One bare UNet forward of ours (batch 2, ending at onSubmittedWorkDone): what the loop adds per step is oursStepMs − this. */
+  oursUnetMs: number;
 }
 
 const STEPS = 30;
@@ -116,6 +119,21 @@ async function peer(session: ort.InferenceSession, inp: Inputs, steps: number): 
   return x;
 }
 
+/** One UNet forward at batch 2 on the run's inputs, alone (the loop's per-step floor). */
+async function bareUnetMs(ctx: GpuContext, inp: Inputs): Promise<number> {
+  const { be, arch } = await tinyUNet(ctx);
+  const up = (d: Float32Array, shape: number[]) => ctx.upload(d, shape, 'f32', 'bare-unet');
+  const sample = up(Float32Array.from({ length: 2 * inp.xT.length }, (_, i) => inp.xT[i % inp.xT.length]!), [2, 4, inp.h, inp.w]);
+  const ehs = up(inp.ehs, [2, 77, inp.crossDim]);
+  const pooled = up(inp.pooled, [2, inp.pooledDim]);
+  const t0 = performance.now();
+  const out = await unetForward(be, arch, { sample, timesteps: [999, 999], encoderHiddenStates: ehs, textEmbeds: pooled, timeIds: [...sdxlTimeIds(SIZE, SIZE), ...sdxlTimeIds(SIZE, SIZE)] });
+  await ctx.flush();
+  const ms = performance.now() - t0;
+  ctx.release(out, sample, ehs, pooled);
+  return ms;
+}
+
 export async function runWholeBench(ctx: GpuContext, log: (s: string) => void): Promise<WholeBenchRow[]> {
   const { arch } = await tinyUNet(ctx);
   const crossDim = arch.crossDim;
@@ -143,6 +161,8 @@ export async function runWholeBench(ctx: GpuContext, log: (s: string) => void): 
   const p = await timed(`peer ${STEPS} steps`, () => peer(session, inp, STEPS));
   await session.release();
   const o = await timed(`ours ${STEPS} steps`, () => ours(ctx, inp, STEPS));
+  const unetMs = await bareUnetMs(ctx, inp);
+  log(`whole: ours bare UNet forward ${unetMs.toFixed(0)} ms`);
   const diff = maxAbsDiff(o.out, p.out);
   const row: WholeBenchRow = {
     what: `tiny SDXL ${SIZE}², ${SAMPLER} ${STEPS} steps, CFG ${CFG}`,
@@ -155,6 +175,7 @@ export async function runWholeBench(ctx: GpuContext, log: (s: string) => void): 
     peerStepMs: p.ms / STEPS,
     maxAbsVsPeer: diff.maxAbs,
     latentScale: diff.scale,
+    oursUnetMs: unetMs,
   };
   log(`whole: ours ${row.oursMs.toFixed(0)} ms, peer ${row.peerMs.toFixed(0)} ms, ${row.ratio.toFixed(2)}× (final latents max|Δ| ${diff.maxAbs.toExponential(2)} of ${diff.scale.toFixed(2)})`);
   return [row];

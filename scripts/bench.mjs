@@ -81,8 +81,8 @@ function printRegions({ adapter, regions }) {
 // The whole suite: a whole sampling run, ours against an onnxruntime-web loop (bench/whole.ts).
 function printWhole({ adapter, whole }) {
   console.log(`\nadapter: ${adapter}   whole sampling run (ratio = peer ms / ours ms; text encoders and VAE excluded on both sides)\n`);
-  const head = ['run', 'ours ms', 'ours ms/step', 'peer ms', 'peer ms/step', 'ratio', 'final latents max|Δ|'];
-  const body = whole.map((r) => [r.what, r.oursMs.toFixed(0), r.oursStepMs.toFixed(1), r.peerMs.toFixed(0), r.peerStepMs.toFixed(1), `${r.ratio.toFixed(2)}x`, `${r.maxAbsVsPeer.toExponential(1)} of ${r.latentScale.toFixed(2)}`]);
+  const head = ['run', 'ours ms', 'ours ms/step', '(bare UNet ms)', 'peer ms', 'peer ms/step', 'ratio', 'final latents max|Δ|'];
+  const body = whole.map((r) => [r.what, r.oursMs.toFixed(0), r.oursStepMs.toFixed(1), r.oursUnetMs.toFixed(1), r.peerMs.toFixed(0), r.peerStepMs.toFixed(1), `${r.ratio.toFixed(2)}x`, `${r.maxAbsVsPeer.toExponential(1)} of ${r.latentScale.toFixed(2)}`]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(head));
