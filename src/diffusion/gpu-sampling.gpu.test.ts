@@ -22,9 +22,9 @@ async function tiny(): Promise<LoadedSdxlModel> {
   return model;
 }
 
-// f16 storage rounds the UNet input and output (11 bits) in both loops, but at different points of the
-// step arithmetic; f32 differs only by the association of the fused linear step
-const TOL = TEST_ADAPTER === 'lavapipe' ? 2e-2 : 1e-4;
+// Both loops round the UNet input and output to the same storage dtype, so they differ only by the
+// association of the fused linear step (measured ≤ 3.1e-6 on SwiftShader, ≤ 2e-7 on lavapipe's f16 path)
+const TOL = 1e-4;
 
 async function both(p: TextToImageParams, withModel?: (m: LoadedSdxlModel) => LoadedSdxlModel['parts']) {
   const m = await tiny();
@@ -54,7 +54,7 @@ describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () 
       expect(previews.gpu.map((p) => [p.width, p.height])).toEqual(previews.host.map((p) => [p.width, p.height]));
       // 8-bit previews: at most a couple of levels apart where a value sits at a rounding edge
       const worst = previews.gpu.reduce((m, p, s) => Math.max(m, p.rgba.reduce((mm, v, i) => Math.max(mm, Math.abs(v - previews.host[s]!.rgba[i]!)), 0)), 0);
-      expect(worst).toBeLessThanOrEqual(TEST_ADAPTER === 'lavapipe' ? 4 : 1);
+      expect(worst).toBeLessThanOrEqual(1);
     }, 300_000);
 
   it('no CFG (scale 1, batch 1), torch-cpu ancestral noise', async () => {
