@@ -14,6 +14,7 @@ import { runTrainBench, type TrainBenchRow } from './train';
 import { runEwaBench, type EwaBenchRow } from './ewa';
 import { measureFmaPeak } from './peak';
 import { runStepBench, type StepBenchRow } from './step';
+import { runWholeBench, type WholeBenchRow } from './whole';
 
 export interface BenchRow {
   op: string;
@@ -43,7 +44,7 @@ function shapeOf(meta: Sidecar): string {
   return meta.inputs.filter((i) => i.role === 'activation').map((i) => i.shape.join('×')).join(', ');
 }
 
-async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; peakGflops: number; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[]; steps: StepBenchRow[] }> {
+async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{ adapter: string; peakGflops: number; rows: BenchRow[]; regions: RegionBenchRow[]; train: TrainBenchRow[]; ewa: EwaBenchRow[]; steps: StepBenchRow[]; whole: WholeBenchRow[] }> {
   const ctx = await GpuContext.create(navigator.gpu);
   const adapter = adapterLabel(ctx.handle.summary);
   log(`adapter ${adapter}`);
@@ -54,6 +55,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
   const train: TrainBenchRow[] = [];
   const ewa: EwaBenchRow[] = [];
   const steps: StepBenchRow[] = [];
+  const whole: WholeBenchRow[] = [];
   for (const suite of opts.suites) {
     // one whole UNet step (SDXL-base 1024² with --full): GFLOP/s, % of peak, dispatches (bench/step.ts)
     if (suite === 'step') {
@@ -68,6 +70,11 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     // EWA: fold per prompt and the step on folded weights with 1/10/50 concepts, no peer (bench/ewa.ts)
     if (suite === 'ewa') {
       ewa.push(...(await runEwaBench(ctx, opts.maxRuns, log)));
+      continue;
+    }
+    // a whole 30-step CFG run against an onnxruntime-web loop with CPU-side CFG and scheduler (bench/whole.ts)
+    if (suite === 'whole') {
+      whole.push(...(await runWholeBench(ctx, log)));
       continue;
     }
     // training step vs forward, no peer either (bench/train.ts)
@@ -122,7 +129,7 @@ async function runBench(opts: BenchOptions, log: (s: string) => void): Promise<{
     }
   }
   ctx.destroy();
-  return { adapter, peakGflops: peak.gflops, rows, regions, train, ewa, steps };
+  return { adapter, peakGflops: peak.gflops, rows, regions, train, ewa, steps, whole };
 }
 
 const logEl = document.getElementById('log')!;

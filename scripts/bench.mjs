@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --suite matmul[,blocks,unet,step,regions,train,ewa]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
+// npm run bench [-- --suite matmul[,blocks,unet,step,regions,train,ewa,whole]] [--full] [--runs N] [--variants naive,tiled] [--profile] [--json FILE]
 // Serves bench/ with Vite, opens it in headless Chromium (WebGPU on whatever adapter Chromium gets:
 // SwiftShader on a CPU machine, the real GPU elsewhere), runs our kernels and onnxruntime-web's WebGPU
 // EP on the same GPUDevice in the same run, and prints ms, GFLOP/s and the ratio peer/ours per row.
@@ -54,8 +54,9 @@ try {
   if (result.regions?.length) printRegions(result);
   if (result.train?.length) printTrain(result);
   if (result.ewa?.length) printEwa(result);
+  if (result.whole?.length) printWhole(result);
   if (jsonFile) {
-    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, peakGflops: result.peakGflops, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}), ...(result.steps?.length ? { steps: result.steps } : {}) }, null, 2));
+    writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), adapter: result.adapter, peakGflops: result.peakGflops, options, rows: result.rows, regions: result.regions, ...(result.train?.length ? { train: result.train } : {}), ...(result.ewa?.length ? { ewa: result.ewa } : {}), ...(result.steps?.length ? { steps: result.steps } : {}), ...(result.whole?.length ? { whole: result.whole } : {}) }, null, 2));
     console.log(`wrote ${jsonFile}`);
   }
   if (result.rows.some((r) => !(r.maxAbsVsPeer <= 1e-3 * Math.max(1, r.outputScale)))) {
@@ -84,6 +85,17 @@ function printRegions({ adapter, regions }) {
   console.log(`\nadapter: ${adapter}   regional synthesis cost (× plain = ms / ms with 0 regions; per pass = (ms / batch) / plain's)\n`);
   const head = ['what', 'regions', 'batch', 'ms', '× plain', 'per pass × plain'];
   const body = regions.map((r) => [r.what, String(r.regions), String(r.batch), r.ms.toFixed(1), r.vsPlain.toFixed(2), r.perPassVsPlain.toFixed(2)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+}
+
+// The whole suite: a whole sampling run, ours against an onnxruntime-web loop (bench/whole.ts).
+function printWhole({ adapter, whole }) {
+  console.log(`\nadapter: ${adapter}   whole sampling run (ratio = peer ms / ours ms; text encoders and VAE excluded on both sides)\n`);
+  const head = ['run', 'ours ms', 'ours ms/step', '(bare UNet ms)', 'peer ms', 'peer ms/step', 'ratio', 'final latents max|Δ|'];
+  const body = whole.map((r) => [r.what, r.oursMs.toFixed(0), r.oursStepMs.toFixed(1), r.oursUnetMs.toFixed(1), r.peerMs.toFixed(0), r.peerStepMs.toFixed(1), `${r.ratio.toFixed(2)}x`, `${r.maxAbsVsPeer.toExponential(1)} of ${r.latentScale.toFixed(2)}`]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(head));

@@ -51,6 +51,8 @@ export interface EditRun {
   unetInput(scaled: Float32Array, batch: number): Float32Array;
   /** The latents after step i, blended with the noised image outside the mask (4-channel inpainting). */
   blend(i: number, latents: Float32Array): Float32Array;
+  /** False when unetInput repeats the rows and blend is the identity (no mask, 4 channels): the GPU loop can run it. */
+  hostSteps: boolean;
 }
 
 /** Refuses a UNet that is neither 4- nor 9-channel, and a 9-channel one without an init image. */
@@ -92,6 +94,7 @@ export async function prepareEdit(
       const next = i + 1 < scheduler.timesteps.length ? addNoiseCoefficients(scheduler, i + 1) : null;
       return inpaintBlend(latents, imageLatents, noise, latentMask, next);
     },
+    hostSteps: nine || latentMask !== null,
   };
 }
 

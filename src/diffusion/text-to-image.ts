@@ -3,13 +3,18 @@
  * encode prompt and negative prompt → x_T = noise · init_noise_sigma → for each timestep: scale the
  * model input, run the UNet on [uncond, cond], classifier-free guidance, scheduler step → VAE decode.
  *
- * Latents live on the CPU between steps (4·h·w floats: 256 KiB at 1024²) because the schedulers are
- * plain TS; the UNet output is read back once per step, which is also where cancellation is checked,
- * so a cancel stops within one step.
+ * The latents stay on the GPU between steps (gpu-sampling.ts: CFG, the scheduler step and the preview
+ * in one dispatch; no read but the preview's, which does not block). What is not on the GPU yet runs the
+ * host loop below, with the UNet output read back every step: regional synthesis and low-memory CFG
+ * (GuidedPredictor returns host arrays), guidance rescale (a per-sample std), masked edits / 9-channel
+ * inpainting (host blends) and PNDM. A cancel stops between UNet blocks and between steps either way.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
 import { concat } from '../ops/concat';
+import { scale } from '../ops/elementwise';
+import { sampleOnGpu } from './gpu-sampling';
+import { isLinearStepper } from './schedulers/linear-step';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
@@ -55,6 +60,8 @@ export interface SdxlPipelineParts {
   promptChunks?(prompt: string, o: PromptEncoding): number;
   /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, f·h, f·w] (f = latentFactor), unclamped (≈[-1, 1]). */
   decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
+  /** decode() read back to the host with one read (a tiled decode's blended image is not uploaded and read again); optional. */
+  decodeToHost?(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<HostTensor>;
   /** VAE encode of images [1, 3, H, W] in [-1, 1] → posterior means (unscaled latents); absent: no image to image. */
   encodeImages?(images: HostTensor[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
@@ -141,6 +148,8 @@ export interface TextToImageHooks {
   onProgress?(p: SamplingProgress): void;
   /** Build a latent preview every `previewEvery` steps (default 1; 0 turns previews off). */
   previewEvery?: number;
+  /** Runs the host loop even where the GPU loop could (the reference of gpu-sampling.gpu.test.ts). */
+  hostLoop?: boolean;
   /** Replaces the plain UNet call + CFG (regional synthesis); absent: the plain loop. */
   predictor?: GuidedPredictorFactory;
   observer?: {
@@ -206,6 +215,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   const { ehs, pooled } = await conditioning(parts, p, guided || (factory?.needsUncond ?? false));
   let regional: GuidedPredictor | null = null;
   let latents: Float32Array;
+  let latentsGpu: Tensor | null = null;
   try {
     // a plugged-in predictor (regional synthesis) brings its own UNet batch and guidance
     if (factory) regional = await factory.create(parts, { ehs, pooled });
@@ -229,46 +239,78 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     if (edit && regional && edit.channels !== 4) throw new InpaintModelError('A 9-channel inpainting model runs without regions, concepts or low-memory mode.');
     const start = edit?.start ?? 0;
     const runSteps = scheduler.timesteps.length - start;
-    latents = edit ? edit.latents : x0.map((v) => v * scheduler.initNoiseSigma);
+    const startLatents = edit ? edit.latents : x0.map((v) => v * scheduler.initNoiseSigma);
     hooks.onProgress?.({ status: 'step', step: 0, steps: runSteps, preview: null });
+    // ancestral noise counts the steps this run took (a torch generator draws them in order)
+    const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
+    // the GPU loop (gpu-sampling.ts) runs every linear sampler; the host loop is kept for what is not on
+    // the GPU yet: regional predictors and low-memory CFG, guidance rescale, masked edits, 9-channel
+    // inpainting and PNDM (its multistep history is not in linear-step.ts)
+    const hostOnly = hooks.hostLoop === true || regional !== null || (edit?.hostSteps ?? false) || (guided && (p.guidanceRescale ?? 0) > 0);
+    if (!hostOnly && isLinearStepper(scheduler)) {
+      latentsGpu = await sampleOnGpu({
+        parts,
+        scheduler,
+        guidance: guided ? p.guidanceScale : null,
+        latentShape: [4, h, w],
+        latents: startLatents,
+        start,
+        ehs,
+        pooled,
+        timeIds,
+        ...(p.scheduler === 'euler_ancestral' ? { stepNoise: noiseOf } : {}),
+        alphaBarAt: (t) => alphaBarAt(abar, t),
+        prediction,
+        previewEvery,
+        signal,
+        onStep: (step, steps, preview) => hooks.onProgress?.({ status: 'step', step, steps, preview }),
+        ...(hooks.observer?.step ? { observeStep: hooks.observer.step } : {}),
+      });
+      latents = await ctx.read(latentsGpu);
+    } else {
+      latents = await hostLoop(startLatents);
+    }
 
-    for (let i = start; i < scheduler.timesteps.length; i++) {
-      signal?.throwIfAborted();
-      const t = scheduler.timesteps[i]!;
-      const input = scheduler.scaleModelInput(latents, i);
-      const modelInput = edit ? edit.unetInput(input, batch) : repeatRows(input, batch);
-      let noisePred: Float32Array;
-      if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6), signal);
-      else {
-        const sample = ctx.upload(modelInput, [batch, edit?.channels ?? 4, h, w], parts.dtype, 'unet-sample');
-        const out = await unetForward(parts.unet, parts.unetArch, {
-          sample,
-          timesteps: new Array<number>(batch).fill(t),
-          encoderHiddenStates: ehs,
-          textEmbeds: pooled,
-          timeIds,
-          // a cancel stops between UNet blocks, not only between steps (forward.ts)
-          signal,
-        }).catch((e: unknown) => {
-          ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
-          throw e;
-        });
-        noisePred = await ctx.read(out);
-        ctx.release(out, sample);
+    async function hostLoop(first: Float32Array): Promise<Float32Array> {
+      let latents = first;
+      for (let i = start; i < scheduler.timesteps.length; i++) {
+        signal?.throwIfAborted();
+        const t = scheduler.timesteps[i]!;
+        const input = scheduler.scaleModelInput(latents, i);
+        const modelInput = edit ? edit.unetInput(input, batch) : repeatRows(input, batch);
+        let noisePred: Float32Array;
+        if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6), signal);
+        else {
+          const sample = ctx.upload(modelInput, [batch, edit?.channels ?? 4, h, w], parts.dtype, 'unet-sample');
+          const out = await unetForward(parts.unet, parts.unetArch, {
+            sample,
+            timesteps: new Array<number>(batch).fill(t),
+            encoderHiddenStates: ehs,
+            textEmbeds: pooled,
+            timeIds,
+            // a cancel stops between UNet blocks, not only between steps (forward.ts)
+            signal,
+          }).catch((e: unknown) => {
+            ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
+            throw e;
+          });
+          noisePred = await ctx.read(out);
+          ctx.release(out, sample);
+        }
+        signal?.throwIfAborted();
+        const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
+        const k = i - start;
+        const noise = p.scheduler !== 'euler_ancestral' ? undefined : noiseOf(k);
+        const stepped = scheduler.step(eps, i, latents, noise);
+        const next = edit ? edit.blend(i, stepped) : stepped;
+        hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
+        latents = next;
+        const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
+        const ab = alphaBarAt(abar, t);
+        const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w, parts.previewFit) : null;
+        hooks.onProgress?.({ status: 'step', step: i + 1 - start, steps: runSteps, preview });
       }
-      signal?.throwIfAborted();
-      const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
-      // ancestral noise counts the steps this run took (a torch generator draws them in order)
-      const k = i - start;
-      const noise = p.scheduler !== 'euler_ancestral' ? undefined : p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n);
-      const stepped = scheduler.step(eps, i, latents, noise);
-      const next = edit ? edit.blend(i, stepped) : stepped;
-      hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
-      latents = next;
-      const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
-      const ab = alphaBarAt(abar, t);
-      const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w, parts.previewFit) : null;
-      hooks.onProgress?.({ status: 'step', step: i + 1 - start, steps: runSteps, preview });
+      return latents;
     }
   } finally {
     regional?.release();
@@ -277,13 +319,19 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
 
   signal?.throwIfAborted();
   hooks.onProgress?.({ status: 'decode' });
-  const scaled = latents.map((v) => v / parts.vaeScalingFactor);
-  const z = ctx.upload(scaled, [1, 4, h, w], parts.vaeDtype, 'vae-latents');
+  // latents / scaling_factor on the GPU when the loop left them there
+  const z = latentsGpu
+    ? await scale(ctx, latentsGpu, 1 / parts.vaeScalingFactor, { dtype: parts.vaeDtype, label: 'vae-latents' }).finally(() => ctx.release(latentsGpu!))
+    : ctx.upload(latents.map((v) => v / parts.vaeScalingFactor), [1, 4, h, w], parts.vaeDtype, 'vae-latents');
   let raw: Float32Array;
   try {
-    const decoded = await parts.decode(z, signal, { lowMemory: p.lowMemory });
-    raw = await ctx.read(decoded);
-    ctx.release(decoded);
+    // the VAE output is read once: a tiled decode blends on the host and hands its host image over
+    if (parts.decodeToHost) raw = (await parts.decodeToHost(z, signal, { lowMemory: p.lowMemory })).data;
+    else {
+      const decoded = await parts.decode(z, signal, { lowMemory: p.lowMemory });
+      raw = await ctx.read(decoded);
+      ctx.release(decoded);
+    }
   } finally {
     if (ctx.isLive(z)) ctx.release(z);
   }

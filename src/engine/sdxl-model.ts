@@ -20,7 +20,7 @@ import type { UNetConfigJson } from '../model/unet/arch';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { destroyUNet, type LoadedUNet } from '../model/unet/load';
 import { destroyVae, type LoadedVae } from '../model/vae/load';
-import { vaeDecodeAuto, vaeEncodeAuto } from '../model/vae/tiled';
+import { vaeDecodeAuto, vaeDecodeAutoHost, vaeEncodeAuto } from '../model/vae/tiled';
 import type { PromptEmbedding, SdxlPipelineParts } from '../diffusion/text-to-image';
 import type { PromptEncoding } from '../model/text-encoder/long-prompt';
 import type { CidmModel } from '../cidm/train/cidm-step';
@@ -132,6 +132,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     // low memory: the approximate independent tiles with at most 32 MiB per binding (one tile's working
     // set resident instead of the whole image's activations; a quarter of the default binding budget)
     decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
+    decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
     async encodeImages(images, signal) {
       const encoder = await src.loadVae(ctx, { dtype: vaeDtype, signal, parts: ['encoder'] });

@@ -9,8 +9,9 @@
  */
 import { alphasCumprod, map, spacedTimesteps, type Scheduler, type SchedulerConfig } from './common';
 import { predictionTypeOf, type PredictionType } from './prediction';
+import { vpEpsForm, vpX0Form, type LinearStep, type LinearStepper } from './linear-step';
 
-export class DDIMScheduler implements Scheduler {
+export class DDIMScheduler implements Scheduler, LinearStepper {
   readonly timesteps: number[];
   readonly initNoiseSigma = 1;
   readonly alphasCumprod: Float64Array;
@@ -31,11 +32,24 @@ export class DDIMScheduler implements Scheduler {
     return x;
   }
 
-  step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {
+  /** ᾱ_t and ᾱ_prev of step i. */
+  private alphas(i: number): { at: number; ap: number } {
     const t = this.timesteps[i]!;
     const prev = t - this.stride;
-    const at = this.alphasCumprod[t]!;
-    const ap = prev >= 0 ? this.alphasCumprod[prev]! : this.finalAlpha;
+    return { at: this.alphasCumprod[t]!, ap: prev >= 0 ? this.alphasCumprod[prev]! : this.finalAlpha };
+  }
+
+  /** step() as coefficients (linear-step.ts): x' = √ᾱ_prev x₀ + √(1−ᾱ_prev) ε. */
+  linearStep(i: number): LinearStep {
+    const { at, ap } = this.alphas(i);
+    const x0 = vpX0Form(this.prediction, Math.sqrt(at), Math.sqrt(1 - at));
+    const eps = vpEpsForm(this.prediction, Math.sqrt(at), Math.sqrt(1 - at));
+    const [sp, dir] = [Math.sqrt(ap), Math.sqrt(1 - ap)];
+    return { x: sp * x0.x + dir * eps.x, out: sp * x0.out + dir * eps.out, hist: 0, noise: 0 };
+  }
+
+  step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {
+    const { at, ap } = this.alphas(i);
     const sa = Math.sqrt(at);
     const sb = Math.sqrt(1 - at);
     const { x0, eps } = this.split(modelOutput, x, sa, sb);

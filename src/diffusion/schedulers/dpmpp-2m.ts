@@ -12,6 +12,7 @@
  */
 import { interpSigma, karrasSigmas, map, sigmaAlphasCumprod, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
 import { finalSigmasTypeOf, predictionTypeOf, vpX0, type PredictionType } from './prediction';
+import { vpX0Form, type LinearStep, type LinearStepper } from './linear-step';
 
 /** alpha_t = 1/sqrt(sigma^2+1), sigma_t = sigma * alpha_t; lambda = log(alpha_t) - log(sigma_t). */
 function alphaSigma(sigma: number): { a: number; s: number; lambda: number } {
@@ -20,7 +21,7 @@ function alphaSigma(sigma: number): { a: number; s: number; lambda: number } {
   return { a, s, lambda: Math.log(a) - Math.log(s) };
 }
 
-export class DPMSolverMultistepScheduler implements Scheduler {
+export class DPMSolverMultistepScheduler implements Scheduler, LinearStepper {
   readonly timesteps: number[];
   readonly sigmas: number[];
   readonly initNoiseSigma = 1;
@@ -62,6 +63,25 @@ export class DPMSolverMultistepScheduler implements Scheduler {
 
   scaleModelInput(x: Float32Array): Float32Array {
     return x;
+  }
+
+  /**
+   * step() as coefficients (linear-step.ts), after `taken` steps of this run: first order
+   * x' = ratio·x − φ·x̂₀; second order x' = ratio·x − φ(1 + 1/(2r₀))·x̂₀ + φ/(2r₀)·x̂₀_prev (the kept tensor).
+   */
+  linearStep(i: number, taken: number): LinearStep {
+    const n = this.timesteps.length;
+    const finalFirst = i === n - 1 && ((this.lowerOrderFinal && this.lowerOrderFinalShort) || this.zeroFinal);
+    const s0 = alphaSigma(this.sigmas[i]!);
+    const x0 = vpX0Form(this.prediction, s0.a, s0.s);
+    const t = alphaSigma(this.sigmas[i + 1]!);
+    const h = t.lambda - s0.lambda;
+    const ratio = this.sigmas[i + 1]! === 0 ? 0 : t.s / s0.s;
+    const phi = t.a * (Math.exp(-h) - 1);
+    if (taken < 1 || finalFirst) return { x: ratio - phi * x0.x, out: -phi * x0.out, hist: 0, noise: 0, keep: x0 };
+    const r0 = (s0.lambda - alphaSigma(this.sigmas[i - 1]!).lambda) / h;
+    const c = phi * (1 + 0.5 / r0);
+    return { x: ratio - c * x0.x, out: -c * x0.out, hist: (0.5 * phi) / r0, noise: 0, keep: x0 };
   }
 
   step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {

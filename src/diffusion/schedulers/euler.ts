@@ -7,6 +7,7 @@
  */
 import { interpSigma, karrasSigmas, map, sigmaAlphasCumprod, sigmaToT, spacedTimesteps, trainSigmas, type Scheduler, type SchedulerConfig } from './common';
 import { predictionTypeOf, veX0, type PredictionType } from './prediction';
+import { veX0Form, type LinearStep, type LinearStepper } from './linear-step';
 
 export interface SigmaSchedule {
   timesteps: number[];
@@ -37,7 +38,7 @@ export function scaleBySigma(x: Float32Array, sigma: number): Float32Array {
   return map(x.length, (k) => x[k]! / s);
 }
 
-export class EulerDiscreteScheduler implements Scheduler {
+export class EulerDiscreteScheduler implements Scheduler, LinearStepper {
   readonly timesteps: number[];
   readonly sigmas: number[];
   readonly initNoiseSigma: number;
@@ -61,4 +62,15 @@ export class EulerDiscreteScheduler implements Scheduler {
     this.lastX0 = x0;
     return map(x.length, (k) => x[k]! + ((x[k]! - x0[k]!) / sigma) * dt);
   }
+
+  /** step() as coefficients (linear-step.ts): x' = x + (dt/s)(x − x₀). */
+  linearStep(i: number): LinearStep {
+    return eulerLinear(veX0Form(this.prediction, this.sigmas[i]!), this.sigmas[i]!, this.sigmas[i + 1]! - this.sigmas[i]!, 0);
+  }
+}
+
+/** x' = x + (dt/s)(x − x₀) + up·z with x₀ = f.x·x + f.out·out (Euler and Euler a). */
+export function eulerLinear(f: { x: number; out: number }, sigma: number, dt: number, up: number): LinearStep {
+  const r = dt / sigma;
+  return { x: 1 + r * (1 - f.x), out: -r * f.out, hist: 0, noise: up };
 }

@@ -100,6 +100,20 @@ export async function vaeDecodeAuto(ctx: GpuContext, vae: LoadedVae, z: Tensor, 
   return ctx.upload(img.data, img.shape, vae.dtype, 'vae-image');
 }
 
+/** vaeDecodeAuto() on the host with one read: a tiled decode's blended image is returned as is (not uploaded to be read again). */
+export async function vaeDecodeAutoHost(ctx: GpuContext, vae: LoadedVae, z: Tensor, o: TiledOptions = {}): Promise<HostTensor> {
+  const [b, l, h, w] = z.shape as [number, number, number, number];
+  const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
+  o.signal?.throwIfAborted();
+  if (plan.mode === 'tiles') return vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, plan.grid, o);
+  const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
+  try {
+    return { data: await ctx.read(img), shape: [...img.shape] };
+  } finally {
+    ctx.release(img);
+  }
+}
+
 /** The tiled decode of a host latent [B, latent, h, w] on a given grid, blended on the host. */
 export function vaeDecodeTiledHost(ctx: GpuContext, vae: LoadedVae, z: HostTensor, grid: TileGrid, o: TiledOptions = {}): Promise<HostTensor> {
   const [b, , h, w] = z.shape as [number, number, number, number];

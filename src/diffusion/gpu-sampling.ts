@@ -1,0 +1,136 @@
+/**
+ * The sampling loop with the latents on the GPU (issue 15, point 1; DESIGN "No CPU round trip inside a
+ * sampling step"). Per step: the UNet forward on the sample buffer, then one sampler_step dispatch
+ * (src/ops/sampler-step.ts) does CFG, the scheduler's linear update (schedulers/linear-step.ts), the next
+ * UNet input and the latent preview. Nothing is read back but the preview, and that read is not awaited
+ * before the next step is recorded: its progress event fires when the bytes arrive, in step order.
+ *
+ * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
+ * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
+ * of the GPU (it awaits step i−1's completion, not a read, after recording step i), so a cancel between
+ * steps leaves at most one step of queued work; with a signal the UNet forward also settles between
+ * blocks (forward.ts). An observer (golden comparisons) makes the loop read every step's tensors.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { Tensor } from '../gpu/tensor';
+import { unetForward } from '../model/unet/forward';
+import { samplerStep, type SamplerStepCoefficients } from '../ops/sampler-step';
+import type { Scheduler } from './schedulers';
+import type { LinearStepper } from './schedulers/linear-step';
+import { vpX0Form } from './schedulers/linear-step';
+import type { PredictionType } from './schedulers/prediction';
+import { latentRgbFitFor, type PreviewImage } from './latent-preview';
+import { repeatRows } from './image-to-image';
+import type { SdxlPipelineParts, StepRecord } from './text-to-image';
+
+export interface GpuLoopRun {
+  parts: SdxlPipelineParts;
+  scheduler: Scheduler & LinearStepper;
+  /** CFG scale, or null without guidance (batch 1). */
+  guidance: number | null;
+  latentShape: readonly [number, number, number];
+  /** Latents at `start` (host, already at the scheduler's scale). */
+  latents: Float32Array;
+  start: number;
+  ehs: Tensor;
+  pooled: Tensor;
+  timeIds: number[];
+  /** Ancestral noise of the k-th step taken (absent: a deterministic sampler). */
+  stepNoise?: (k: number) => Float32Array;
+  /** ᾱ at a timestep and the prediction type, for the preview's x̂₀ (as the host loop computes it). */
+  alphaBarAt(t: number): number;
+  prediction: PredictionType;
+  previewEvery: number;
+  signal?: AbortSignal;
+  onStep?(step: number, steps: number, preview: PreviewImage | null): void;
+  observeStep?(r: StepRecord): void;
+}
+
+/** The scale scale_model_input applies at step i (1 for DDIM/DPM++; 1/√(σ²+1) for Euler), from the scheduler itself. */
+function inputScale(s: Scheduler, i: number): number {
+  return s.scaleModelInput(Float32Array.of(1), i)[0]!;
+}
+
+/** Runs the steps; returns the final latents [1, C, h, w] (f32, on the GPU; the caller releases them). */
+export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
+  const { parts, scheduler, start, signal } = run;
+  const ctx: GpuContext = parts.ctx;
+  const [C, h, w] = run.latentShape;
+  const n = C * h * w;
+  const batch = run.guidance === null ? 1 : 2;
+  const steps = scheduler.timesteps.length;
+  const runSteps = steps - start;
+  const x = ctx.upload(run.latents, [1, C, h, w], 'f32', 'latents');
+  const scratch = {
+    hist: ctx.empty([C, h, w], 'f32', 'sampler-hist'),
+    noise: ctx.empty([C, h, w], 'f32', 'sampler-noise'),
+    guided: ctx.empty([C, h, w], 'f32', 'sampler-guided'),
+    preview: ctx.empty([h, w], 'f32', 'sampler-preview'),
+  };
+  const firstInput = run.latents.map((v) => v * inputScale(scheduler, start));
+  const sample = ctx.upload(repeatRows(firstInput, batch), [batch, C, h, w], parts.dtype, 'unet-sample');
+  // the model family's latent → RGB fit (latent-preview.ts), in the kernel's preview
+  const fit = parts.previewFit ?? latentRgbFitFor('sdxl');
+  const rgb = { rows: fit.matrix, bias: fit.bias };
+  let progress = Promise.resolve();
+  let prevDone: Promise<void> = Promise.resolve();
+  try {
+    for (let i = start; i < steps; i++) {
+      signal?.throwIfAborted();
+      const t = scheduler.timesteps[i]!;
+      const k = i - start;
+      const out = await unetForward(parts.unet, parts.unetArch, {
+        sample,
+        timesteps: new Array<number>(batch).fill(t),
+        encoderHiddenStates: run.ehs,
+        textEmbeds: run.pooled,
+        timeIds: run.timeIds,
+        signal,
+      });
+      const record = run.observeStep ? { modelInput: await ctx.read(sample), noisePred: await ctx.read(out) } : null;
+      const lin = scheduler.linearStep(i, k);
+      if (lin.noise) {
+        const z = run.stepNoise?.(k);
+        if (!z || z.length !== n) throw new Error(`step ${i}: an ancestral sampler needs ${n} noise values`);
+        ctx.write(scratch.noise, z);
+      }
+      const wantPreview = C >= 4 && run.previewEvery > 0 && ((i + 1) % run.previewEvery === 0 || i + 1 === steps);
+      const scaleNow = inputScale(scheduler, i);
+      const ab = run.alphaBarAt(t);
+      const x0 = vpX0Form(run.prediction, Math.sqrt(ab), Math.sqrt(1 - ab));
+      const coefficients: SamplerStepCoefficients = {
+        guidance: run.guidance,
+        ...lin,
+        // the next step's model input; after the last step nothing reads it
+        inScale: i + 1 < steps ? inputScale(scheduler, i + 1) : 1,
+        ...(wantPreview ? { preview: { x: x0.x * scaleNow, out: x0.out } } : {}),
+      };
+      await samplerStep(ctx, { x, pred: out, sample, ...scratch }, coefficients, rgb, { recordGuided: record !== null });
+      ctx.release(out);
+      if (record) {
+        run.observeStep!({ step: i, timestep: t, ...record, guided: await ctx.read(scratch.guided), latentsAfter: await ctx.read(x) });
+      }
+      // submitted now; read without blocking the next step; progress events stay in step order
+      const pixels = wantPreview ? ctx.read(scratch.preview) : null;
+      const done = ctx.flush();
+      progress = progress.then(async () => {
+        const raw = pixels ? await pixels : null;
+        const preview = raw ? { width: w, height: h, rgba: new Uint8ClampedArray(raw.buffer, raw.byteOffset, h * w * 4) } : null;
+        run.onStep?.(k + 1, runSteps, preview);
+      });
+      // one step in flight: wait for the previous step's GPU work (not a read) before recording the next
+      await prevDone;
+      prevDone = done;
+    }
+    await prevDone;
+    await progress;
+    return x;
+  } catch (e) {
+    ctx.release(x);
+    // a pending preview read may fail once the run is abandoned; the run's own error is the one to report
+    progress.catch(() => undefined);
+    throw e;
+  } finally {
+    ctx.releaseLive(sample, ...Object.values(scratch));
+  }
+}

@@ -1,0 +1,77 @@
+// The fused sampling-step kernel against its plain-TS reference on odd latent sizes: with and without
+// CFG, every optional part (kept x̂₀ read and written, ancestral noise, preview, guided record), and on
+// lavapipe with f16 UNet tensors (the f16 path's pred and next input; latents stay f32).
+import { describe, expect, it } from 'vitest';
+import { checked, testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
+import { compare, describeComparison, randomArray } from '../../tests/numeric';
+import type { DType } from '../gpu/tensor';
+import { samplerStep, samplerStepReference, type SamplerStepCoefficients } from './sampler-step';
+
+const RGB = {
+  rows: [[0.3651, 0.4232, 0.4341], [-0.2533, -0.0042, 0.1068], [0.1076, 0.1111, -0.0362], [-0.3165, -0.2492, -0.2188]] as const,
+  bias: [0.1084, -0.0175, -0.0011] as const,
+};
+
+const CASES: { name: string; C: number; h: number; w: number; rows: number; c: SamplerStepCoefficients }[] = [
+  { name: 'CFG, plain Euler-like step', C: 4, h: 5, w: 7, rows: 2, c: { guidance: 5, x: 1.03, out: -0.41, hist: 0, noise: 0, inScale: 0.37 } },
+  { name: 'CFG, DPM++ 2M-like (hist read and kept) + preview', C: 4, h: 9, w: 3, rows: 2, c: { guidance: 7.5, x: 0.8, out: 0.3, hist: -0.25, noise: 0, keep: { x: 1.2, out: -0.6 }, inScale: 1, preview: { x: 0.9, out: -0.2 } } },
+  { name: 'no CFG, ancestral noise, 1 row', C: 4, h: 11, w: 13, rows: 1, c: { guidance: null, x: 0.97, out: -0.5, hist: 0, noise: 0.33, inScale: 0.5 } },
+  { name: 'CFG, 3 sample rows (regional batch), 6 channels', C: 6, h: 3, w: 5, rows: 3, c: { guidance: 3, x: 1, out: 0.1, hist: 0, noise: 0.2, inScale: 0.9 } },
+];
+
+describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
+  const dtypes: DType[] = TEST_ADAPTER === 'lavapipe' ? ['f32', 'f16'] : ['f32'];
+  for (const dt of dtypes)
+    for (const tc of CASES)
+      it(`${tc.name} (${dt} UNet tensors)`, async () => {
+        const ctx = await testContext();
+        const { C, h, w, rows, c } = tc;
+        const n = C * h * w;
+        const host = {
+          x: randomArray(n, 1, -3, 3),
+          pred: randomArray((c.guidance === null ? 1 : 2) * n, 2, -2, 2),
+          hist: randomArray(n, 3),
+          noise: randomArray(n, 4),
+        };
+        // the f16 path reads pred as stored: round it the way the upload does so both sides see the same values
+        const pred = ctx.upload(host.pred, [host.pred.length / n, C, h, w], dt, 'pred');
+        const predSeen = await ctx.read(pred);
+        const t = {
+          x: ctx.upload(host.x, [C, h, w], 'f32', 'x'),
+          pred,
+          hist: ctx.upload(host.hist, [C, h, w], 'f32', 'hist'),
+          noise: ctx.upload(host.noise, [C, h, w], 'f32', 'noise'),
+          sample: ctx.empty([rows, C, h, w], dt, 'sample'),
+          guided: ctx.empty([C, h, w], 'f32', 'guided'),
+          preview: ctx.empty([h, w], 'f32', 'preview'),
+        };
+        const ref = samplerStepReference({ C, h, w, rows }, host.x, predSeen, host.hist, host.noise, c, RGB);
+        await checked(ctx, tc.name, () => samplerStep(ctx, t, c, RGB, { recordGuided: true }));
+        const tol = dt === 'f16' ? 1e-3 : 2e-6;
+        for (const [what, got, want] of [
+          ['x', await ctx.read(t.x), ref.x],
+          ['hist', await ctx.read(t.hist), ref.hist],
+          ['guided', await ctx.read(t.guided), ref.guided],
+          ['sample', await ctx.read(t.sample), ref.sample],
+        ] as const) {
+          const cmp = compare(got, want);
+          expect(cmp.maxRel, `${what}: ${describeComparison(cmp)}`).toBeLessThan(tol);
+        }
+        if (ref.preview) {
+          const raw = await ctx.read(t.preview);
+          const rgba = new Uint8ClampedArray(raw.buffer, raw.byteOffset, h * w * 4);
+          // pack4x8unorm rounds like Math.round except at exact halves of an f32 difference: ≤ 1 level
+          const worst = rgba.reduce((m, v, i) => Math.max(m, Math.abs(v - ref.preview![i]!)), 0);
+          expect(worst).toBeLessThanOrEqual(1);
+        }
+        ctx.release(...Object.values(t));
+      });
+
+  it('refuses a sample buffer that is not whole rows of the latents, by name', async () => {
+    const ctx = await testContext();
+    const mk = (shape: number[]) => ctx.empty(shape, 'f32', 't');
+    const t = { x: mk([4, 3, 3]), pred: mk([2, 4, 3, 3]), hist: mk([4, 3, 3]), noise: mk([4, 3, 3]), sample: mk([37]), guided: mk([4, 3, 3]), preview: mk([3, 3]) };
+    await expect(samplerStep(ctx, t, { guidance: 2, x: 1, out: 1, hist: 0, noise: 0, inScale: 1 }, RGB)).rejects.toThrow(/not whole rows/);
+    ctx.release(...Object.values(t));
+  });
+});
