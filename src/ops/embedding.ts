@@ -8,14 +8,15 @@
  *           is 253 MB) is split into blocks; extra rows beyond the vocabulary (CIDM's learned concept
  *           tokens) are one more block starting at vocab_size. Blocks must not overlap.
  *   positions: [P, D], row (i mod seq) is added to token i (seq <= P).
- *   out:    [batch, seq, D] (or [n, D] without seq), in the blocks' dtype.
+ *   out:    [batch, seq, D] (or [n, D] without seq), in the blocks' dtype; f32 on a device without
+ *           shader-f16, where f16 blocks are packed weights (f16 pairs in u32 words, GpuContext
+ *           .persistentWeight) and may sit beside f32 blocks (learned concept rows).
  *
  * Why a GPU gather and not a CPU one: the table would otherwise live in JS memory (253 MB for bigG in
  * f32) next to its GPU copy, and learned concept rows are trained on the GPU. One dispatch per block
  * (shaders/embedding.wgsl); each writes only its own tokens, so no output element is written twice.
  */
 import type { GpuContext } from '../gpu/context';
-import { FeatureMissingError } from '../gpu/errors';
 import type { KernelDescriptor } from '../gpu/kernel';
 import { binding, describe, type DType, type Tensor } from '../gpu/tensor';
 import { grid1d } from './grid';
@@ -23,10 +24,10 @@ import source from '../../shaders/embedding.wgsl?raw';
 
 const WG = 256;
 
-export const embeddingKernel: KernelDescriptor<{ dtype: DType }> = {
+export const embeddingKernel: KernelDescriptor<{ dtype: DType; packedTable: boolean }> = {
   name: 'embedding',
   source,
-  defines: ({ dtype }) => ({ DTYPE: dtype }),
+  defines: ({ dtype, packedTable }) => ({ DTYPE: dtype, PACKED_TABLE: packedTable }),
   constants: () => ({ WG }),
 };
 
@@ -67,14 +68,15 @@ export async function embedding(ctx: GpuContext, ids: ArrayLike<number>, blocks:
   const first = blocks[0];
   if (!first) throw new RangeError(`${label}: no table blocks`);
   const dim = first.tensor.shape[1]!;
-  const dtype = first.tensor.dtype;
+  // Without shader-f16 an f16 block is packed and the output is f32, so f16 and f32 blocks may mix.
+  const packedPath = !ctx.hasF16;
+  const dtype: DType = packedPath ? 'f32' : first.tensor.dtype;
   for (const b of blocks) {
-    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || b.tensor.dtype !== dtype) {
+    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || (!packedPath && b.tensor.dtype !== dtype)) {
       throw new RangeError(`${label}: block ${describe(b.tensor)} does not match ${dtype}[rows×${dim}]`);
     }
     if (!Number.isInteger(b.start) || b.start < 0 || b.start + b.tensor.shape[0]! > 0xffffffff) throw new RangeError(`${label}: bad block start ${b.start}`);
   }
-  if (dtype === 'f16' && !ctx.hasF16) throw new FeatureMissingError('shader-f16', `${label} on f16 tables`);
   const n = ids.length;
   const seq = opts.seq ?? n;
   if (!Number.isInteger(seq) || seq < 1 || n % seq !== 0) throw new RangeError(`${label}: ${n} ids do not split into sequences of ${seq}`);
@@ -91,11 +93,11 @@ export async function embedding(ctx: GpuContext, ids: ArrayLike<number>, blocks:
   // The ids travel as u32 bit patterns in a 4-byte-element tensor (Tensor has float dtypes only).
   const idTensor = ctx.empty([n], 'f32', `${label}-ids`);
   ctx.write(idTensor, new Float32Array(Uint32Array.from(ids).buffer));
-  const k = await ctx.kernel(embeddingKernel, { dtype });
   const count = n * dim;
+  const kernels = await Promise.all(blocks.map((b) => ctx.kernel(embeddingKernel, { dtype, packedTable: b.tensor.dtype !== dtype })));
   blocks.forEach((b, i) => {
     if (!used.includes(i)) return; // no token of this block: nothing to write
-    ctx.dispatch(k, {
+    ctx.dispatch(kernels[i]!, {
       uniforms: { count, dim, seq, row_start: b.start, rows: b.tensor.shape[0]!, has_pos: pos ? 1 : 0 },
       // Without positions the table is bound again in the unused slot (read-only bindings may alias).
       bindings: [binding(idTensor), binding(b.tensor), binding(pos ?? b.tensor), binding(out)],
