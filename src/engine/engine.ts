@@ -123,14 +123,18 @@ export class InThreadEngine implements StudioEngine {
       if (this.model && this.model.ref.id === ref.id && this.model.precision === precision) return this.model.info;
       this.dropModel();
       const dtype = precision === 'auto' ? (ctx.hasF16 ? 'f16' : 'f32') : precision;
+      // Automatic without shader-f16: f32 compute over f16 weights packed in u32 words (half the memory
+      // of f32 weights; DESIGN.md "GPUs as Chrome offers them"). An explicit f32 keeps f32 weights.
+      const packWeights = precision === 'auto' && !ctx.hasF16;
       const t0 = performance.now();
       const files = await this.deps.openModel(ref);
       const loaded = await loadSdxlModel(ctx, files, {
         dtype,
+        packWeights,
         signal: o.signal,
         onProgress: (component, done, total) => o.onProgress?.({ status: 'load', component, done, total }),
       });
-      const info: LoadedModelInfo = { id: ref.id, dtype, gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
+      const info: LoadedModelInfo = { id: ref.id, dtype, ...(packWeights ? { packedWeights: true } : {}), gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
       this.model = { ref, precision, loaded, info };
       return info;
     });
@@ -153,6 +157,7 @@ export class InThreadEngine implements StudioEngine {
         height: params.height,
         batch: usesGuidance(params.guidanceScale) && params.memoryMode !== 'low' ? 2 : 1,
         dtype: model.info.dtype,
+        ...(model.info.packedWeights ? { packedWeights: true } : {}),
         maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
         latentFactor: model.loaded.parts.latentFactor,
       });
@@ -204,6 +209,7 @@ export class InThreadEngine implements StudioEngine {
         params: asked,
         modelId: model.ref.id,
         dtype: model.info.dtype,
+        ...(model.info.packedWeights ? { packedWeights: true } : {}),
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
         concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
         promptMode,

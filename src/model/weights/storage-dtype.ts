@@ -1,0 +1,13 @@
+/**
+ * The storage dtype of one weight tensor. Normally every weight is stored in the compute dtype. On the
+ * packed path (a device without shader-f16: f32 activations and math, DESIGN.md "GPUs as Chrome offers
+ * them") the matrices and conv kernels — every weight of rank ≥ 2, which the model code reads only
+ * through matmul's B, conv2d's weight or the embedding table, the kernels with a packed variant — are
+ * stored as f16 pairs in u32 words (half of SDXL's ~10 GiB of f32 weights); vectors (biases, norm
+ * scales) stay f32: they are small and read by kernels without a packed variant.
+ */
+import type { DType } from '../../gpu/tensor';
+
+export function weightStorageDtype(shape: readonly number[], dtype: DType, packWeights = false): DType {
+  return packWeights && dtype === 'f32' && shape.length >= 2 ? 'f16' : dtype;
+}
