@@ -269,14 +269,14 @@ export const FF_MAX_ACTIVATION_BYTES = 128 * 2 ** 20;
  * alone, so when its projection would exceed FF_MAX_ACTIVATION_BYTES the token rows go through in
  * chunks (as diffusers' `_chunked_feed_forward` does along the sequence) and the outputs are joined.
  */
-export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T): Promise<T> {
+export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T, maxBytes = FF_MAX_ACTIVATION_BYTES): Promise<T> {
   const inF = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / inF;
   const projOut = be.weight(`${p}.net.0.proj.weight`).shape[0]!;
   const bytes = rows * projOut * (x.dtype === 'f16' ? 2 : 4);
-  if (bytes <= FF_MAX_ACTIVATION_BYTES || !be.sliceRows || !be.concatBatch) return feedForwardWhole(be, p, x, residual);
+  if (bytes <= maxBytes || !be.sliceRows || !be.concatBatch) return feedForwardWhole(be, p, x, residual);
   // Chunks of a multiple of 64 rows: any row width then starts each chunk 256-byte aligned.
-  const chunkRows = Math.ceil(Math.ceil(rows / Math.ceil(bytes / FF_MAX_ACTIVATION_BYTES)) / 64) * 64;
+  const chunkRows = Math.ceil(Math.ceil(rows / Math.ceil(bytes / maxBytes)) / 64) * 64;
   const x2 = be.reshape(x, [rows, inF]);
   const r2 = residual ? be.reshape(residual, [rows, residual.shape[residual.shape.length - 1]!]) : undefined;
   const parts: T[] = [];
