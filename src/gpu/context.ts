@@ -84,10 +84,11 @@ export class GpuContext {
    */
   persistent(shape: readonly number[], dtype: DType, label: string): Tensor {
     if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
-    return this.createPersistent(shape, dtype, label);
+    return this.allocatePersistent(shape, dtype, label);
   }
 
-  private createPersistent(shape: readonly number[], dtype: DType, label: string): Tensor {
+  /** The one place dedicated buffers are made (`persistent` and `persistentWeight`); freed by `destroyTensor`. */
+  protected allocatePersistent(shape: readonly number[], dtype: DType, label: string): Tensor {
     // Padded to whole u32 words: a packed-f16 weight with an odd count has a half-filled last word.
     const size = Math.max(4, Math.ceil(byteSize(shape, dtype) / 4) * 4);
     const buffer = this.device.createBuffer({
@@ -105,7 +106,7 @@ export class GpuContext {
    * Activations never get this path: `empty`/`persistent` still refuse f16 there.
    */
   persistentWeight(shape: readonly number[], dtype: DType, label: string): Tensor {
-    return dtype === 'f16' && !this.hasF16 ? this.createPersistent(shape, dtype, label) : this.persistent(shape, dtype, label);
+    return this.allocatePersistent(shape, dtype, label);
   }
 
   /** `upload` for a persistent weight, f16 packed on a device without shader-f16 (tests, small loaders). */
