@@ -13,6 +13,8 @@ import { roundToF16 } from '../gpu/f16';
 import type { GpuContext } from '../gpu/context';
 import { conv2d } from './conv2d';
 import { conv2dReference } from './conv2d.reference';
+import { conv2dInputGrad } from './backward/conv2d-backward';
+import { conv2dInputGradReference } from './backward/conv2d-backward.reference';
 import { embedding, embeddingReference } from './embedding';
 import { foldLora, packLora } from './lora';
 import { matmul, type MatmulVariant } from './matmul';
@@ -119,6 +121,38 @@ describe(`packed-f16 weights on ${TEST_ADAPTER}`, () => {
       ctx.release(tx, tb, ...(tr ? [tr] : []));
       ctx.destroyTensor(tw);
       const cmp = compare(got, ref.data);
+      expect(cmp.maxRel, `${JSON.stringify(c)}: ${describeComparison(cmp)}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it('conv2d input gradient (training): packed weights, 3×3 stride 1 and 2 and 1×1', async () => {
+    const ctx = await testContext();
+    const cases = [
+      { n: 2, cin: 5, h: 9, w: 7, cout: 11, k: 3, stride: 1 },
+      { n: 1, cin: 7, h: 10, w: 9, cout: 6, k: 3, stride: 2 },
+      { n: 1, cin: 3, h: 5, w: 6, cout: 9, k: 1, stride: 1 },
+    ];
+    for (const c of cases) {
+      const pad = Math.floor(c.k / 2);
+      const ho = Math.floor((c.h + 2 * pad - c.k) / c.stride) + 1;
+      const wo = Math.floor((c.w + 2 * pad - c.k) / c.stride) + 1;
+      const dyShape = [c.n, c.cout, ho, wo];
+      const wShape = [c.cout, c.cin, c.k, c.k] as const;
+      const dy = randomArray(dyShape.reduce((a, b) => a * b), seed++);
+      const w = roundToF16(randomArray(wShape.reduce((a, b) => a * b), seed++));
+      const tdy = ctx.upload(dy, dyShape, 'f32', 'dY');
+      const tw = ctx.uploadWeight(w, wShape, 'f16', 'conv W packed');
+      const got = await checked(ctx, `packed conv input grad ${JSON.stringify(c)}`, async () => {
+        const dx = await conv2dInputGrad(ctx, tdy, tw, { stride: c.stride, padding: pad, inputSize: [c.h, c.w] });
+        expect(dx.dtype).toBe('f32');
+        const d = await ctx.read(dx);
+        ctx.release(dx);
+        return d;
+      });
+      ctx.release(tdy);
+      ctx.destroyTensor(tw);
+      const ref = conv2dInputGradReference(dy, w, { xShape: [c.n, c.cin, c.h, c.w], wShape, stride: c.stride, padding: pad });
+      const cmp = compare(got, ref);
       expect(cmp.maxRel, `${JSON.stringify(c)}: ${describeComparison(cmp)}`).toBeLessThanOrEqual(TOL);
     }
   });
