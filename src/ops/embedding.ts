@@ -8,15 +8,17 @@
  *           is 253 MB) is split into blocks; extra rows beyond the vocabulary (CIDM's learned concept
  *           tokens) are one more block starting at vocab_size. Blocks must not overlap.
  *   positions: [P, D], row (i mod seq) is added to token i (seq <= P).
- *   out:    [batch, seq, D] (or [n, D] without seq), in the blocks' dtype; f32 on a device without
- *           shader-f16, where f16 blocks are packed weights (f16 pairs in u32 words, GpuContext
- *           .persistentWeight) and may sit beside f32 blocks (learned concept rows).
+ *   out:    [batch, seq, D] (or [n, D] without seq), in the positions' dtype, else the blocks'; f32
+ *           when f32 blocks (learned concept rows) or f32 positions sit beside f16 blocks, or on a
+ *           device without shader-f16: f16 blocks are then packed weights (f16 pairs in u32 words,
+ *           GpuContext.persistentWeight), read by the kernel's packed variant.
  *
  * Why a GPU gather and not a CPU one: the table would otherwise live in JS memory (253 MB for bigG in
  * f32) next to its GPU copy, and learned concept rows are trained on the GPU. One dispatch per block
  * (shaders/embedding.wgsl); each writes only its own tokens, so no output element is written twice.
  */
 import type { GpuContext } from '../gpu/context';
+import { FeatureMissingError } from '../gpu/errors';
 import type { KernelDescriptor } from '../gpu/kernel';
 import { binding, describe, type DType, type Tensor } from '../gpu/tensor';
 import { grid1d } from './grid';
@@ -68,15 +70,19 @@ export async function embedding(ctx: GpuContext, ids: ArrayLike<number>, blocks:
   const first = blocks[0];
   if (!first) throw new RangeError(`${label}: no table blocks`);
   const dim = first.tensor.shape[1]!;
-  // Without shader-f16 an f16 block is packed and the output is f32, so f16 and f32 blocks may mix.
-  const packedPath = !ctx.hasF16;
-  const dtype: DType = packedPath ? 'f32' : first.tensor.dtype;
+  // The output (activation) dtype: the positions', else f32 when any block is f32 or f16 cannot be
+  // computed here, else f16. An f16 block under an f32 output is a packed weight (as matmul's B), so
+  // f16 and f32 blocks (the learned concept rows) may mix then.
+  const pos0 = opts.positions;
+  const dtype: DType = pos0 ? pos0.dtype : blocks.some((b) => b.tensor.dtype === 'f32') || !ctx.hasF16 ? 'f32' : 'f16';
   for (const b of blocks) {
-    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || (!packedPath && b.tensor.dtype !== dtype)) {
+    const fits = b.tensor.dtype === dtype || (dtype === 'f32' && b.tensor.dtype === 'f16');
+    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || !fits) {
       throw new RangeError(`${label}: block ${describe(b.tensor)} does not match ${dtype}[rows×${dim}]`);
     }
     if (!Number.isInteger(b.start) || b.start < 0 || b.start + b.tensor.shape[0]! > 0xffffffff) throw new RangeError(`${label}: bad block start ${b.start}`);
   }
+  if (dtype === 'f16' && !ctx.hasF16) throw new FeatureMissingError('shader-f16', `${label} on f16 tables`);
   const n = ids.length;
   const seq = opts.seq ?? n;
   if (!Number.isInteger(seq) || seq < 1 || n % seq !== 0) throw new RangeError(`${label}: ${n} ids do not split into sequences of ${seq}`);
