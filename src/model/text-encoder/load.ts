@@ -17,7 +17,7 @@ import { SafetensorsFile } from '../safetensors/reader';
 import type { TextEncoderConfig } from './config';
 import { fileTensorSource, type TensorSource } from './source';
 import { POSITION_EMBEDDING, TOKEN_EMBEDDING, textEncoderWeightShapes } from './weights';
-import { weightStorageDtype } from '../weights/storage-dtype';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 
 export const DEFAULT_EMBEDDING_BLOCK_BYTES = 64 << 20;
 
@@ -70,6 +70,7 @@ export async function loadTextEncoder(
       throw new ModelFileError('wrong-model', src.name, `shape is [${have.join(', ')}], expected [${shape.join(', ')}]`, name);
     }
   }
+  checkComputeDtype(ctx, o.dtype, 'the text encoder');
   const names = [...shapes.keys()].sort((a, b) => src.order(a) - src.order(b));
   const maxBytes = Math.min(o.embeddingBlockBytes ?? DEFAULT_EMBEDDING_BLOCK_BYTES, ctx.device.limits.maxStorageBufferBindingSize);
   const hidden = config.hiddenSize;

@@ -8,7 +8,7 @@ import type { DType, Tensor } from '../../gpu/tensor';
 import type { SafetensorsFile } from '../safetensors/reader';
 import { unetArch, type UNetArch, type UNetConfigJson } from './arch';
 import { unetWeightShapes } from './weight-shapes';
-import { weightStorageDtype } from '../weights/storage-dtype';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 
 export interface LoadedUNet {
   arch: UNetArch;
@@ -33,6 +33,7 @@ export async function loadUNet(ctx: GpuContext, file: SafetensorsFile, config: U
   const shapes = unetWeightShapes(arch);
   const nameIn = o.fileName ?? ((n: string) => n);
   for (const [name, shape] of shapes) file.expectShape(nameIn(name), shape);
+  checkComputeDtype(ctx, o.dtype, 'the UNet');
 
   const weights = new Map<string, Tensor>();
   let done = 0;

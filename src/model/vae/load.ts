@@ -15,7 +15,7 @@ import type { SafetensorsFile } from '../safetensors/reader';
 import { mappedShape, readMapped, type WeightMapping } from '../weights/mapping';
 import { checkAgainstSpecs } from '../weights/unet-diffusers';
 import { legacyVaeName } from '../weights/vae-ldm';
-import { weightStorageDtype } from '../weights/storage-dtype';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 import { vaeArch, vaeWeightShapes, type VaeArch, type VaePart } from './arch';
 
 export interface LoadedVae {
@@ -80,6 +80,7 @@ export async function loadVae(ctx: GpuContext, file: SafetensorsFile, config: Va
   const parts: VaePart[] = [...(o.parts ?? (o.decoderOnly ? ['decoder'] : ['encoder', 'decoder']))];
   const arch = vaeArch(config);
   const mappings = resolveVaeMappings(file, config, parts, o.mappings);
+  checkComputeDtype(ctx, o.dtype, 'the VAE');
   o.signal?.throwIfAborted();
   const weights = new Map<string, Tensor>();
   let bytes = 0;
