@@ -24,7 +24,15 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<{{DTYPE}}>;
+#if PACKED_W
+// A packed-f16 weight (devices without shader-f16, DESIGN.md "GPUs as Chrome offers them"): element i
+// is half (i & 1) of u32 word i >> 1; unpack2x16float is core WGSL, the math stays f32.
+@group(0) @binding(2) var<storage, read> wt: array<u32>;
+fn weightAt(i: u32) -> f32 { return unpack2x16float(wt[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(2) var<storage, read> wt: array<{{DTYPE}}>;
+fn weightAt(i: u32) -> f32 { return f32(wt[i]); }
+#endif
 @group(0) @binding(3) var<storage, read_write> out: array<{{DTYPE}}>;
 #if HAS_BIAS
 @group(0) @binding(4) var<storage, read> bias: array<{{DTYPE}}>;
@@ -85,7 +93,7 @@ fn gatherA(off: vec4<i32>, cofs: i32, ok: bool) -> vec4<f32> {
 fn gatherB(co0: u32, ci: u32, tap: u32, kk: u32) -> vec4<f32> {
   let co = vec4<u32>(co0) + vec4<u32>(0u, 1u, 2u, 3u);
   let i = (min(co, vec4<u32>(params.cout - 1u)) * params.cin + min(ci, params.cin - 1u)) * kk + tap;
-  let v = vec4<f32>(f32(wt[i.x]), f32(wt[i.y]), f32(wt[i.z]), f32(wt[i.w]));
+  let v = vec4<f32>(weightAt(i.x), weightAt(i.y), weightAt(i.z), weightAt(i.w));
   return select(vec4<f32>(0.0), v, (co < vec4<u32>(params.cout)) & vec4<bool>(ci < params.cin));
 }
 

@@ -24,7 +24,14 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dy: array<{{DTYPE}}>;
+#if PACKED_W
+// A packed-f16 weight under f32 dY/dX (devices without shader-f16; see shaders/conv2d.wgsl).
+@group(0) @binding(2) var<storage, read> wt: array<u32>;
+fn weightAt(i: u32) -> f32 { return unpack2x16float(wt[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(2) var<storage, read> wt: array<{{DTYPE}}>;
+fn weightAt(i: u32) -> f32 { return f32(wt[i]); }
+#endif
 @group(0) @binding(3) var<storage, read_write> dx: array<{{DTYPE}}>;
 
 override T: u32 = 8u;
@@ -72,7 +79,7 @@ fn gatherA(off: vec4<i32>, cofs: i32, ok: bool) -> vec4<f32> {
 fn gatherB(ci0: u32, co: u32, tap: u32, kk: u32) -> vec4<f32> {
   let ci = vec4<u32>(ci0) + vec4<u32>(0u, 1u, 2u, 3u);
   let i = (min(co, params.cout - 1u) * params.cin + min(ci, vec4<u32>(params.cin - 1u))) * kk + tap;
-  let v = vec4<f32>(f32(wt[i.x]), f32(wt[i.y]), f32(wt[i.z]), f32(wt[i.w]));
+  let v = vec4<f32>(weightAt(i.x), weightAt(i.y), weightAt(i.z), weightAt(i.w));
   return select(vec4<f32>(0.0), v, (ci < vec4<u32>(params.cin)) & vec4<bool>(co < params.cout));
 }
 

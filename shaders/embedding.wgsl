@@ -20,7 +20,15 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
+#if PACKED_TABLE
+// A packed-f16 table (devices without shader-f16; bigG's table is 126 MB this way instead of 253 MB in
+// f32): element i is half (i & 1) of u32 word i >> 1, unpacked with the core unpack2x16float.
+@group(0) @binding(2) var<storage, read> table: array<u32>;
+fn tableAt(i: u32) -> f32 { return unpack2x16float(table[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(2) var<storage, read> table: array<{{DTYPE}}>;
+fn tableAt(i: u32) -> f32 { return f32(table[i]); }
+#endif
 @group(0) @binding(3) var<storage, read> pos: array<{{DTYPE}}>;
 @group(0) @binding(4) var<storage, read_write> out: array<{{DTYPE}}>;
 
@@ -37,7 +45,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (row >= params.rows) { return; }
   // Sum in f32 and round once: torch adds the two embeddings in the storage dtype, which for f32 is
   // the same and for f16 storage differs by at most one rounding.
-  var v = f32(table[row * params.dim + c]);
+  var v = tableAt(row * params.dim + c);
   if (params.has_pos != 0u) {
     v += f32(pos[(token % params.seq) * params.dim + c]);
   }

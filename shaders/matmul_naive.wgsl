@@ -20,7 +20,14 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<{{DTYPE}}>;
+#if PACKED_B
+// B is a packed-f16 weight: element i is half (i & 1) of u32 word i >> 1 (see matmul_tiled.wgsl).
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+fn loadB(i: u32) -> f32 { return unpack2x16float(b[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(2) var<storage, read> b: array<{{DTYPE}}>;
+fn loadB(i: u32) -> f32 { return f32(b[i]); }
+#endif
 #if BIAS
 @group(0) @binding(3) var<storage, read> bias: array<{{DTYPE}}>;
 @group(0) @binding(4) var<storage, read_write> c: array<{{DTYPE}}>;
@@ -50,11 +57,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let av = a[baseA + m * K + k]; // A stored [M, K]
 #endif
 #if TRANS_B
-    let bv = b[baseB + n * K + k]; // B stored [N, K] (a PyTorch Linear weight)
+    let bv = loadB(baseB + n * K + k); // B stored [N, K] (a PyTorch Linear weight)
 #else
-    let bv = b[baseB + k * N + n]; // B stored [K, N]
+    let bv = loadB(baseB + k * N + n); // B stored [K, N]
 #endif
-    acc = fma(f32(av), f32(bv), acc);
+    acc = fma(f32(av), bv, acc);
   }
   var v = acc * params.alpha;
 #if BIAS

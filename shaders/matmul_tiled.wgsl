@@ -43,10 +43,23 @@ struct Params {
 #else
 @group(0) @binding(1) var<storage, read> a: array<{{DTYPE}}>;
 #endif
+#if PACKED_B
+// B is a packed-f16 weight (devices without shader-f16, DESIGN.md "GPUs as Chrome offers them"): two
+// f16 values per u32 word, element i in half (i & 1) of word i >> 1 (little-endian, as the file's f16
+// bytes were written). unpack2x16float is core WGSL; the math stays f32.
 #if VEC_B
+@group(0) @binding(2) var<storage, read> b: array<vec2<u32>>;
+fn loadB4(i4: u32) -> vec4<f32> { let w = b[i4]; return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); }
+#else
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+fn loadB1(i: u32) -> f32 { return unpack2x16float(b[i >> 1u])[i & 1u]; }
+#endif
+#elif VEC_B
 @group(0) @binding(2) var<storage, read> b: array<vec4<{{DTYPE}}>>;
+fn loadB4(i4: u32) -> vec4<f32> { return vec4<f32>(b[i4]); }
 #else
 @group(0) @binding(2) var<storage, read> b: array<{{DTYPE}}>;
+fn loadB1(i: u32) -> f32 { return f32(b[i]); }
 #endif
 #if SPLIT
 @group(0) @binding(3) var<storage, read_write> c: array<{{CTYPE}}>;
@@ -144,14 +157,14 @@ fn loadB(lid: u32, base: u32, n0: u32, k0: u32, kEnd: u32) {
     let kq = i % (BK / 4u); let n = i / (BK / 4u); // B is [N, K] (Linear weight): transposed here
     let gn = n0 + n; let gk = k0 + kq * 4u;
     var v = vec4<f32>(0.0);
-    if (gn < N && gk < kEnd) { v = vec4<f32>(b[(base + gn * K + gk) / 4u]); }
+    if (gn < N && gk < kEnd) { v = loadB4((base + gn * K + gk) / 4u); }
     let at = kq * 4u * BN4 + n / 4u; let r = n % 4u;
     Bs[at][r] = v.x; Bs[at + BN4][r] = v.y; Bs[at + 2u * BN4][r] = v.z; Bs[at + 3u * BN4][r] = v.w;
 #else
     let nq = i % BN4; let k = i / BN4; // B is [K, N]: a vec4 of 4 columns, stored as is
     let gn = n0 + nq * 4u; let gk = k0 + k;
     var v = vec4<f32>(0.0);
-    if (gn < N && gk < kEnd) { v = vec4<f32>(b[(base + gk * N + gn) / 4u]); }
+    if (gn < N && gk < kEnd) { v = loadB4((base + gk * N + gn) / 4u); }
     Bs[k * BN4 + nq] = v;
 #endif
   }
@@ -165,7 +178,7 @@ fn loadB(lid: u32, base: u32, n0: u32, k0: u32, kEnd: u32) {
     let at = (k0 + k) * N + n0 + n;
 #endif
     var v = 0.0;
-    if (n0 + n < N && k0 + k < kEnd) { v = f32(b[base + at]); }
+    if (n0 + n < N && k0 + k < kEnd) { v = loadB1(base + at); }
     Bs[k * BN4 + n / 4u][n % 4u] = v;
   }
 #endif

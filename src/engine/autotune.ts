@@ -57,6 +57,8 @@ export interface StepShape {
   batch: number;
   dtype: DType;
   latentFactor: number;
+  /** f16 weights packed in u32 words under f32 compute (no shader-f16), as the model was loaded. */
+  packWeights?: boolean;
 }
 
 /** The distinct matmul problems one UNet step poses, largest first (by multiply-adds). */
@@ -68,7 +70,7 @@ export async function collectUNetMatmuls(config: UNetConfigJson, o: StepShape): 
     if (kind === 'matmul' && !seen.has(key)) seen.set(key, problem as MatmulTunable);
   };
   try {
-    const unet = sizedUNet(ctx, config, o.dtype);
+    const unet = sizedUNet(ctx, config, o.dtype, o.packWeights);
     const zeros = (shape: number[], label: string) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, o.dtype, label);
     const be = new GpuUNetBackend(ctx, unet.weights, o.dtype, 'unet (tuning plan)');
     const { out, inputs } = await runSyntheticStep(be, unet.arch, o, zeros);

@@ -15,8 +15,9 @@ export class CountingContext extends GpuContext {
   /** Persistent buffers made and not yet destroyed. */
   persistentLive = 0;
 
-  override persistent(shape: readonly number[], dtype: Tensor['dtype'], label: string): Tensor {
-    const t = super.persistent(shape, dtype, label);
+  // every dedicated buffer, weights (packed ones included) and folds alike, is made here
+  protected override allocatePersistent(shape: readonly number[], dtype: Tensor['dtype'], label: string): Tensor {
+    const t = super.allocatePersistent(shape, dtype, label);
     this.persistentLive++;
     return t;
   }

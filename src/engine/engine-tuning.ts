@@ -35,10 +35,10 @@ export class EngineTuning {
   }
 
   /** Applies the stored table, then measures the model's shapes it lacks. */
-  async ensure(ctx: GpuContext, model: LoadedSdxlModel, o: CallOptions, asked = false): Promise<void> {
+  async ensure(ctx: GpuContext, model: LoadedSdxlModel, packWeights: boolean, o: CallOptions, asked = false): Promise<void> {
     const key = adapterKey(ctx.handle.summary);
     await this.applyStored(ctx);
-    const problems = (await this.problemsOf(model)).filter((p) => !ctx.tuning.has(matmulKeyOf(p)));
+    const problems = (await this.problemsOf(model, packWeights)).filter((p) => !ctx.tuning.has(matmulKeyOf(p)));
     if (!problems.length) return;
     const run = await autotune(ctx, problems, {
       budgetMs: asked ? BUDGET_ASKED_MS : isCpuAdapter(ctx) ? BUDGET_CPU_MS : BUDGET_GPU_MS,
@@ -50,11 +50,11 @@ export class EngineTuning {
   }
 
   /** Forgets this adapter's table and measures the loaded model's shapes again (if one is loaded). */
-  async retune(ctx: GpuContext, model: LoadedSdxlModel | null, o: CallOptions): Promise<TuningSummary | null> {
+  async retune(ctx: GpuContext, model: { loaded: LoadedSdxlModel; packWeights: boolean } | null, o: CallOptions): Promise<TuningSummary | null> {
     ctx.tuning.clear();
     this.current = null;
     await this.store?.clear(adapterKey(ctx.handle.summary)).catch(() => undefined);
-    if (model) await this.ensure(ctx, model, o, true);
+    if (model) await this.ensure(ctx, model.loaded, model.packWeights, o, true);
     return this.summary();
   }
 
@@ -63,10 +63,10 @@ export class EngineTuning {
     this.current = null;
   }
 
-  private problemsOf(model: LoadedSdxlModel) {
+  private problemsOf(model: LoadedSdxlModel, packWeights: boolean) {
     const f = model.parts.latentFactor;
     const side = (model.unetConfig.sample_size ?? 128) * f;
-    return collectUNetMatmuls(model.unetConfig, { width: side, height: side, batch: 2, dtype: model.parts.dtype, latentFactor: f });
+    return collectUNetMatmuls(model.unetConfig, { width: side, height: side, batch: 2, dtype: model.parts.dtype, latentFactor: f, packWeights });
   }
 }
 

@@ -137,7 +137,7 @@ export class InThreadEngine implements StudioEngine {
   retune(o: CallOptions = {}): Promise<TuningSummary | null> {
     return this.serial(async () => {
       const ctx = await this.context(o);
-      return this.tuning.retune(ctx, this.model?.loaded ?? null, o);
+      return this.tuning.retune(ctx, this.model ? { loaded: this.model.loaded, packWeights: this.model.info.packedWeights === true } : null, o);
     });
   }
 
@@ -148,18 +148,22 @@ export class InThreadEngine implements StudioEngine {
       if (this.model && this.model.ref.id === ref.id && this.model.precision === precision) return this.model.info;
       this.dropModel();
       const dtype = precision === 'auto' ? (ctx.hasF16 ? 'f16' : 'f32') : precision;
+      // Automatic without shader-f16: f32 compute over f16 weights packed in u32 words (half the memory
+      // of f32 weights; DESIGN.md "GPUs as Chrome offers them"). An explicit f32 keeps f32 weights.
+      const packWeights = precision === 'auto' && !ctx.hasF16;
       const t0 = performance.now();
       const files = await this.deps.openModel(ref);
       const loaded = await loadSdxlModel(ctx, files, {
         dtype,
+        packWeights,
         signal: o.signal,
         onProgress: (component, done, total) => o.onProgress?.({ status: 'load', component, done, total }),
       });
-      const info: LoadedModelInfo = { id: ref.id, dtype, gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
+      const info: LoadedModelInfo = { id: ref.id, dtype, ...(packWeights ? { packedWeights: true } : {}), gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
       this.model = { ref, precision, loaded, info };
       // kernel tiles measured on this GPU for this model's shapes (once per adapter; engine-tuning.ts)
       const tuneAtLoad = this.deps.autotune ?? 'gpu';
-      if (tuneAtLoad === true || (tuneAtLoad === 'gpu' && !isCpuAdapter(ctx))) await this.tuning.ensure(ctx, loaded, o);
+      if (tuneAtLoad === true || (tuneAtLoad === 'gpu' && !isCpuAdapter(ctx))) await this.tuning.ensure(ctx, loaded, packWeights, o);
       else await this.tuning.applyStored(ctx);
       return info;
     });
@@ -182,6 +186,7 @@ export class InThreadEngine implements StudioEngine {
         height: params.height,
         batch: usesGuidance(params.guidanceScale) && params.memoryMode !== 'low' ? 2 : 1,
         dtype: model.info.dtype,
+        ...(model.info.packedWeights ? { packedWeights: true } : {}),
         maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
         latentFactor: model.loaded.parts.latentFactor,
       });
@@ -233,6 +238,7 @@ export class InThreadEngine implements StudioEngine {
         params: asked,
         modelId: model.ref.id,
         dtype: model.info.dtype,
+        ...(model.info.packedWeights ? { packedWeights: true } : {}),
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
         concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
         promptMode,

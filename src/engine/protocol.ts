@@ -122,7 +122,10 @@ export type EngineProgress =
 
 export interface LoadedModelInfo {
   id: string;
+  /** The compute (activation) dtype. */
   dtype: 'f16' | 'f32';
+  /** f32 compute over f16 weights packed in u32 words (Automatic precision without shader-f16). */
+  packedWeights?: boolean;
   /** Bytes of weights on the GPU. */
   gpuBytes: number;
   loadMs: number;
@@ -133,6 +136,8 @@ export interface GenerateResult {
   params: GenerateParams;
   modelId: string;
   dtype: 'f16' | 'f32';
+  /** The weights were packed f16 under f32 compute (LoadedModelInfo.packedWeights). */
+  packedWeights?: boolean;
   timings: { encodeMs: number; stepsMs: number; decodeMs: number; totalMs: number };
   /** The library concepts the prompt (and the region prompts of a regional run) named, in task order (EWA, spec §3). */
   concepts?: { id: string; name: string }[];

@@ -55,7 +55,13 @@ export interface SdxlTrainingParts {
 }
 
 export interface LoadSdxlOptions {
+  /** The compute (activation) dtype. */
   dtype: DType;
+  /**
+   * Keep the matrices, conv kernels and token tables as packed f16 under f32 compute: the path of a
+   * device without shader-f16 (model/weights/storage-dtype.ts), half the GPU memory of f32 weights.
+   */
+  packWeights?: boolean;
   signal?: AbortSignal;
   onProgress?(component: string, done: number, total: number): void;
 }
@@ -93,6 +99,8 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
   const { schedulerConfig, unetConfig, vaeConfig } = src;
 
   const vaeDtype: DType = vaeConfig.forceUpcast ? 'f32' : o.dtype;
+  // Packed weights need f32 compute (their kernels unpack into f32 math).
+  const packWeights = (o.packWeights ?? false) && o.dtype === 'f32';
   let encoders: LoadedTextEncoder[] = [];
   let unet: LoadedUNet | null = null;
   let vae: LoadedVae | null = null;
@@ -105,11 +113,11 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
   };
   const progress = (component: string) => (done: number, total: number) => o.onProgress?.(component, done, total);
   try {
-    const common = { dtype: o.dtype, signal: o.signal };
+    const common = { dtype: o.dtype, signal: o.signal, packWeights };
     for (const slot of src.textEncoderSlots) encoders.push(await src.loadTextEncoder(ctx, slot, { ...common, onProgress: progress(slot) }));
     unet = await src.loadUNet(ctx, { ...common, onProgress: progress('unet') });
     // diffusers upcasts an SDXL VAE (force_upcast) to f32: its decoder activations overflow f16's 65504
-    vae = await src.loadVae(ctx, { dtype: vaeDtype, signal: o.signal, parts: ['decoder'], onProgress: progress('vae') });
+    vae = await src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal: o.signal, parts: ['decoder'], onProgress: progress('vae') });
   } catch (err) {
     destroy();
     throw err;
@@ -135,7 +143,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
     async encodeImages(images, signal) {
-      const encoder = await src.loadVae(ctx, { dtype: vaeDtype, signal, parts: ['encoder'] });
+      const encoder = await src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal, parts: ['encoder'] });
       try {
         const means: Float32Array[] = [];
         for (const image of images) means.push((await vaeEncodeAuto(ctx, encoder, image, { signal })).posterior.mean);
@@ -151,7 +159,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     model: { unet: loaded.unet, encoders: loaded.encoders, dtype: o.dtype },
     schedule: schedulerConfig,
     loadVaeEncoder: (signal, onProgress) =>
-      src.loadVae(ctx, { dtype: vaeDtype, signal, parts: ['encoder'], ...(onProgress ? { onProgress } : {}) }),
+      src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal, parts: ['encoder'], ...(onProgress ? { onProgress } : {}) }),
   };
   return { family: src.family, parts, unetConfig, gpuBytes, training, destroy };
 }

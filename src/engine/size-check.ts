@@ -9,8 +9,15 @@ import type { UNetConfigJson } from '../model/unet/arch';
 import { planUNetStep } from '../model/unet/memory-plan';
 import { ImageTooLargeError } from './errors';
 
-export async function checkImageSize(config: UNetConfigJson, o: { width: number; height: number; batch: number; dtype: DType; maxBindingBytes: number; latentFactor: number }): Promise<void> {
-  const plan = await planUNetStep(config, { width: o.width, height: o.height, batch: o.batch, weightDtype: o.dtype, activationDtype: o.dtype, latentFactor: o.latentFactor });
+export async function checkImageSize(
+  config: UNetConfigJson,
+  o: { width: number; height: number; batch: number; dtype: DType; packedWeights?: boolean; maxBindingBytes: number; latentFactor: number },
+): Promise<void> {
+  const plan = await planUNetStep(config, {
+    width: o.width, height: o.height, batch: o.batch, weightDtype: o.dtype, activationDtype: o.dtype, latentFactor: o.latentFactor,
+    // packed f16 weights (no shader-f16): the plan sizes the weight bindings as they are stored
+    ...(o.packedWeights ? { packedWeights: true } : {}),
+  });
   if (plan.largestBindingBytes <= o.maxBindingBytes) return;
   const scale = Math.sqrt(o.maxBindingBytes / plan.largestBindingBytes);
   const side = (v: number) => Math.max(64, Math.floor((v * scale) / 64) * 64);

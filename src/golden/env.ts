@@ -13,6 +13,16 @@ import { openModelFile } from './case-file';
 import type { PackedLora } from '../ops/lora';
 
 /**
+ * Packed f16 weights under f32 compute (a device without shader-f16): every weight matrix and conv
+ * kernel is rounded to f16 once (relative 2^-11) and nothing else is, so the error is a fraction of the
+ * f16-storage one, whose activations are rounded too. Measured on SwiftShader (tests/gpu/golden.gpu.test.ts,
+ * packed run): single ops ≤ 7.0e-4 (op_mid_block), whole networks ≤ 3.0e-3 (the Euler pipeline's image;
+ * UNet ≤ 1.2e-3, UNet+LoRA folded 1.6e-3, text encoders 6.7e-4, VAE 9.6e-4): 2e-3 and 5e-3 leave ~2-3×.
+ */
+const PACKED_OP_TOL = 2e-3;
+const PACKED_NETWORK_TOL = 5e-3;
+
+/**
  * Tolerances, as max |actual - expected| / max |expected|:
  * - f32: 1e-4 (issue acceptance); the kernels reach ~1e-6, the reference's own fp32-vs-fp64 noise is ~1e-6.
  * - f16 storage (f32 math): every stored weight and activation is rounded to 11 significant bits
@@ -24,16 +34,28 @@ import type { PackedLora } from '../ops/lora';
 export const TOLERANCE = {
   f32: { op: 1e-4, network: 1e-4 },
   f16: { op: 5e-3, network: 1e-2 },
+  packed: { op: PACKED_OP_TOL, network: PACKED_NETWORK_TOL },
 } as const;
 
 export class GoldenEnv {
   /** Per UNet folder of the set (a set may hold several models; cases name theirs). */
   private unets = new Map<string, Promise<LoadedUNet>>();
 
-  constructor(readonly ctx: GpuContext, readonly dir: string, readonly dtype: DType) {}
+  /**
+   * `dtype`: the compute dtype. `packWeights`: the models' matrices and conv kernels are loaded as
+   * packed f16 (model/weights/storage-dtype.ts) under f32 compute, the path of devices without shader-f16.
+   */
+  constructor(readonly ctx: GpuContext, readonly dir: string, readonly dtype: DType, readonly packWeights = false) {
+    if (packWeights && dtype !== 'f32') throw new RangeError('golden: packed f16 weights run under f32 compute only');
+  }
+
+  /** The tolerance set of this mode. */
+  get mode(): keyof typeof TOLERANCE {
+    return this.packWeights ? 'packed' : this.dtype;
+  }
 
   tol(kind: 'op' | 'network'): number {
-    return TOLERANCE[this.dtype][kind];
+    return TOLERANCE[this.mode][kind];
   }
 
   unetConfig(folder = 'models/unet'): UNetConfigJson {
@@ -46,7 +68,7 @@ export class GoldenEnv {
       p = (async () => {
         const file = await openModelFile(this.dir, `${folder}/diffusion_pytorch_model.safetensors`);
         try {
-          return await loadUNet(this.ctx, file, this.unetConfig(folder), { dtype: this.dtype });
+          return await loadUNet(this.ctx, file, this.unetConfig(folder), { dtype: this.dtype, packWeights: this.packWeights });
         } finally {
           await file.close();
         }

@@ -28,7 +28,7 @@ function model(env: GoldenEnv, folder: string): Promise<LoadedSdxlModel> {
   if (!byFolder) loaded.set(env, (byFolder = new Map()));
   let m = byFolder.get(folder);
   if (!m) {
-    m = loadSdxlModel(env.ctx, new NodeModelFiles(join(env.dir, folder), folder), { dtype: env.dtype });
+    m = loadSdxlModel(env.ctx, new NodeModelFiles(join(env.dir, folder), folder), { dtype: env.dtype, packWeights: env.packWeights });
     byFolder.set(folder, m);
   }
   return m;
@@ -109,6 +109,6 @@ export async function pipelineCase(env: GoldenEnv, c: GoldenCase, kind: Schedule
   await per('guided_noise_pred_per_step', (s) => s.guided);
   await per('latents_after_step', (s) => s.latentsAfter);
   if (c.has('vae.decode_output')) r.push(measure(name('vae.decode_output'), decoded, await c.f32('vae.decode_output'), net));
-  r.push(measure(name('output.image'), toNhwc(out.image, height, width), await c.f32('output.image'), env.dtype === 'f32' ? 2e-3 : net));
+  r.push(measure(name('output.image'), toNhwc(out.image, height, width), await c.f32('output.image'), env.mode === 'f32' ? 2e-3 : net));
   return r;
 }

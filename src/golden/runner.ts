@@ -57,6 +57,8 @@ export async function runCase(env: GoldenEnv, name: string, entry: ManifestCase)
 
 export interface GoldenRunOptions {
   dtype: DType;
+  /** Load the models' weights as packed f16 under f32 compute (GoldenEnv.packWeights). */
+  packWeights?: boolean;
   /** Only cases whose name contains one of these strings. */
   filter?: string[];
   onResult?: (r: CaseResult, line: string) => void;
@@ -64,7 +66,7 @@ export interface GoldenRunOptions {
 
 export async function runGolden(ctx: GpuContext, dir: string, o: GoldenRunOptions): Promise<CaseResult[]> {
   const manifest = readManifest(dir);
-  const env = new GoldenEnv(ctx, dir, o.dtype);
+  const env = new GoldenEnv(ctx, dir, o.dtype, o.packWeights ?? false);
   const results: CaseResult[] = [];
   const emit = (r: CaseResult) => {
     results.push(r);

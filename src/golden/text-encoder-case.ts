@@ -25,7 +25,7 @@ export async function loadGoldenTextEncoder(env: GoldenEnv, dir: string, embeddi
   const config = parseTextEncoderConfig(JSON.parse(readFileSync(join(env.dir, cfgPath), 'utf8')), { file: cfgPath });
   const file = await openModelFile(env.dir, `${folder}/model.safetensors`);
   try {
-    return await loadTextEncoder(env.ctx, file, config, { dtype: env.dtype, ...(embeddingBlockBytes ? { embeddingBlockBytes } : {}) });
+    return await loadTextEncoder(env.ctx, file, config, { dtype: env.dtype, packWeights: env.packWeights, ...(embeddingBlockBytes ? { embeddingBlockBytes } : {}) });
   } finally {
     await file.close();
   }

@@ -29,7 +29,7 @@ export function goldenVae(env: GoldenEnv, model = 'models/vae'): Promise<LoadedV
       const config = parseVaeConfig(JSON.parse(readFileSync(join(env.dir, model, 'config.json'), 'utf8')), `${model}/config.json`);
       const file = await openModelFile(env.dir, `${model}/diffusion_pytorch_model.safetensors`);
       try {
-        return await loadVae(env.ctx, file, config, { dtype: env.dtype });
+        return await loadVae(env.ctx, file, config, { dtype: env.dtype, packWeights: env.packWeights });
       } finally {
         await file.close();
       }

@@ -97,6 +97,12 @@ export class GpuContext {
    */
   persistent(shape: readonly number[], dtype: DType, label: string): Tensor {
     if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
+    return this.allocatePersistent(shape, dtype, label);
+  }
+
+  /** The one place dedicated buffers are made (`persistent` and `persistentWeight`); freed by `destroyTensor`. */
+  protected allocatePersistent(shape: readonly number[], dtype: DType, label: string): Tensor {
+    // Padded to whole u32 words: a packed-f16 weight with an odd count has a half-filled last word.
     const size = Math.max(4, Math.ceil(byteSize(shape, dtype) / 4) * 4);
     const buffer = this.device.createBuffer({
       label,
@@ -104,6 +110,29 @@ export class GpuContext {
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     return { shape: [...shape], dtype, buffer, offset: 0 };
+  }
+
+  /**
+   * A persistent weight tensor. Unlike `persistent`, f16 is allowed on a device without shader-f16:
+   * there it is a packed weight, f16 pairs in u32 words that only the kernels with a packed variant
+   * read (matmul's B, conv2d's weight, the embedding table; DESIGN.md "GPUs as Chrome offers them").
+   * Activations never get this path: `empty`/`persistent` still refuse f16 there.
+   */
+  persistentWeight(shape: readonly number[], dtype: DType, label: string): Tensor {
+    return this.allocatePersistent(shape, dtype, label);
+  }
+
+  /** `upload` for a persistent weight, f16 packed on a device without shader-f16 (tests, small loaders). */
+  uploadWeight(data: ArrayLike<number>, shape: readonly number[], dtype: DType, label: string): Tensor {
+    if (data.length !== numel(shape)) throw new RangeError(`${label}: ${data.length} values for shape [${shape.join(', ')}]`);
+    const t = this.persistentWeight(shape, dtype, label);
+    this.write(t, dtype === 'f16' ? toF16Array(data) : Float32Array.from(data));
+    return t;
+  }
+
+  /** Whether `t` is a packed-f16 weight (f16 storage on a device without shader-f16). */
+  isPacked(t: Tensor): boolean {
+    return t.dtype === 'f16' && !this.hasF16;
   }
 
   destroyTensor(t: Tensor): void {

@@ -6,6 +6,8 @@
  * Every stride, padding and kernel size works; SDXL uses 3×3 (stride 1 or 2, padding 1) and 1×1
  * (padding 0). Output size follows PyTorch: floor((H + 2·pad − kh) / stride) + 1.
  * f16 tensors mean f16 storage with f32 accumulation and need `shader-f16` (FeatureMissingError otherwise).
+ * An f16 weight under f32 activations is a packed weight (f16 pairs in u32 words, unpacked in the
+ * kernel): the path of devices without `shader-f16`, where x, bias, residual and out are f32.
  */
 import type { GpuContext } from '../gpu/context';
 import { FeatureMissingError } from '../gpu/errors';
@@ -23,6 +25,8 @@ export interface Conv2dTuning {
 
 export interface Conv2dVariant {
   dtype: DType;
+  /** The weight is packed f16 (u32 pairs) while dtype, the activations', is f32. */
+  packedWeight: boolean;
   hasBias: boolean;
   residual: boolean;
   threads: Conv2dTuning['threads'];
@@ -31,7 +35,7 @@ export interface Conv2dVariant {
 export const conv2dKernel: KernelDescriptor<Conv2dVariant> = {
   name: 'conv2d',
   source,
-  defines: ({ dtype, hasBias, residual }) => ({ DTYPE: dtype, HAS_BIAS: hasBias, RESIDUAL: residual }),
+  defines: ({ dtype, packedWeight, hasBias, residual }) => ({ DTYPE: dtype, PACKED_W: packedWeight, HAS_BIAS: hasBias, RESIDUAL: residual }),
   constants: ({ threads }) => ({ T: threads }),
 };
 
@@ -100,7 +104,8 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   const dtype = x.dtype;
   const bias = options.bias ?? null;
   const residual = options.residual ?? null;
-  const operands: [string, Tensor | null][] = [['weight', weight], ['bias', bias], ['residual', residual], ['out', options.out ?? null]];
+  const packedWeight = dtype === 'f32' && weight.dtype === 'f16';
+  const operands: [string, Tensor | null][] = [['weight', packedWeight ? null : weight], ['bias', bias], ['residual', residual], ['out', options.out ?? null]];
   for (const [name, t] of operands) {
     if (t && t.dtype !== dtype) throw new RangeError(`${label}: ${name} is ${describe(t)} but x is ${dtype}`);
   }
@@ -126,7 +131,7 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   }
   const tile = 8 * threads;
   const mtiles = ceilDiv(m, tile);
-  const k = await ctx.kernel(conv2dKernel, { dtype, hasBias: bias !== null, residual: residual !== null, threads });
+  const k = await ctx.kernel(conv2dKernel, { dtype, packedWeight, hasBias: bias !== null, residual: residual !== null, threads });
   const bindings = [binding(x), binding(weight), binding(out)];
   if (bias) bindings.push(binding(bias));
   if (residual) bindings.push(binding(residual));

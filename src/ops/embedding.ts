@@ -8,7 +8,10 @@
  *           is 253 MB) is split into blocks; extra rows beyond the vocabulary (CIDM's learned concept
  *           tokens) are one more block starting at vocab_size. Blocks must not overlap.
  *   positions: [P, D], row (i mod seq) is added to token i (seq <= P).
- *   out:    [batch, seq, D] (or [n, D] without seq), in the blocks' dtype.
+ *   out:    [batch, seq, D] (or [n, D] without seq), in the positions' dtype, else the blocks'; f32
+ *           when f32 blocks (learned concept rows) or f32 positions sit beside f16 blocks, or on a
+ *           device without shader-f16: f16 blocks are then packed weights (f16 pairs in u32 words,
+ *           GpuContext.persistentWeight), read by the kernel's packed variant.
  *
  * Why a GPU gather and not a CPU one: the table would otherwise live in JS memory (253 MB for bigG in
  * f32) next to its GPU copy, and learned concept rows are trained on the GPU. One dispatch per block
@@ -23,10 +26,10 @@ import source from '../../shaders/embedding.wgsl?raw';
 
 const WG = 256;
 
-export const embeddingKernel: KernelDescriptor<{ dtype: DType }> = {
+export const embeddingKernel: KernelDescriptor<{ dtype: DType; packedTable: boolean }> = {
   name: 'embedding',
   source,
-  defines: ({ dtype }) => ({ DTYPE: dtype }),
+  defines: ({ dtype, packedTable }) => ({ DTYPE: dtype, PACKED_TABLE: packedTable }),
   constants: () => ({ WG }),
 };
 
@@ -67,9 +70,14 @@ export async function embedding(ctx: GpuContext, ids: ArrayLike<number>, blocks:
   const first = blocks[0];
   if (!first) throw new RangeError(`${label}: no table blocks`);
   const dim = first.tensor.shape[1]!;
-  const dtype = first.tensor.dtype;
+  // The output (activation) dtype: the positions', else f32 when any block is f32 or f16 cannot be
+  // computed here, else f16. An f16 block under an f32 output is a packed weight (as matmul's B), so
+  // f16 and f32 blocks (the learned concept rows) may mix then.
+  const pos0 = opts.positions;
+  const dtype: DType = pos0 ? pos0.dtype : blocks.some((b) => b.tensor.dtype === 'f32') || !ctx.hasF16 ? 'f32' : 'f16';
   for (const b of blocks) {
-    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || b.tensor.dtype !== dtype) {
+    const fits = b.tensor.dtype === dtype || (dtype === 'f32' && b.tensor.dtype === 'f16');
+    if (b.tensor.shape.length !== 2 || b.tensor.shape[1] !== dim || !fits) {
       throw new RangeError(`${label}: block ${describe(b.tensor)} does not match ${dtype}[rows×${dim}]`);
     }
     if (!Number.isInteger(b.start) || b.start < 0 || b.start + b.tensor.shape[0]! > 0xffffffff) throw new RangeError(`${label}: bad block start ${b.start}`);
@@ -91,11 +99,11 @@ export async function embedding(ctx: GpuContext, ids: ArrayLike<number>, blocks:
   // The ids travel as u32 bit patterns in a 4-byte-element tensor (Tensor has float dtypes only).
   const idTensor = ctx.empty([n], 'f32', `${label}-ids`);
   ctx.write(idTensor, new Float32Array(Uint32Array.from(ids).buffer));
-  const k = await ctx.kernel(embeddingKernel, { dtype });
   const count = n * dim;
+  const kernels = await Promise.all(blocks.map((b) => ctx.kernel(embeddingKernel, { dtype, packedTable: b.tensor.dtype !== dtype })));
   blocks.forEach((b, i) => {
     if (!used.includes(i)) return; // no token of this block: nothing to write
-    ctx.dispatch(k, {
+    ctx.dispatch(kernels[i]!, {
       uniforms: { count, dim, seq, row_start: b.start, rows: b.tensor.shape[0]!, has_pos: pos ? 1 : 0 },
       // Without positions the table is bound again in the unused slot (read-only bindings may alias).
       bindings: [binding(idTensor), binding(b.tensor), binding(pos ?? b.tensor), binding(out)],

@@ -15,6 +15,7 @@ import { concat } from './concat';
 import { add, mul, scale as scaleOp } from './elementwise';
 import { linear } from './linear';
 import { matmul } from './matmul';
+import { addWeightDelta } from './weight-delta';
 
 export interface LoraAdapter {
   /** [rank, in] */
@@ -65,13 +66,15 @@ export async function loraLinear(ctx: GpuContext, x: Tensor, weight: Tensor, bia
   return y;
 }
 
-/** Folded weight W' = W + U·D, as a new persistent tensor (the caller owns it). */
+/** Folded weight W' = W + U·D, as a new persistent tensor in W's storage dtype (the caller owns it). */
 export async function foldLora(ctx: GpuContext, weight: Tensor, lora: PackedLora): Promise<Tensor> {
   const delta = await matmul(ctx, lora.up, lora.down, { label: 'lora-fold' });
-  const folded = ctx.persistent(weight.shape, weight.dtype, `${weight.buffer.label} + lora`);
-  await add(ctx, weight, delta, { out: folded });
-  ctx.release(delta);
-  return folded;
+  try {
+    // A packed-f16 weight (no shader-f16) is rewritten as packed pairs: ops/weight-delta.ts.
+    return await addWeightDelta(ctx, weight, delta, `${weight.buffer.label} + lora`);
+  } finally {
+    ctx.release(delta);
+  }
 }
 
 /**

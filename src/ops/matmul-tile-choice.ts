@@ -12,12 +12,14 @@ export interface MatmulTunable {
   dtype: DType;
   transA: boolean;
   transB: boolean;
+  /** B holds f16 weights packed in u32 words beside f32 A (no shader-f16). */
+  packedB?: boolean;
 }
 
 /** The tuning-table key of a problem: everything that decides the fastest tile. */
 export function matmulTuningKey(t: MatmulTunable): string {
   const { p } = t;
-  return `matmul|${t.dtype}|${t.transA ? 'T' : 'N'}${t.transB ? 'T' : 'N'}|${p.batch}x${p.M}x${p.N}x${p.K}|${p.strideA ? 'a' : ''}${p.strideB ? 'b' : ''}`;
+  return `matmul|${t.dtype}${t.packedB ? '+packedB' : ''}|${t.transA ? 'T' : 'N'}${t.transB ? 'T' : 'N'}|${p.batch}x${p.M}x${p.N}x${p.K}|${p.strideA ? 'a' : ''}${p.strideB ? 'b' : ''}`;
 }
 
 /** Workgroup memory every WebGPU device has (maxComputeWorkgroupStorageSize's minimum). */

@@ -27,6 +27,10 @@ export interface TuneResult {
 }
 
 function randomTensor(ctx: GpuContext, shape: number[], dtype: DType, seed: number): Tensor {
+  return ctx.upload(randomData(shape, seed), shape, dtype, 'tune-input');
+}
+
+function randomData(shape: number[], seed: number): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   let x = seed >>> 0 || 1;
@@ -36,7 +40,7 @@ function randomTensor(ctx: GpuContext, shape: number[], dtype: DType, seed: numb
     x ^= x << 5;
     data[i] = ((x >>> 0) / 2 ** 32 - 0.5) * 0.1;
   }
-  return ctx.upload(data, shape, dtype, 'tune-input');
+  return data;
 }
 
 /**
@@ -48,7 +52,8 @@ export async function tuneMatmul(ctx: GpuContext, t: MatmulTunable, heuristic: T
   const aShape = [...(p.strideA ? [p.batch] : []), ...(t.transA ? [p.K, p.M] : [p.M, p.K])];
   const bShape = [...(p.strideB ? [p.batch] : []), ...(t.transB ? [p.N, p.K] : [p.K, p.N])];
   const a = randomTensor(ctx, aShape, t.dtype, 1);
-  const b = randomTensor(ctx, bShape, t.dtype, 2);
+  // packed f16 weights (no shader-f16): a dedicated weight buffer, freed below
+  const b = t.packedB ? ctx.uploadWeight(randomData(bShape, 2), bShape, 'f16', 'tune-weight') : randomTensor(ctx, bShape, t.dtype, 2);
   const ms: number[] = [];
   try {
     for (const tile of TILE_CANDIDATES) {
@@ -61,7 +66,9 @@ export async function tuneMatmul(ctx: GpuContext, t: MatmulTunable, heuristic: T
       ms.push((performance.now() - t0) / reps);
     }
   } finally {
-    ctx.release(a, b);
+    ctx.release(a);
+    if (t.packedB) ctx.destroyTensor(b);
+    else ctx.release(b);
   }
   const best = ms.indexOf(Math.min(...ms));
   const defaultMs = ms[TILE_CANDIDATES.indexOf(heuristic)] ?? Infinity;

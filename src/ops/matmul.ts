@@ -9,11 +9,15 @@
  * Variants: `naive` (one output per invocation) and `tiled` (register-blocked, shaders/matmul_tiled.wgsl);
  * `auto` takes tiled except for tiny products. f16 tensors need `shader-f16` (f16 storage, f32
  * accumulation); without it the op refuses them with FeatureMissingError.
+ *
+ * Packed weights: an f32 A with an f16 B reads B as packed f16 pairs in u32 words (`unpack2x16float`,
+ * core WGSL), so a device without `shader-f16` keeps weights at half the bytes (DESIGN.md, "GPUs as
+ * Chrome offers them"); C, the bias and the math are f32. Either transpose of B works.
  */
 import type { GpuContext } from '../gpu/context';
 import { FeatureMissingError } from '../gpu/errors';
 import { ceilDiv, type KernelDescriptor } from '../gpu/kernel';
-import { binding, describe, numel, type DType, type Tensor } from '../gpu/tensor';
+import { binding, BYTES_PER_ELEMENT, describe, numel, type DType, type Tensor } from '../gpu/tensor';
 import { grid1d } from './grid';
 import { matmulTuningKey, tunedTile } from './matmul-tile-choice';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
@@ -82,6 +86,8 @@ export function matmulProblem(
 
 interface NaiveVariant {
   dtype: DType;
+  /** B is a packed-f16 weight read as u32 pairs; dtype (A, C, bias) is then f32. */
+  packedB: boolean;
   transA: boolean;
   transB: boolean;
   bias: boolean;
@@ -90,7 +96,7 @@ interface NaiveVariant {
 export const matmulNaiveKernel: KernelDescriptor<NaiveVariant> = {
   name: 'matmul_naive',
   source: naiveSource,
-  defines: (v) => ({ DTYPE: v.dtype, TRANS_A: v.transA, TRANS_B: v.transB, BIAS: v.bias }),
+  defines: (v) => ({ DTYPE: v.dtype, PACKED_B: v.packedB, TRANS_A: v.transA, TRANS_B: v.transB, BIAS: v.bias }),
   constants: () => ({ WG_X: 16, WG_Y: 16 }),
 };
 
@@ -136,6 +142,7 @@ export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
       BLOCK8: v.tile.rb === 2,
       TRANS_A: v.transA,
       TRANS_B: v.transB,
+      PACKED_B: v.packedB && v.stage !== 'reduce',
       VEC_A: v.vecA,
       VEC_B: v.vecB,
       VEC_C: v.vecC,
@@ -188,13 +195,23 @@ export function chooseSplitK(p: MatmulProblem, tile: TileConfig, cpu: boolean): 
   return Math.max(1, Math.min(byWork, byK, byScratch, 16));
 }
 
+/**
+ * Whether B is a packed-f16 weight for an f32 A: then the kernels read B as u32 pairs. On a device
+ * without shader-f16 every f16 tensor is such a weight (GpuContext.packedWeight); on one with it, an
+ * f16 weight under f32 activations takes the same path, which needs no f16 arithmetic.
+ */
+export function isPackedOperand(a: Tensor, b: Tensor): boolean {
+  return a.dtype === 'f32' && b.dtype === 'f16';
+}
+
 export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Promise<Tensor> {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   const label = opts.label ?? 'matmul';
   const p = matmulProblem(a.shape, b.shape, transA, transB);
   const dtype = a.dtype;
-  if (b.dtype !== dtype) throw new TypeError(`${label}: A is ${describe(a)} but B is ${describe(b)}`);
+  const packedB = isPackedOperand(a, b);
+  if (b.dtype !== dtype && !packedB) throw new TypeError(`${label}: A is ${describe(a)} but B is ${describe(b)}`);
   if (dtype === 'f16' && !ctx.hasF16) throw new FeatureMissingError('shader-f16', `${label} on f16 tensors`);
   if (opts.bias && (opts.bias.dtype !== dtype || numel(opts.bias.shape) !== p.N)) {
     throw new RangeError(`${label}: bias ${describe(opts.bias)} does not match N=${p.N} ${dtype}`);
@@ -204,7 +221,7 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
     throw new RangeError(`${label}: out ${describe(out)} does not match [${p.outShape.join('×')}] ${dtype}`);
   }
   if (numel(p.outShape) === 0) return out;
-  const base: NaiveVariant = { dtype, transA, transB, bias: Boolean(opts.bias) };
+  const base: NaiveVariant = { dtype, packedB, transA, transB, bias: Boolean(opts.bias) };
   const alpha = opts.alpha ?? 1;
   const variant = opts.variant ?? 'auto';
   const naive = variant === 'naive' || (variant === 'auto' && p.M * p.N * p.K <= NAIVE_MAX_MACS);
@@ -223,11 +240,10 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
 
   const cpu = isCpuAdapter(ctx);
   // a tile measured fastest for this shape on this adapter (matmul-tuning.ts), else the heuristic
-  const tuningKey = matmulTuningKey({ p, dtype, transA, transB });
-  ctx.onTunable?.('matmul', tuningKey, { p, dtype, transA, transB });
+  const tuningKey = matmulTuningKey({ p, dtype, transA, transB, packedB });
+  ctx.onTunable?.('matmul', tuningKey, { p, dtype, transA, transB, packedB });
   const tile = opts.tile ?? tunedTile(ctx, tuningKey) ?? chooseTile(p, cpu);
-  const esize = dtype === 'f16' ? 2 : 4;
-  const aligned = (t: Tensor, contiguous: number) => contiguous % 4 === 0 && t.offset % (4 * esize) === 0;
+  const aligned = (t: Tensor, contiguous: number) => contiguous % 4 === 0 && t.offset % (4 * BYTES_PER_ELEMENT[t.dtype]) === 0;
   const vec = {
     vecA: aligned(a, transA ? p.M : p.K),
     vecB: aligned(b, transB ? p.K : p.N),
@@ -242,7 +258,7 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage });
   // The reduce stage reads only the f32 partials: one variant per dtype and bias.
   const reduceVariant: TiledVariant = {
-    ...base, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce',
+    ...base, packedB: false, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce',
   };
   const reduce = splits > 1 ? await ctx.kernel(matmulTiledKernel, reduceVariant) : null;
   const batchesPerDispatch = Math.max(1, Math.floor(maxZ / splits));

@@ -11,7 +11,7 @@ const CAPABILITIES = [
     feature: 'shader-f16',
     title: 'Half precision',
     yes: 'Weights and activations are stored as f16: half the memory of f32, and faster on most GPUs.',
-    no: 'Weights are kept in f32: everything works, with twice the memory.',
+    no: 'Weights stay f16, packed in pairs and unpacked by the kernels; the math and activations are f32: everything works, with more activation memory.',
   },
   {
     feature: 'subgroups',

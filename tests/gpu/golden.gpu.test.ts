@@ -34,4 +34,21 @@ describe(`golden cases on ${TEST_ADAPTER}`, () => {
     // LoRA: all four file formats, fused and folded
     expect(results.filter((r) => r.name.startsWith('unet_lora[') && r.status === 'PASS')).toHaveLength(13);
   }, 900_000);
+
+  // The path of a device without shader-f16 (SwiftShader is one): the models' matrices, conv kernels and
+  // token tables packed as f16 pairs in u32 words, f32 math (GoldenEnv.packWeights, env.ts tolerances).
+  // On lavapipe the same packed kernels run (an f16 weight under f32 activations takes them everywhere).
+  it('passes the model cases with packed f16 weights and f32 activations', async () => {
+    const ctx = await testContext();
+    const filter = ['op_', 'unet_', 'text_encoders', 'vae_', 'pipeline_'];
+    const results = await runGolden(ctx, 'golden', { dtype: 'f32', packWeights: true, filter, onResult: (_r, line) => console.log(`[golden packed] ${line}`) });
+    const failed = results.filter((r) => r.status === 'FAIL');
+    expect(results.filter((r) => r.status === 'SKIP').map((r) => `${r.name}: ${r.why}`)).toEqual([]);
+    expect(failed, failed.map((r) => `${r.name}: ${r.why ?? r.maxRel}`).join('\n')).toEqual([]);
+    for (const name of MUST_PASS) {
+      if (!filter.some((f) => name.includes(f))) continue;
+      expect(results.some((r) => (r.name === name || r.name.startsWith(`${name}[`)) && r.status === 'PASS'), `${name} passed packed`).toBe(true);
+    }
+    expect(results.filter((r) => r.name.startsWith('unet_lora[') && r.status === 'PASS')).toHaveLength(13);
+  }, 900_000);
 });

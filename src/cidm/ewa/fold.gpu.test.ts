@@ -10,6 +10,9 @@ import type { LoraTarget } from '../train/layers';
 import { createLoraBank, ewaAdapters, foldEwa, foldReference } from './fold';
 
 const DTYPES: DType[] = TEST_ADAPTER === 'lavapipe' ? ['f32', 'f16'] : ['f32'];
+// The compute dtype and the base weights' storage: 'f16' weights under 'f32' compute are packed f16
+// pairs in u32 words (no shader-f16; ops/weight-delta.ts writes W_eff packed), on both adapters.
+const MODES: { dtype: DType; weights: DType }[] = [...DTYPES.map((d) => ({ dtype: d, weights: d })), { dtype: 'f32', weights: 'f16' }];
 const round = (x: Float32Array, dtype: DType) => (dtype === 'f16' ? fromF16Array(toF16Array(x)) : x);
 
 // Two layers with odd shapes: layer 0 a square-ish q, layer 1 a k with a wide input and another out.
@@ -34,8 +37,9 @@ function concept(i: number, rank: number, dtype: DType): Concept {
 }
 
 describe(`EWA fold on ${TEST_ADAPTER}`, () => {
-  for (const dtype of DTYPES) {
-    it(`W0 + s·Σ w U D for 3 concepts of ranks ${RANKS.join('/')} equals the f64 reference, and the unfolded path agrees (${dtype})`, async () => {
+  for (const { dtype, weights } of MODES) {
+    const packed = weights !== dtype;
+    it(`W0 + s·Σ w U D for 3 concepts of ranks ${RANKS.join('/')} equals the f64 reference, and the unfolded path agrees (${dtype}${packed ? ', packed f16 weights' : ''})`, async () => {
       const ctx = await testContext();
       const concepts = RANKS.map((r, i) => concept(i, r, dtype));
       const layerWeights = [
@@ -46,9 +50,9 @@ describe(`EWA fold on ${TEST_ADAPTER}`, () => {
       const base = new Map<string, Tensor>();
       const w0: Float32Array[] = [];
       TARGETS.forEach((t, n) => {
-        const data = round(randomArray(t.outFeatures * t.inFeatures, 50 + n, -0.3, 0.3), dtype);
+        const data = round(randomArray(t.outFeatures * t.inFeatures, 50 + n, -0.3, 0.3), weights);
         w0.push(data);
-        base.set(t.weight, ctx.upload(data, [t.outFeatures, t.inFeatures], dtype, t.weight));
+        base.set(t.weight, packed ? ctx.uploadWeight(data, [t.outFeatures, t.inFeatures], weights, t.weight) : ctx.upload(data, [t.outFeatures, t.inFeatures], dtype, t.weight));
       });
       const other = ctx.upload(randomArray(5, 9), [5], dtype, 'an unrelated weight');
       base.set('other.weight', other);
@@ -57,11 +61,13 @@ describe(`EWA fold on ${TEST_ADAPTER}`, () => {
       const folded = await checked(ctx, 'ewa fold', () => foldEwa(ctx, base, bank, layerWeights, { scale }));
       expect(folded.folded).toHaveLength(TARGETS.length);
       expect(folded.weights.get('other.weight')).toBe(other);
-      const tol = dtype === 'f32' ? 1e-5 : 2e-3;
+      // packed: W_eff is rounded to f16 once, as f16 storage rounds it
+      const tol = weights === 'f32' ? 1e-5 : 2e-3;
       for (const [n, t] of TARGETS.entries()) {
         const loras = concepts.map((c) => ({ ...c.lora.get(t.module)!, rank: c.rank }));
         const expected = foldReference(w0[n]!, t.outFeatures, t.inFeatures, loras, layerWeights[t.layer]!, scale);
         const got = await ctx.read(folded.weights.get(t.weight)!);
+        expect(folded.weights.get(t.weight)!.dtype).toBe(weights);
         const c = compare(got, expected);
         console.log(`[ewa-fold ${dtype}] ${t.module} [${t.outFeatures}×${t.inFeatures}]: ${describeComparison(c)}`);
         expect(c.maxRel, t.module).toBeLessThanOrEqual(tol);
@@ -77,12 +83,15 @@ describe(`EWA fold on ${TEST_ADAPTER}`, () => {
         const viaFold = await ctx.read(await linear(ctx, x, folded.weights.get(t.weight)!));
         const fused = await ctx.read(await loraLinear(ctx, x, w, undefined, adapters.lora.get(w)!));
         const c = compare(viaFold, fused);
-        expect(c.maxRel, `${t.module} folded vs fused: ${describeComparison(c)}`).toBeLessThanOrEqual(dtype === 'f32' ? 1e-5 : 5e-3);
+        expect(c.maxRel, `${t.module} folded vs fused: ${describeComparison(c)}`).toBeLessThanOrEqual(weights === 'f32' ? 1e-5 : 5e-3);
       }
       adapters.release();
       folded.release();
       bank.destroy();
-      ctx.release(...base.values());
+      for (const w of base.values()) {
+        if (w.lease === undefined) ctx.destroyTensor(w);
+        else ctx.release(w);
+      }
     });
   }
 

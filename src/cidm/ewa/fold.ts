@@ -14,7 +14,8 @@
 import type { GpuContext } from '../../gpu/context';
 import { toF16Array } from '../../gpu/f16';
 import { describe, type DType, type Tensor } from '../../gpu/tensor';
-import { add, mul } from '../../ops/elementwise';
+import { mul } from '../../ops/elementwise';
+import { addWeightDelta } from '../../ops/weight-delta';
 import { matmul } from '../../ops/matmul';
 import type { PackedLora } from '../../ops/lora';
 import type { Concept } from '../concepts/concept';
@@ -132,7 +133,9 @@ export interface FoldedWeights {
 function baseWeight(base: ReadonlyMap<string, Tensor>, p: PackedTarget, dtype: DType): Tensor {
   const w = base.get(p.target.weight);
   if (!w) throw new RangeError(`EWA: the UNet has no ${p.target.weight}`);
-  if (w.dtype !== dtype || w.shape[0] !== p.target.outFeatures || w.shape[1] !== p.target.inFeatures) {
+  // A packed-f16 base weight under an f32 bank is the no-shader-f16 path (ops/matmul.ts isPackedOperand).
+  const packed = w.dtype === 'f16' && dtype === 'f32';
+  if ((w.dtype !== dtype && !packed) || w.shape[0] !== p.target.outFeatures || w.shape[1] !== p.target.inFeatures) {
     throw new RangeError(`EWA: ${p.target.weight} is ${describe(w)}, the LoRAs need ${dtype}[${p.target.outFeatures}×${p.target.inFeatures}]`);
   }
   return w;
@@ -152,10 +155,9 @@ export async function foldEwa(
     for (const [i, p] of bank.packed.entries()) {
       const w0 = baseWeight(base, p, bank.dtype);
       const delta = await matmul(ctx, ups[i]!, p.down, { label: 'ewa-fold' });
-      const w = ctx.persistent(w0.shape, w0.dtype, `${p.target.weight} (EWA)`);
+      // W0 may be a packed-f16 weight (no shader-f16): W_eff is then written packed (ops/weight-delta.ts).
+      const w = await addWeightDelta(ctx, w0, delta, `${p.target.weight} (EWA)`).finally(() => ctx.release(delta));
       folded.push(w);
-      await add(ctx, w0, delta, { out: w, label: 'ewa-fold-add' });
-      ctx.release(delta);
       weights.set(p.target.weight, w);
     }
   } catch (err) {

@@ -16,7 +16,8 @@ import { ModelFileError } from '../errors';
 import { SafetensorsFile } from '../safetensors/reader';
 import type { TextEncoderConfig } from './config';
 import { fileTensorSource, type TensorSource } from './source';
-import { TOKEN_EMBEDDING, textEncoderWeightShapes } from './weights';
+import { POSITION_EMBEDDING, TOKEN_EMBEDDING, textEncoderWeightShapes } from './weights';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 
 export const DEFAULT_EMBEDDING_BLOCK_BYTES = 64 << 20;
 
@@ -31,7 +32,13 @@ export interface LoadedTextEncoder {
 }
 
 export interface LoadTextEncoderOptions {
+  /** The compute (activation) dtype. */
   dtype: DType;
+  /**
+   * Store the matrices and the token table as packed f16 under f32 compute (model/weights/storage-dtype.ts);
+   * the position table stays f32 (it is the embedding kernel's f32 `pos` operand, 77 rows).
+   */
+  packWeights?: boolean;
   /** Largest token-embedding block; default 64 MiB (also capped by the device's binding limit). */
   embeddingBlockBytes?: number;
   onProgress?: (done: number, total: number) => void;
@@ -63,10 +70,13 @@ export async function loadTextEncoder(
       throw new ModelFileError('wrong-model', src.name, `shape is [${have.join(', ')}], expected [${shape.join(', ')}]`, name);
     }
   }
+  checkComputeDtype(ctx, o.dtype, 'the text encoder');
   const names = [...shapes.keys()].sort((a, b) => src.order(a) - src.order(b));
   const maxBytes = Math.min(o.embeddingBlockBytes ?? DEFAULT_EMBEDDING_BLOCK_BYTES, ctx.device.limits.maxStorageBufferBindingSize);
   const hidden = config.hiddenSize;
-  const blockRows = embeddingBlockRows(hidden, o.dtype, maxBytes);
+  const storage = (name: string) => (name === POSITION_EMBEDDING ? o.dtype : weightStorageDtype(shapes.get(name)!, o.dtype, o.packWeights));
+  const tokenDtype = storage(TOKEN_EMBEDDING);
+  const blockRows = embeddingBlockRows(hidden, tokenDtype, maxBytes);
 
   const weights = new Map<string, Tensor>();
   const tokenBlocks: EmbeddingBlock[] = [];
@@ -77,17 +87,18 @@ export async function loadTextEncoder(
       o.signal?.throwIfAborted();
       if (name === TOKEN_EMBEDDING) {
         for (const b of rowBlocks(config.vocabSize, blockRows)) {
-          tokenBlocks.push({ start: b.start, tensor: ctx.persistent([b.rows, hidden], o.dtype, `${name} rows ${b.start}+${b.rows}`) });
+          tokenBlocks.push({ start: b.start, tensor: ctx.persistentWeight([b.rows, hidden], tokenDtype, `${name} rows ${b.start}+${b.rows}`) });
         }
-        for await (const chunk of src.chunks(name, o.dtype)) {
+        for await (const chunk of src.chunks(name, tokenDtype)) {
           writeAcrossBlocks(ctx, tokenBlocks, hidden, chunk.elementOffset, chunk.data);
           o.signal?.throwIfAborted();
         }
         for (const b of tokenBlocks) bytes += b.tensor.buffer.size;
       } else {
-        const t = ctx.persistent(shapes.get(name)!, o.dtype, name);
+        const dtype = storage(name);
+        const t = ctx.persistentWeight(shapes.get(name)!, dtype, name);
         weights.set(name, t);
-        for await (const chunk of src.chunks(name, o.dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
+        for await (const chunk of src.chunks(name, dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
         bytes += t.buffer.size;
       }
       o.onProgress?.(++done, names.length);

@@ -42,6 +42,11 @@ export interface UNetBackend<T extends TensorRef> {
    * against x·downᵀ [..., R] (so the result may have more leading dims than x). ops/lora.ts lowRankDelta.
    */
   lowRank?(x: T, down: T, up: T, scale: T): Awaitable<T>;
+  /**
+   * Optional: rows [start, start + rows) of a 2-D [N, C] tensor as a new tensor. With concatBatch it lets
+   * the feed-forward run in row chunks that keep every binding at or under 128 MiB (forward.ts).
+   */
+  sliceRows?(x: T, start: number, rows: number): Awaitable<T>;
   /** Optional, for concept-aware regions: cat(parts, dim=0) of tensors that agree off dim 0 (a part may repeat). */
   concatBatch?(parts: readonly T[]): Awaitable<T>;
   geglu(h: T): Awaitable<T>;

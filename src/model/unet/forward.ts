@@ -258,8 +258,45 @@ export async function attentionModule<T extends TensorRef>(be: UNetBackend<T>, p
   return o;
 }
 
-/** FeedForward with GEGLU: net.2(geglu(net.0.proj(x))) (+ residual). */
-export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T): Promise<T> {
+/**
+ * The largest activation the feed-forward may make in one tensor: every binding stays at or under
+ * 128 MiB, the limit every WebGPU device guarantees (DESIGN.md, "Testing"). SDXL's 64×64-level GEGLU
+ * projection [2, 4096, 5120] is 160 MiB in f32 (the path of devices without shader-f16).
+ */
+export const FF_MAX_ACTIVATION_BYTES = 128 * 2 ** 20;
+
+/**
+ * FeedForward with GEGLU: net.2(geglu(net.0.proj(x))) (+ residual). The feed-forward acts on each token
+ * alone, so when its projection would exceed FF_MAX_ACTIVATION_BYTES the token rows go through in
+ * chunks (as diffusers' `_chunked_feed_forward` does along the sequence) and the outputs are joined.
+ */
+export async function feedForward<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T, maxBytes = FF_MAX_ACTIVATION_BYTES): Promise<T> {
+  const inF = x.shape[x.shape.length - 1]!;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / inF;
+  const projOut = be.weight(`${p}.net.0.proj.weight`).shape[0]!;
+  const bytes = rows * projOut * (x.dtype === 'f16' ? 2 : 4);
+  if (bytes <= maxBytes || !be.sliceRows || !be.concatBatch) return feedForwardWhole(be, p, x, residual);
+  // Chunks of a multiple of 64 rows: any row width then starts each chunk 256-byte aligned.
+  const chunkRows = Math.ceil(Math.ceil(rows / Math.ceil(bytes / maxBytes)) / 64) * 64;
+  const x2 = be.reshape(x, [rows, inF]);
+  const r2 = residual ? be.reshape(residual, [rows, residual.shape[residual.shape.length - 1]!]) : undefined;
+  const parts: T[] = [];
+  try {
+    for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+      const n = Math.min(chunkRows, rows - r0);
+      const xc = await be.sliceRows(x2, r0, n);
+      const rc = r2 ? await be.sliceRows(r2, r0, n) : undefined;
+      parts.push(await feedForwardWhole(be, p, xc, rc));
+      be.release(xc, ...(rc ? [rc] : []));
+    }
+    const out = await be.concatBatch(parts);
+    return be.reshape(out, [...x.shape.slice(0, -1), out.shape[1]!]);
+  } finally {
+    be.release(...parts);
+  }
+}
+
+async function feedForwardWhole<T extends TensorRef>(be: UNetBackend<T>, p: string, x: T, residual?: T): Promise<T> {
   const proj = await be.linear(x, be.weight(`${p}.net.0.proj.weight`), be.weight(`${p}.net.0.proj.bias`));
   const g = await be.geglu(proj);
   be.release(proj);

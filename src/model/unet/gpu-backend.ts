@@ -16,6 +16,7 @@ import { groupNorm, layerNorm } from '../../ops/norm';
 import { timestepEmbedding } from '../../ops/timestep-embedding';
 import { imageToTokens, tokensToImage } from '../../ops/transpose';
 import { upsampleNearest } from '../../ops/upsample';
+import { stridedCopy } from '../../ops/strided-copy';
 import { loraLinear, lowRankDelta, type PackedLora } from '../../ops/lora';
 import type { UNetBackend } from './backend';
 
@@ -69,6 +70,12 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   lowRank(x: Tensor, down: Tensor, up: Tensor, scale: Tensor): Promise<Tensor> {
     return lowRankDelta(this.ctx, x, down, up, scale);
+  }
+  async sliceRows(x: Tensor, start: number, rows: number): Promise<Tensor> {
+    const cols = x.shape[1]!;
+    const out = this.ctx.empty([rows, cols], x.dtype, 'slice-rows');
+    await stridedCopy(this.ctx, x, out, { rows, cols, srcOffset: start * cols });
+    return out;
   }
   concatBatch(parts: readonly Tensor[]): Promise<Tensor> {
     return concat(this.ctx, parts, 0);

@@ -8,6 +8,7 @@ import type { DType, Tensor } from '../../gpu/tensor';
 import type { SafetensorsFile } from '../safetensors/reader';
 import { unetArch, type UNetArch, type UNetConfigJson } from './arch';
 import { unetWeightShapes } from './weight-shapes';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 
 export interface LoadedUNet {
   arch: UNetArch;
@@ -17,7 +18,10 @@ export interface LoadedUNet {
 }
 
 export interface LoadUNetOptions {
+  /** The compute (activation) dtype. */
   dtype: DType;
+  /** Store the matrices and conv kernels as packed f16 under f32 compute (model/weights/storage-dtype.ts). */
+  packWeights?: boolean;
   /** diffusers name → name in the file (single-file SGM checkpoints); identity when absent. */
   fileName?: (diffusersName: string) => string;
   onProgress?: (done: number, total: number) => void;
@@ -29,6 +33,7 @@ export async function loadUNet(ctx: GpuContext, file: SafetensorsFile, config: U
   const shapes = unetWeightShapes(arch);
   const nameIn = o.fileName ?? ((n: string) => n);
   for (const [name, shape] of shapes) file.expectShape(nameIn(name), shape);
+  checkComputeDtype(ctx, o.dtype, 'the UNet');
 
   const weights = new Map<string, Tensor>();
   let done = 0;
@@ -36,9 +41,10 @@ export async function loadUNet(ctx: GpuContext, file: SafetensorsFile, config: U
   try {
     for (const [name, shape] of shapes) {
       o.signal?.throwIfAborted();
-      const t = ctx.persistent(shape, o.dtype, name);
+      const dtype = weightStorageDtype(shape, o.dtype, o.packWeights);
+      const t = ctx.persistentWeight(shape, dtype, name);
       weights.set(name, t);
-      for await (const chunk of file.chunks(nameIn(name), o.dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
+      for await (const chunk of file.chunks(nameIn(name), dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
       bytes += t.buffer.size;
       o.onProgress?.(++done, shapes.size);
     }

@@ -24,3 +24,22 @@ describe('UNet memory plan (dry run of the real forward)', () => {
     expect(sd15.weightBytes).toBeGreaterThanOrEqual(859_520_964 * 2);
   });
 });
+
+describe('UNet memory plan without shader-f16 (packed f16 weights, f32 activations)', () => {
+  it('fits one SDXL 1024² CFG step in 7.5 GiB with no binding over 128 MiB', async () => {
+    const plan = await planUNetStep(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, weightDtype: 'f16', activationDtype: 'f32', packedWeights: true });
+    const f16 = await planUNetStep(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, weightDtype: 'f16', activationDtype: 'f16' });
+    const f32 = await planUNetStep(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, weightDtype: 'f32', activationDtype: 'f32' });
+    // matrices and conv kernels 2 bytes per value, the 1-D tensors (biases, norms) 4: a little over f16
+    expect(plan.weightBytes).toBeGreaterThan(f16.weightBytes);
+    expect(plan.weightBytes).toBeLessThan(f16.weightBytes * 1.01);
+    expect(plan.weightBytes).toBeLessThan(f32.weightBytes * 0.51);
+    expect(plan.peakBytes).toBeLessThanOrEqual(7.5 * 2 ** 30);
+    expect(plan.largestBindingBytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    // the f32 GEGLU projection at the 64×64 level ([2, 4096, 5120], 160 MiB) runs in row chunks, so the
+    // largest activation is now the up-block concat [2, 960, 128, 128] f32 = 120 MiB
+    expect(f32.largestActivation.bytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(plan.largestActivation.shape).toEqual([2, 960, 128, 128]);
+    expect(plan.largestActivation.bytes).toBe(2 * 960 * 128 * 128 * 4);
+  });
+});

@@ -8,6 +8,7 @@ import { unetForward } from './forward';
 import { PlanBackend } from './plan-backend';
 import { unetWeightShapes } from './weight-shapes';
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
+import { weightStorageDtype } from '../weights/storage-dtype';
 
 export interface MemoryPlanOptions {
   /** Image side in pixels (the latent is 1/latentFactor). */
@@ -17,6 +18,11 @@ export interface MemoryPlanOptions {
   batch: number;
   weightDtype: DType;
   activationDtype: DType;
+  /**
+   * A device without shader-f16: the matrices and conv kernels are packed f16 and the vectors are in
+   * the activation dtype (f32), as the loaders store them (model/weights/storage-dtype.ts).
+   */
+  packedWeights?: boolean;
   /** Image pixels per latent pixel, from the VAE config (default 8, SD/SDXL). */
   latentFactor?: number;
   /** Text tokens per prompt. */
@@ -39,12 +45,13 @@ export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions)
   const shapes = unetWeightShapes(arch);
   let weightBytes = 0;
   let largestWeight = { name: '', bytes: 0 };
+  const storage = (shape: readonly number[]) => (o.packedWeights ? weightStorageDtype(shape, o.activationDtype, true) : o.weightDtype);
   for (const [name, shape] of shapes) {
-    const bytes = Math.ceil((numel(shape) * BYTES_PER_ELEMENT[o.weightDtype]) / 4) * 4;
+    const bytes = Math.ceil((numel(shape) * BYTES_PER_ELEMENT[storage(shape)]) / 4) * 4;
     weightBytes += bytes;
     if (bytes > largestWeight.bytes) largestWeight = { name, bytes };
   }
-  const be = new PlanBackend(shapes, o.activationDtype, o.weightDtype);
+  const be = new PlanBackend(shapes, o.activationDtype, o.packedWeights ? 'f16' : o.weightDtype);
   const h = o.height / (o.latentFactor ?? 8);
   const w = o.width / (o.latentFactor ?? 8);
   const tokens = o.tokens ?? 77;

@@ -105,6 +105,9 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
     this.release(s);
     return y;
   }
+  sliceRows(x: PlanTensor, _start: number, rows: number): PlanTensor {
+    return this.alloc([rows, x.shape[1]!], 'slice-rows');
+  }
   concatBatch(parts: readonly PlanTensor[]): PlanTensor {
     return this.alloc([parts.reduce((n, p) => n + p.shape[0]!, 0), ...parts[0]!.shape.slice(1)], 'concat');
   }

@@ -15,6 +15,7 @@ import type { SafetensorsFile } from '../safetensors/reader';
 import { mappedShape, readMapped, type WeightMapping } from '../weights/mapping';
 import { checkAgainstSpecs } from '../weights/unet-diffusers';
 import { legacyVaeName } from '../weights/vae-ldm';
+import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
 import { vaeArch, vaeWeightShapes, type VaeArch, type VaePart } from './arch';
 
 export interface LoadedVae {
@@ -29,7 +30,10 @@ export interface LoadedVae {
 }
 
 export interface LoadVaeOptions {
+  /** The compute (activation) dtype. */
   dtype: DType;
+  /** Store the conv kernels and attention matrices as packed f16 under f32 compute (model/weights/storage-dtype.ts). */
+  packWeights?: boolean;
   /** Default both halves (or the decoder alone with decoderOnly). */
   parts?: readonly VaePart[];
   /** Shorthand for parts: ['decoder'] (text-to-image). */
@@ -76,6 +80,7 @@ export async function loadVae(ctx: GpuContext, file: SafetensorsFile, config: Va
   const parts: VaePart[] = [...(o.parts ?? (o.decoderOnly ? ['decoder'] : ['encoder', 'decoder']))];
   const arch = vaeArch(config);
   const mappings = resolveVaeMappings(file, config, parts, o.mappings);
+  checkComputeDtype(ctx, o.dtype, 'the VAE');
   o.signal?.throwIfAborted();
   const weights = new Map<string, Tensor>();
   let bytes = 0;
@@ -83,8 +88,9 @@ export async function loadVae(ctx: GpuContext, file: SafetensorsFile, config: Va
     for (const [i, m] of mappings.entries()) {
       o.signal?.throwIfAborted();
       // VAE tensors are small (the largest, a 512→512 3×3 conv, is 9.4 MB in f32): read each whole.
-      const { shape, data } = await readMapped(file, m, o.dtype);
-      const t = ctx.persistent(shape, o.dtype, `vae ${m.target}`);
+      const dtype = weightStorageDtype(mappedShape(file, m), o.dtype, o.packWeights);
+      const { shape, data } = await readMapped(file, m, dtype);
+      const t = ctx.persistentWeight(shape, dtype, `vae ${m.target}`);
       weights.set(m.target, t);
       ctx.write(t, data);
       bytes += t.buffer.size;

@@ -23,13 +23,15 @@ import weightGradSource from '../../../shaders/conv2d_weight_grad.wgsl?raw';
 
 export interface Conv2dInputGradVariant {
   dtype: DType;
+  /** The weight is packed f16 (u32 pairs) under f32 dY and dX (devices without shader-f16). */
+  packedWeight: boolean;
   threads: 8 | 16;
 }
 
 export const conv2dInputGradKernel: KernelDescriptor<Conv2dInputGradVariant> = {
   name: 'conv2d-input-grad',
   source: inputGradSource,
-  defines: ({ dtype }) => ({ DTYPE: dtype }),
+  defines: ({ dtype, packedWeight }) => ({ DTYPE: dtype, PACKED_W: packedWeight }),
   constants: ({ threads }) => ({ T: threads }),
 };
 
@@ -84,11 +86,14 @@ export async function conv2dInputGrad(ctx: GpuContext, dY: Tensor, weight: Tenso
   if (eh !== hout || ew !== wout) {
     throw new RangeError(`${label}: a ${kh}×${kw} stride-${stride} pad-${padding} conv maps ${h}×${w} to ${eh}×${ew}, but dY is ${hout}×${wout}`);
   }
-  const dtype = checkDtypes(ctx, label, dY, weight);
+  // An f16 weight under f32 dY is a packed weight (ops/conv2d.ts): the kernel unpacks it.
+  const packedWeight = dY.dtype === 'f32' && weight.dtype === 'f16';
+  const dtype = packedWeight ? checkDtypes(ctx, label, dY) : checkDtypes(ctx, label, dY, weight);
   const out = ctx.empty([batch, cin, h, w], dtype, label);
   if (numel(out.shape) === 0) return out;
 
-  if (kh === 1 && kw === 1 && stride === 1 && padding === 0 && !options.tuning) {
+  // (matmul takes a packed weight only as B, so a packed 1×1 weight goes through the general kernel)
+  if (kh === 1 && kw === 1 && stride === 1 && padding === 0 && !options.tuning && !packedWeight) {
     // dX[n] (Cin × HW) = Wᵀ (Cin × Cout) · dY[n] (Cout × HW); the 2-D weight is broadcast over n.
     await matmul(ctx, { ...weight, shape: [cout, cin] }, { ...dY, shape: [batch, cout, h * w] }, {
       transA: true,
@@ -103,7 +108,7 @@ export async function conv2dInputGrad(ctx: GpuContext, dY: Tensor, weight: Tenso
     throw new RangeError(`${label}: K-slice ${bk} must be a multiple of ${threads} and at most ${256 / threads}`);
   }
   const tile = 8 * threads;
-  const k = await ctx.kernel(conv2dInputGradKernel, { dtype, threads });
+  const k = await ctx.kernel(conv2dInputGradKernel, { dtype, packedWeight, threads });
   // One dispatch per phase (iy mod stride, ix mod stride): each writes its own dX pixels.
   for (let phy = 0; phy < stride; phy++) {
     for (let phx = 0; phx < stride; phx++) {

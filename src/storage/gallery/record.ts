@@ -28,6 +28,8 @@ export interface GalleryRecord {
   params: ImageParameters;
   modelId: string;
   dtype: 'f16' | 'f32';
+  /** f32 compute over packed f16 weights (no shader-f16); optional, so older records read as before. */
+  packedWeights?: boolean;
   timings?: { totalMs: number };
   /** The PNG as downloaded (parameters in its tEXt chunk). */
   png: Blob;

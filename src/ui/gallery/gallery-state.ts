@@ -74,6 +74,7 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
     params,
     modelId: r.modelId,
     dtype: r.dtype,
+    ...(r.packedWeights ? { packedWeights: true } : {}),
     timings: { totalMs: r.timings.totalMs },
     png: new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
     ...(r.params.regions?.length

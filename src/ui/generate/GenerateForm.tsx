@@ -101,7 +101,7 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
       <label className="field">
         <span className="field-label">Precision</span>
         <select name="precision" data-testid="gen-precision" value={draft.precision} onChange={(e) => set({ precision: e.target.value as GenerateDraft['precision'] })}>
-          <option value="auto">Automatic (f16 when the GPU has it)</option>
+          <option value="auto">Automatic (f16, or f32 math on packed f16 weights)</option>
           <option value="f16">f16 (half the memory)</option>
           <option value="f32">f32 (exact, twice the memory)</option>
         </select>
