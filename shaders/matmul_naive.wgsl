@@ -1,7 +1,10 @@
-// C = alpha * op(A) . op(B) (+ bias[n]), one output element per invocation.
+// C = alpha * op(A) . op(B) (+ bias[n]) (+ R), one output element per invocation.
 // The simple, always-correct variant: used for tiny shapes (where a 64x64 tile would be mostly idle)
 // and as a second implementation the tiled kernel is checked against. f32 accumulation always.
 #param DTYPE
+#param BIAS_AT
+#param RES_AT
+#param C_AT
 #if DTYPE == f16
 enable f16;
 #endif
@@ -29,11 +32,13 @@ fn loadB(i: u32) -> f32 { return unpack2x16float(b[i >> 1u])[i & 1u]; }
 fn loadB(i: u32) -> f32 { return f32(b[i]); }
 #endif
 #if BIAS
-@group(0) @binding(3) var<storage, read> bias: array<{{DTYPE}}>;
-@group(0) @binding(4) var<storage, read_write> c: array<{{DTYPE}}>;
-#else
-@group(0) @binding(3) var<storage, read_write> c: array<{{DTYPE}}>;
+@group(0) @binding({{BIAS_AT}}) var<storage, read> bias: array<{{DTYPE}}>;
 #endif
+#if RESIDUAL
+// residual epilogue: C = alpha·A·B + bias + R (R: C's shape and dtype), added in f32 before the cast
+@group(0) @binding({{RES_AT}}) var<storage, read> res: array<{{DTYPE}}>;
+#endif
+@group(0) @binding({{C_AT}}) var<storage, read_write> c: array<{{DTYPE}}>;
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
@@ -66,6 +71,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var v = acc * params.alpha;
 #if BIAS
   v += f32(bias[n]);
+#endif
+#if RESIDUAL
+  v += f32(res[batch * M * N + m * N + n]);
 #endif
   c[batch * M * N + m * N + n] = {{DTYPE}}(v);
 }

@@ -12,6 +12,9 @@
 // [s*kSplit, (s+1)*kSplit) into an f32 partial slab; the REDUCE variant sums the slabs into C.
 #param DTYPE
 #param CTYPE
+#param BIAS_AT
+#param RES_AT
+#param C_AT
 #if DTYPE == f16
 enable f16;
 #endif
@@ -32,11 +35,12 @@ struct Params {
 #if REDUCE
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 #if BIAS
-@group(0) @binding(2) var<storage, read> bias: array<{{DTYPE}}>;
-@group(0) @binding(3) var<storage, read_write> c: array<{{DTYPE}}>;
-#else
-@group(0) @binding(2) var<storage, read_write> c: array<{{DTYPE}}>;
+@group(0) @binding({{BIAS_AT}}) var<storage, read> bias: array<{{DTYPE}}>;
 #endif
+#if RESIDUAL
+@group(0) @binding({{RES_AT}}) var<storage, read> res: array<{{DTYPE}}>;
+#endif
+@group(0) @binding({{C_AT}}) var<storage, read_write> c: array<{{DTYPE}}>;
 #else
 #if VEC_A
 @group(0) @binding(1) var<storage, read> a: array<vec4<{{DTYPE}}>>;
@@ -63,11 +67,16 @@ fn loadB1(i: u32) -> f32 { return f32(b[i]); }
 #endif
 #if SPLIT
 @group(0) @binding(3) var<storage, read_write> c: array<{{CTYPE}}>;
-#elif BIAS
-@group(0) @binding(3) var<storage, read> bias: array<{{DTYPE}}>;
-@group(0) @binding(4) var<storage, read_write> c: array<{{CTYPE}}>;
 #else
-@group(0) @binding(3) var<storage, read_write> c: array<{{CTYPE}}>;
+#if BIAS
+@group(0) @binding({{BIAS_AT}}) var<storage, read> bias: array<{{DTYPE}}>;
+#endif
+#if RESIDUAL
+// the residual epilogue (issue 15 point 3): C = alpha·A·B + bias + R in one dispatch instead of a
+// matmul and an add; R has C's shape and dtype, added in f32 before the one cast to the storage type
+@group(0) @binding({{RES_AT}}) var<storage, read> res: array<{{DTYPE}}>;
+#endif
+@group(0) @binding({{C_AT}}) var<storage, read_write> c: array<{{CTYPE}}>;
 #endif
 #endif
 
@@ -103,6 +112,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var v = acc * params.alpha;
 #if BIAS
   v += f32(bias[i % params.N]);
+#endif
+#if RESIDUAL
+  v += f32(res[batch * mn + i]);
 #endif
   c[batch * mn + i] = {{DTYPE}}(v);
 }
@@ -199,6 +211,9 @@ fn store(slab: u32, m: u32, n: u32, acc: vec4<f32>) {
 #endif
 #endif
   let o = slab * M * N + m * N + n;
+#if RESIDUAL
+  for (var q = 0u; q < min(4u, N - n); q++) { v[q] += f32(res[o + q]); }
+#endif
 #if VEC_C
   c[o / 4u] = {{CTYPE}}(v);
 #else

@@ -10,6 +10,8 @@ import { matmul, type MatmulVariant } from './matmul';
 
 export interface LinearOptions {
   variant?: MatmulVariant;
+  /** Added in the same dispatch (shape [..., out], x's dtype): y = x · Wᵀ + b + residual. */
+  residual?: Tensor;
   /** Write into this tensor (shape [..., out]) instead of a new one. */
   out?: Tensor;
   label?: string;
@@ -36,6 +38,7 @@ export async function linear(
   const y = await matmul(ctx, x2, weight, {
     transB: true,
     ...(bias ? { bias } : {}),
+    ...(opts.residual ? { residual: { ...opts.residual, shape: [rows, outF] } } : {}),
     ...(opts.variant ? { variant: opts.variant } : {}),
     ...(opts.out ? { out: opts.out } : {}),
     label,

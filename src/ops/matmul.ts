@@ -37,6 +37,8 @@ export interface MatmulOptions {
   splitK?: number | 'auto';
   /** Tile configuration for the tiled kernel (default: chooseTile by shape). */
   tile?: TileConfig;
+  /** Added to the result in the same dispatch (shape [...batch, M, N], the output's dtype): C = alpha·A·B + bias + residual. */
+  residual?: Tensor;
   /** Write into this tensor (shape [...batch, M, N], the inputs' dtype) instead of a new one. */
   out?: Tensor;
   label?: string;
@@ -91,12 +93,24 @@ interface NaiveVariant {
   transA: boolean;
   transB: boolean;
   bias: boolean;
+  /** The residual epilogue: C = alpha·A·B + bias + R. */
+  residual: boolean;
+}
+
+/**
+ * Binding numbers of the optional epilogue operands and C: the storage bindings are dense (1..n in the
+ * order the op passes them, kernel.ts), so bias, the residual and C follow the inputs in that order.
+ */
+function epilogueAt(first: number, bias: boolean, residual: boolean): { BIAS_AT: number; RES_AT: number; C_AT: number } {
+  const BIAS_AT = first;
+  const RES_AT = first + (bias ? 1 : 0);
+  return { BIAS_AT, RES_AT, C_AT: RES_AT + (residual ? 1 : 0) };
 }
 
 export const matmulNaiveKernel: KernelDescriptor<NaiveVariant> = {
   name: 'matmul_naive',
   source: naiveSource,
-  defines: (v) => ({ DTYPE: v.dtype, PACKED_B: v.packedB, TRANS_A: v.transA, TRANS_B: v.transB, BIAS: v.bias }),
+  defines: (v) => ({ DTYPE: v.dtype, PACKED_B: v.packedB, TRANS_A: v.transA, TRANS_B: v.transB, BIAS: v.bias, RESIDUAL: v.residual, ...epilogueAt(3, v.bias, v.residual) }),
   constants: () => ({ WG_X: 16, WG_Y: 16 }),
 };
 
@@ -147,8 +161,11 @@ export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
       VEC_B: v.vecB,
       VEC_C: v.vecC,
       BIAS: v.bias && v.stage !== 'split',
+      // the split stage writes f32 partials: the epilogue (bias, residual) belongs to the reduce
+      RESIDUAL: v.residual && v.stage !== 'split',
       SPLIT: v.stage === 'split',
       REDUCE: v.stage === 'reduce',
+      ...epilogueAt(v.stage === 'reduce' ? 2 : 3, v.bias && v.stage !== 'split', v.residual && v.stage !== 'split'),
     };
   },
   constants: (v) => ({ WG_X: v.tile.wgX, WG_Y: v.tile.wgY, BK: v.tile.bk }),
@@ -220,13 +237,16 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   if (out.dtype !== dtype || numel(out.shape) !== numel(p.outShape)) {
     throw new RangeError(`${label}: out ${describe(out)} does not match [${p.outShape.join('×')}] ${dtype}`);
   }
+  if (opts.residual && (opts.residual.dtype !== dtype || numel(opts.residual.shape) !== numel(p.outShape))) {
+    throw new RangeError(`${label}: residual ${describe(opts.residual)} does not match [${p.outShape.join('×')}] ${dtype}`);
+  }
   if (numel(p.outShape) === 0) return out;
-  const base: NaiveVariant = { dtype, packedB, transA, transB, bias: Boolean(opts.bias) };
+  const base: NaiveVariant = { dtype, packedB, transA, transB, bias: Boolean(opts.bias), residual: Boolean(opts.residual) };
   const alpha = opts.alpha ?? 1;
   const variant = opts.variant ?? 'auto';
   const naive = variant === 'naive' || (variant === 'auto' && p.M * p.N * p.K <= NAIVE_MAX_MACS);
   const maxZ = ctx.device.limits.maxComputeWorkgroupsPerDimension;
-  const extra = opts.bias ? [binding(opts.bias)] : [];
+  const extra = [...(opts.bias ? [binding(opts.bias)] : []), ...(opts.residual ? [binding(opts.residual)] : [])];
 
   if (naive || p.K === 0) {
     const k = await ctx.kernel(matmulNaiveKernel, base);

@@ -56,7 +56,9 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   async linear(x: Tensor, w: Tensor, b: Tensor | null, residual?: Tensor): Promise<Tensor> {
     const adapters = this.lora.get(w);
-    const y = adapters ? await loraLinear(this.ctx, x, w, b ?? undefined, adapters) : await linear(this.ctx, x, w, b ?? undefined);
+    // the residual is the matmul's epilogue (one dispatch, issue 15 point 3); the fused LoRA path adds it after
+    if (!adapters) return linear(this.ctx, x, w, b ?? undefined, residual ? { residual } : {});
+    const y = await loraLinear(this.ctx, x, w, b ?? undefined, adapters);
     if (!residual) return y;
     const sum = await add(this.ctx, y, residual);
     this.ctx.release(y);
