@@ -58,7 +58,7 @@ export interface SdxlPipelineParts {
   encodePrompt(prompt: string, o?: PromptEncoding): Promise<PromptEmbedding>;
   /** Chunks the prompt needs in chunked mode (absent: the parts cannot chunk). */
   promptChunks?(prompt: string, o: PromptEncoding): number;
-  /** VAE decode of unscaled latents [1, 4, h, w] → image [1, 3, f·h, f·w] (f = latentFactor), unclamped (≈[-1, 1]). */
+  /** VAE decode of unscaled latents [1, C, h, w] (C = the VAE's latent channels) → image [1, 3, f·h, f·w] (f = latentFactor), unclamped (≈[-1, 1]). */
   decode(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<Tensor>;
   /** decode() read back to the host with one read (a tiled decode's blended image is not uploaded and read again); optional. */
   decodeToHost?(latents: Tensor, signal?: AbortSignal, o?: { lowMemory?: boolean }): Promise<HostTensor>;
@@ -127,7 +127,7 @@ export type SamplingProgress =
 export interface StepRecord {
   step: number;
   timestep: number;
-  /** The UNet input [B, 4, h, w] (B = 2 with guidance). */
+  /** The UNet input [B, C, h, w] (B = 2 with guidance; C the UNet's in_channels). */
   modelInput: Float32Array;
   noisePred: Float32Array;
   guided: Float32Array;
@@ -198,7 +198,9 @@ function alphaBarAt(table: Float64Array, t: number): number {
 export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams, hooks: TextToImageHooks = {}): Promise<TextToImageResult> {
   const { ctx } = parts;
   const { h, w } = latentSize(p.height, p.width, parts.latentFactor);
-  const n = 4 * h * w;
+  // the latent channels are the UNet's output channels (its config; 4 for every model the import accepts)
+  const lc = parts.unetArch.outChannels;
+  const n = lc * h * w;
   const signal = hooks.signal;
   signal?.throwIfAborted();
   const guided = usesGuidance(p.guidanceScale);
@@ -252,7 +254,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
         parts,
         scheduler,
         guidance: guided ? p.guidanceScale : null,
-        latentShape: [4, h, w],
+        latentShape: [lc, h, w],
         latents: startLatents,
         start,
         ehs,
@@ -281,7 +283,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
         let noisePred: Float32Array;
         if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6), signal);
         else {
-          const sample = ctx.upload(modelInput, [batch, edit?.channels ?? 4, h, w], parts.dtype, 'unet-sample');
+          const sample = ctx.upload(modelInput, [batch, edit?.channels ?? lc, h, w], parts.dtype, 'unet-sample');
           const out = await unetForward(parts.unet, parts.unetArch, {
             sample,
             timesteps: new Array<number>(batch).fill(t),
@@ -322,7 +324,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
   // latents / scaling_factor on the GPU when the loop left them there
   const z = latentsGpu
     ? await scale(ctx, latentsGpu, 1 / parts.vaeScalingFactor, { dtype: parts.vaeDtype, label: 'vae-latents' }).finally(() => ctx.release(latentsGpu!))
-    : ctx.upload(latents.map((v) => v / parts.vaeScalingFactor), [1, 4, h, w], parts.vaeDtype, 'vae-latents');
+    : ctx.upload(latents.map((v) => v / parts.vaeScalingFactor), [1, lc, h, w], parts.vaeDtype, 'vae-latents');
   let raw: Float32Array;
   try {
     // the VAE output is read once: a tiled decode blends on the host and hands its host image over
