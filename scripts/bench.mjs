@@ -19,7 +19,7 @@ const value = (name, def) => {
 };
 const options = {
   // --full without --suite: everything the GPU table needs (SDXL 1024² shapes, blocks, the whole step)
-  suites: value('suite', flag('full') ? 'matmul,blocks,unet,step' : 'matmul').split(','),
+  suites: value('suite', flag('full') ? 'matmul,blocks,unet,step,whole' : 'matmul').split(','),
   size: flag('full') ? 'full' : 'small',
   maxRuns: Number(value('runs', '5')),
   variants: value('variants', '') ? value('variants', '').split(',') : undefined,
