@@ -8,8 +8,9 @@
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
  * of the GPU (it awaits step i−1's completion, not a read, after recording step i), so a cancel between
- * steps leaves at most one step of queued work; with a signal the UNet forward also settles between
- * blocks (forward.ts). An observer (golden comparisons) makes the loop read every step's tensors.
+ * steps leaves at most one step of queued work; inside the UNet forward each block is its own
+ * submission with two in flight (forward.ts, settle). An observer (golden comparisons) makes the loop
+ * read every step's tensors.
  */
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
