@@ -36,7 +36,7 @@ function cpuParts(encoded: HostTensor[]): SdxlPipelineParts {
   return {
     ctx,
     dtype: 'f32',
-    unetArch: { inChannels: 4 } as SdxlPipelineParts['unetArch'],
+    unetArch: { inChannels: 4, outChannels: 4 } as SdxlPipelineParts['unetArch'],
     unet: {} as SdxlPipelineParts['unet'],
     schedulerConfig: config,
     forceZerosForEmptyPrompt: true,

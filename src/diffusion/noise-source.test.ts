@@ -64,7 +64,7 @@ function cpuParts(schedulerConfig: SchedulerConfig): SdxlPipelineParts {
   return {
     ctx,
     dtype: 'f32',
-    unetArch: {} as SdxlPipelineParts['unetArch'],
+    unetArch: { inChannels: 4, outChannels: 4 } as SdxlPipelineParts['unetArch'],
     unet: {} as SdxlPipelineParts['unet'],
     schedulerConfig,
     forceZerosForEmptyPrompt: true,
