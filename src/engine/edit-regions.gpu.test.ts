@@ -52,7 +52,11 @@ describe(`regions on an init image through the engine on ${TEST_ADAPTER}`, () =>
   it('strength 0 is the round trip with or without regions', async () => {
     const plain = await run({ initImage: init, strength: 0 });
     const regional = await run({ initImage: init, strength: 0, ...fullRegion, seed: 7 });
-    expect(regional.rgba).toEqual(plain.rgba);
+    // The plain run keeps its latents on the GPU (gpu-sampling.ts) and scales them there for the VAE; the
+    // regional run goes through the host loop and scales on the CPU. In f32 the bytes are equal; with an
+    // f16 VAE the two casts to f16 may round one value apart, so a channel may differ by one level.
+    const worst = plain.rgba.reduce((m, v, i) => Math.max(m, Math.abs(v - regional.rgba[i]!)), 0);
+    expect(worst).toBeLessThanOrEqual(TEST_ADAPTER === 'lavapipe' ? 1 : 0);
   }, 600_000);
 
   it('inpainting with a region and keepOutside keeps every pixel the blurred mask misses', async () => {

@@ -65,6 +65,15 @@ describe(`SD-1.5 family end to end (${TEST_ADAPTER})`, () => {
           decodedInputs.push(await ctx.read(z));
           return m.parts.decode(z, signal, o);
         },
+        // the loop decodes straight to the host when the parts can (one read of the image)
+        ...(m.parts.decodeToHost
+          ? {
+              decodeToHost: async (z: Parameters<NonNullable<SdxlPipelineParts['decodeToHost']>>[0], signal?: AbortSignal, o?: { lowMemory?: boolean }) => {
+                decodedInputs.push(await ctx.read(z));
+                return m.parts.decodeToHost!(z, signal, o);
+              },
+            }
+          : {}),
       };
       let cond: ConditioningRecord | undefined;
       const out = await checked(ctx, 'textToImage', () => textToImage(parts, PARAMS, { previewEvery: 0, observer: { conditioning: (c) => (cond = c) } }));

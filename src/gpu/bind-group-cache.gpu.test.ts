@@ -1,9 +1,9 @@
 /**
- * Bind groups reused across sampling steps (issue 15 point 2): after warm-up steps, a step of the tiny
- * golden UNet on the same inputs makes few new bind groups (how few depends on which uniform chunks
- * the GPU has given back when a block is recorded: all hits on SwiftShader, ~80% on lavapipe), and its
- * output is the same bits as the first step's, so every cached bind group bound the right buffers and
- * uniforms.
+ * Bind groups reused across sampling steps (issue 15 point 2): once the pool holds a step's buffers,
+ * a step of the tiny golden UNet on the same inputs makes no new bind group (the pool hands out its
+ * oldest idle buffer and the i-th dispatch of a submission takes the i-th uniform slot, whatever the
+ * GPU's pace), and its output is the same bits as the first step's, so every cached bind group bound
+ * the right buffers and uniforms.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { runSyntheticStep } from '../model/unet/synthetic-step';
 
 describe('bind group reuse across steps', () => {
-  it('the fourth step of the same forward is mostly cache hits and gives the same bits', async () => {
+  it('the fourth step of the same forward is all cache hits and gives the same bits', async () => {
     const ctx = await testContext();
     const config = JSON.parse(readFileSync('golden/models/unet/config.json', 'utf8')) as UNetConfigJson;
     const file = await openModelFile('golden/models', 'unet/diffusion_pytorch_model.safetensors');
@@ -38,8 +38,8 @@ describe('bind group reuse across steps', () => {
         last = { hits: cache.hits - h0, misses: cache.misses - m0 };
         if (step === 0) first = last;
       }
-      expect(last.hits / (last.hits + last.misses)).toBeGreaterThanOrEqual(0.6);
-      expect(last.misses).toBeLessThan(first.misses / 2);
+      expect(first.misses).toBeGreaterThan(0);
+      expect(last.misses).toBe(0);
       expect(outs[1]).toEqual(outs[0]);
       expect(outs[2]).toEqual(outs[0]);
       expect(outs[3]).toEqual(outs[0]);

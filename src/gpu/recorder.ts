@@ -1,8 +1,8 @@
 /**
  * Records dispatches into one command encoder and submits them together. Uniforms of all dispatches
- * share 64 KiB chunks (256-byte aligned slots) that are written once at submit and recycled when the
- * GPU is done with them, so a UNet step does not create a buffer per dispatch; bind groups come from a
- * cache (bind-group-cache.ts), so a step mostly reuses the previous step's.
+ * share 64 KiB chunks (256-byte aligned slots, UniformArena) written once at submit, so a UNet step
+ * does not create a buffer per dispatch; bind groups come from a cache (bind-group-cache.ts), so a
+ * step reuses the previous step's.
  */
 import type { CompiledKernel } from './pipeline-cache';
 import { packUniforms, type UniformValues } from './uniforms';
@@ -24,31 +24,28 @@ export interface DispatchArgs {
   workgroups: readonly [number, number?, number?];
 }
 
+/**
+ * The uniform chunks, reused by every submission from the first one on: the i-th dispatch of any
+ * submission takes slot i of the same chunk (256 per 64 KiB chunk), so the bind groups of a step are
+ * the same as the step before's (bind-group-cache.ts) whatever the GPU's pace. Reuse needs no wait:
+ * a submission's uniforms are written with queue.writeBuffer just before its submit, and queue
+ * operations run in order (WebGPU §"queue timeline"), so a later submission's write lands after every
+ * earlier submission has read the slot.
+ */
 export class UniformArena {
-  private readonly idle: GPUBuffer[] = [];
+  private readonly chunks: UniformChunk[] = [];
   constructor(private readonly device: GPUDevice, private readonly align: number) {}
 
-  private readonly age = new Map<GPUBuffer, number>();
-
-  take(): UniformChunk {
-    // the chunk made first among the idle ones (as the buffer pool does): steps then use the same
-    // chunks in the same order as far as the GPU's pace allows, and their bind groups are cache hits
-    let best = -1;
-    for (let i = 0; i < this.idle.length; i++) if (best < 0 || this.age.get(this.idle[i]!)! < this.age.get(this.idle[best]!)!) best = i;
-    const reused = best >= 0 ? this.idle.splice(best, 1)[0] : undefined;
-    const buffer =
-      reused ??
-      this.device.createBuffer({
-        label: 'uniform-arena',
-        size: CHUNK_BYTES,
-        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-      });
-    if (!reused) this.age.set(buffer, this.age.size);
-    return { buffer, staging: new Uint8Array(CHUNK_BYTES), used: 0 };
-  }
-
-  giveBack(buffers: GPUBuffer[]): void {
-    this.idle.push(...buffers);
+  /** The i-th chunk, made on first use; emptied for a new submission. */
+  take(i: number): UniformChunk {
+    let c = this.chunks[i];
+    if (!c) {
+      const buffer = this.device.createBuffer({ label: `uniform-arena ${i}`, size: CHUNK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      c = { buffer, staging: new Uint8Array(CHUNK_BYTES), used: 0 };
+      this.chunks[i] = c;
+    }
+    c.used = 0;
+    return c;
   }
 
   slot(chunk: UniformChunk, bytes: number): number | null {
@@ -85,7 +82,7 @@ export class Recorder {
     let chunk = this.chunks[this.chunks.length - 1];
     let offset = chunk ? this.arena.slot(chunk, bytes) : null;
     if (!chunk || offset === null) {
-      chunk = this.arena.take();
+      chunk = this.arena.take(this.chunks.length);
       this.chunks.push(chunk);
       offset = this.arena.slot(chunk, bytes)!;
     }
@@ -134,8 +131,7 @@ export class Recorder {
     for (const c of this.chunks) this.device.queue.writeBuffer(c.buffer, 0, c.staging, 0, c.used);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
-    const used = this.chunks.map((c) => c.buffer);
     this.chunks = [];
-    return this.device.queue.onSubmittedWorkDone().then(() => this.arena.giveBack(used));
+    return this.device.queue.onSubmittedWorkDone();
   }
 }
