@@ -6,6 +6,7 @@ import { ShaderCompileError } from './errors';
 import { variantKey, type KernelDescriptor } from './kernel';
 import { preprocess } from './preprocess';
 import { reflectUniformStruct, type UniformLayout } from './uniforms';
+import { reflectBindings, takesDynamicUniform } from './binding-reflection';
 
 export interface CompiledKernel {
   readonly name: string;
@@ -61,9 +62,7 @@ export class PipelineCache {
       const text = errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
       throw new ShaderCompileError(desc.name, text || scopeError?.message || 'unknown error');
     }
-    // one entry point: its bindings are exactly the declared ones, so the layout can be written out with a
-    // dynamic uniform offset; a file with several entry points keeps 'auto' (each uses a subset)
-    const dynamicUniform = (code.match(/@compute/g) ?? []).length === 1 && /@binding\(0\)\s*var<uniform>/.test(code);
+    const dynamicUniform = takesDynamicUniform(code);
     let pipeline: GPUComputePipeline;
     try {
       pipeline = await this.device.createComputePipelineAsync({
@@ -87,25 +86,18 @@ export class PipelineCache {
   }
 }
 
-const BINDING = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(uniform|storage\s*,\s*read_write|storage\s*,\s*read)\s*>/g;
-
 /**
- * The pipeline's layout, read off its declarations (every kernel binds its Params uniform at 0 and
- * storage buffers at 1..n, kernel.ts): the same bindings 'auto' would give, except that the uniform
- * has a dynamic offset, so that one bind group per uniform-arena chunk serves every slot in it and
- * the recorder can reuse bind groups across steps (bind-group-cache.ts).
+ * The pipeline's layout from its declared bindings (binding-reflection.ts): the same bindings 'auto'
+ * would give, except that the uniform has a dynamic offset, so that one bind group per uniform-arena
+ * chunk serves every slot in it and the recorder can reuse bind groups across steps
+ * (bind-group-cache.ts).
  */
 export function explicitLayout(device: GPUDevice, code: string, label: string): GPUPipelineLayout {
-  const entries: GPUBindGroupLayoutEntry[] = [];
-  for (const m of code.matchAll(BINDING)) {
-    const binding = Number(m[1]);
-    const kind = m[2]!.replace(/\s+/g, '');
-    entries.push({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: kind === 'uniform' ? { type: 'uniform', hasDynamicOffset: binding === 0 } : { type: kind === 'storage,read' ? 'read-only-storage' : 'storage' },
-    });
-  }
+  const entries: GPUBindGroupLayoutEntry[] = reflectBindings(code).map(({ binding, kind }) => ({
+    binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: kind === 'uniform' ? { type: 'uniform', hasDynamicOffset: binding === 0 } : { type: kind },
+  }));
   const bindGroupLayouts = [device.createBindGroupLayout({ label: `${label} bindings`, entries })];
   return device.createPipelineLayout({ label: `${label} layout`, bindGroupLayouts });
 }

@@ -93,7 +93,7 @@ export class Recorder {
     const data = new Uint8Array(packUniforms(kernel.uniforms, args.uniforms));
     const { chunk, offset } = this.uniformSlot(data.byteLength);
     chunk.staging.set(data, offset);
-    // the uniform is bound at offset 0 and placed by a dynamic offset (pipeline-cache.ts explicitLayout),
+    // the uniform is bound at offset 0 and placed by a dynamic offset (pipeline-cache.ts explicitLayout, from binding-reflection.ts),
     // so the bind group is the same for every slot of the chunk and is reused across steps
     const uniform = { buffer: chunk.buffer, offset: kernel.dynamicUniform ? 0 : offset, size: data.byteLength };
     const bindGroup = this.bindGroups.get(kernel, [uniform, ...args.bindings]);
