@@ -2,52 +2,33 @@
 // (f32) and lavapipe (f16 storage). A small forced binding limit makes a small latent split into many
 // bands, so every banded op (halo convs, whole-image GroupNorm, re-split upsamples, the strided
 // downsample) runs across band boundaries; odd latent sizes and batch 2.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testContext, TEST_ADAPTER } from '../../../tests/gpu-harness';
 import { compare, describeComparison, randomArray } from '../../../tests/numeric';
-import type { GpuContext } from '../../gpu/context';
 import { roundToF16 } from '../../gpu/f16';
-import type { Tensor } from '../../gpu/tensor';
-import { parseVaeConfig } from '../config';
 import { vaeDecodeBanded, vaeEncodeMomentsBanded, type BandedRunStats } from './banded-run';
 import { imageToUnit } from './image';
-import { GOLDEN_VAE, openFile } from './legacy-file.fixture';
-import { destroyVae, loadVae, type LoadedVae } from './load';
+import { loadGoldenVae, takeTensor } from './golden-vae.fixture';
+import { destroyVae } from './load';
 import { planFor, vaeEncodeAuto } from './tiled';
 import { vaeDecode, vaeEncodeMoments } from './vae';
 
-const config = parseVaeConfig(JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')));
 
-async function load(ctx: GpuContext): Promise<LoadedVae> {
-  const file = await openFile(GOLDEN_VAE);
-  try {
-    return await loadVae(ctx, file, config, { dtype: ctx.hasF16 ? 'f16' : 'f32' });
-  } finally {
-    await file.close();
-  }
-}
 
-async function take(ctx: GpuContext, t: Promise<Tensor>): Promise<Float32Array> {
-  const y = await t;
-  const data = await ctx.read(y);
-  ctx.release(y);
-  return data;
-}
 
 describe(`banded VAE on ${TEST_ADAPTER}`, () => {
   it('a banded decode (odd latent, batch 2) is the untiled decode: max |Δ| ≤ 1e-2 on [0, 1] images', async () => {
     const ctx = await testContext();
-    const vae = await load(ctx);
+    const vae = await loadGoldenVae(ctx);
     // 64 Ki elements per binding: above the largest weight (64·64·9), far below the 32-ch 88×104
     // activations of a batch of 2 (2·32·88·104 = 586 Ki), so the full-resolution layers run in ~10 bands
     const limit = 64 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
     const [b, h, w] = [2, 11, 13];
     const z = ctx.upload(randomArray(b * 4 * h * w, 17, -2, 2), [b, 4, h, w], vae.dtype, 'z');
     expect((await planFor(ctx, vae, 'decode', b, h, w, { maxBindingBytes: limit })).mode).toBe('bands'); // what vaeDecodeAuto runs
-    const whole = imageToUnit(await take(ctx, vaeDecode(ctx, vae, z)));
+    const whole = imageToUnit(await takeTensor(ctx, vaeDecode(ctx, vae, z)));
     let stats: BandedRunStats | undefined;
-    const banded = imageToUnit(await take(ctx, vaeDecodeBanded(ctx, vae, z, limit, (s) => (stats = s))));
+    const banded = imageToUnit(await takeTensor(ctx, vaeDecodeBanded(ctx, vae, z, limit, (s) => (stats = s))));
     const r = compare(banded, whole);
     console.log(`[vae banded ${vae.dtype}] decode ${b}×${h}×${w} in up to ${stats!.mostBands} bands (largest ${stats!.largestBandBytes} B ≤ ${limit}) vs untiled, [0,1] image: ${describeComparison(r)}`);
     expect(stats!.mostBands).toBeGreaterThanOrEqual(6);
@@ -62,13 +43,13 @@ describe(`banded VAE on ${TEST_ADAPTER}`, () => {
 
   it('vaeEncodeAuto over the binding limit encodes in bands (odd image rows, batch 2): the untiled moments', async () => {
     const ctx = await testContext();
-    const vae = await load(ctx);
+    const vae = await loadGoldenVae(ctx);
     const limit = 64 * 1024 * (vae.dtype === 'f16' ? 2 : 4);
     // 90 rows: the downsamples halve 90 → 45 → 22 → 11, an odd height on the way (F.pad's bottom row)
     const [b, H, W] = [2, 90, 104];
     const data = randomArray(b * 3 * H * W, 23, -1, 1);
     const image = ctx.upload(data, [b, 3, H, W], vae.dtype, 'image');
-    const whole = await take(ctx, vaeEncodeMoments(ctx, vae, image));
+    const whole = await takeTensor(ctx, vaeEncodeMoments(ctx, vae, image));
     const plan = await planFor(ctx, vae, 'encode', b, Math.ceil(H / 8), W / 8, { maxBindingBytes: limit });
     expect([plan.mode, plan.bands > 1]).toEqual(['bands', true]);
     const auto = await vaeEncodeAuto(ctx, vae, { data: vae.dtype === 'f16' ? roundToF16(data) : data, shape: [b, 3, H, W] }, { maxBindingBytes: limit });

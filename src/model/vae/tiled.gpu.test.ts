@@ -1,41 +1,21 @@
 // The approximate (low-memory) tiled VAE paths (tiles.ts + tiled.ts) on the tiny golden VAE against the untiled runs, on
 // SwiftShader (f32) and lavapipe (f16 storage), with forced small tiles so a small latent gets 2×2 tiles.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { testContext, TEST_ADAPTER } from '../../../tests/gpu-harness';
 import { compare, describeComparison, randomArray } from '../../../tests/numeric';
-import type { GpuContext } from '../../gpu/context';
-import type { Tensor } from '../../gpu/tensor';
-import { parseVaeConfig } from '../config';
 import { imageToUnit, unitToRgba8 } from './image';
-import { GOLDEN_VAE, openFile } from './legacy-file.fixture';
-import { destroyVae, loadVae, type LoadedVae } from './load';
+import { loadGoldenVae, takeTensor } from './golden-vae.fixture';
+import { destroyVae } from './load';
 import { latentsToImage, planFor, vaeDecodeAuto, vaeEncodeAuto } from './tiled';
 import { vaeDecode } from './vae';
 
-const config = parseVaeConfig(JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')));
 
-async function load(ctx: GpuContext): Promise<LoadedVae> {
-  const file = await openFile(GOLDEN_VAE);
-  try {
-    return await loadVae(ctx, file, config, { dtype: ctx.hasF16 ? 'f16' : 'f32' });
-  } finally {
-    await file.close();
-  }
-}
 
-/** Reads an op's new output tensor back and returns it to the pool. */
-async function take(ctx: GpuContext, t: Promise<Tensor>): Promise<Float32Array> {
-  const y = await t;
-  const data = await ctx.read(y);
-  ctx.release(y);
-  return data;
-}
 
 describe(`tiled VAE on ${TEST_ADAPTER}`, () => {
   it('tiled decode and encode (2×2 forced tiles) stay close to the untiled runs and converge to them', async () => {
     const ctx = await testContext();
-    const vae = await load(ctx);
+    const vae = await loadGoldenVae(ctx);
     const [h, w] = [12, 14];
     const zData = randomArray(4 * h * w, 7, -2, 2);
     const z = ctx.upload(zData, [1, 4, h, w], vae.dtype, 'z');
@@ -44,11 +24,11 @@ describe(`tiled VAE on ${TEST_ADAPTER}`, () => {
     const overLimit = { maxBindingBytes: 40 * 1024 * (vae.dtype === 'f16' ? 2 : 4) };
     expect((await planFor(ctx, vae, 'decode', 1, h, w, overLimit)).mode).toBe('bands');
     expect((await planFor(ctx, vae, 'decode', 1, h, w, { ...overLimit, lowMemory: true, overlap: 3 })).mode).toBe('tiles');
-    const whole = await take(ctx, vaeDecode(ctx, vae, z));
+    const whole = await takeTensor(ctx, vaeDecode(ctx, vae, z));
     let tiles = 0;
-    const tiled = await take(ctx, vaeDecodeAuto(ctx, vae, z, { tile: { height: 8, width: 9 }, overlap: 3, onTile: (_d, n) => (tiles = n) }));
+    const tiled = await takeTensor(ctx, vaeDecodeAuto(ctx, vae, z, { tile: { height: 8, width: 9 }, overlap: 3, onTile: (_d, n) => (tiles = n) }));
     expect(tiles).toBe(4);
-    const bigger = await take(ctx, vaeDecodeAuto(ctx, vae, z, { tile: { height: 12, width: 10 }, overlap: 3 }));
+    const bigger = await takeTensor(ctx, vaeDecodeAuto(ctx, vae, z, { tile: { height: 12, width: 10 }, overlap: 3 }));
     const rms = Math.sqrt(whole.reduce((s, v) => s + v * v, 0) / whole.length);
     const meanAbs = (a: Float32Array) => a.reduce((s, v, i) => s + Math.abs(v - whole[i]!), 0) / a.length;
     const [small, large] = [meanAbs(tiled), meanAbs(bigger)];

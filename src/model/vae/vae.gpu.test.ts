@@ -11,25 +11,17 @@ import { formatResult } from '../../golden/result';
 import { runCase } from '../../golden/runner';
 import type { GpuContext } from '../../gpu/context';
 import type { Tensor } from '../../gpu/tensor';
-import { parseVaeConfig } from '../config';
 import { vaeWeightShapes } from './arch';
+import { goldenVaeConfig, loadGoldenVae, vaeDtypeOf } from './golden-vae.fixture';
 import { GOLDEN_VAE, openFile, writeLegacyVae } from './legacy-file.fixture';
 import { destroyVae, loadVae, type LoadedVae } from './load';
 import { vaeDecode, vaeEncode } from './vae';
 
-const config = parseVaeConfig(JSON.parse(readFileSync('golden/models/vae/config.json', 'utf8')));
+const config = goldenVaeConfig;
 /** The brief's bounds per tensor: f32 1e-4 · max|expected|; f16 storage 1e-2 (golden/README.md "fp16 implementations"). */
 const bound = (ctx: GpuContext) => (ctx.hasF16 ? 1e-2 : 1e-4);
-const dtypeOf = (ctx: GpuContext) => (ctx.hasF16 ? 'f16' : 'f32');
+const dtypeOf = vaeDtypeOf;
 
-async function load(ctx: GpuContext, path = GOLDEN_VAE, o: { decoderOnly?: boolean } = {}): Promise<LoadedVae> {
-  const file = await openFile(path);
-  try {
-    return await loadVae(ctx, file, config, { dtype: dtypeOf(ctx), ...o });
-  } finally {
-    await file.close();
-  }
-}
 
 async function goldenZ(ctx: GpuContext, vae: LoadedVae) {
   const c = await GoldenCase.open('golden', 'vae_decode', readManifest('golden').cases.vae_decode!);
@@ -63,8 +55,8 @@ describe(`VAE on ${TEST_ADAPTER}`, () => {
 
   it('a legacy-named file (query/key/value/proj_attn, 1×1-conv projections) decodes bit-identically', async () => {
     const ctx = await testContext();
-    const a = await load(ctx);
-    const b = await load(ctx, await writeLegacyVae());
+    const a = await loadGoldenVae(ctx);
+    const b = await loadGoldenVae(ctx, await writeLegacyVae());
     const z = await goldenZ(ctx, a);
     const [ya, yb] = [await vaeDecode(ctx, a, z), await vaeDecode(ctx, b, z)];
     const [da, db] = [await ctx.read(ya), await ctx.read(yb)];
@@ -76,8 +68,8 @@ describe(`VAE on ${TEST_ADAPTER}`, () => {
 
   it('loads the decoder alone, refuses to encode with it, and destroys what it created on abort', async () => {
     const ctx = await testContext();
-    const full = await load(ctx);
-    const dec = await load(ctx, GOLDEN_VAE, { decoderOnly: true });
+    const full = await loadGoldenVae(ctx);
+    const dec = await loadGoldenVae(ctx, GOLDEN_VAE, { decoderOnly: true });
     expect(dec.parts).toEqual(['decoder']);
     expect(dec.weights.size).toBe(vaeWeightShapes(config, ['decoder']).size);
     expect(dec.bytes).toBeLessThan(full.bytes);
