@@ -15,9 +15,15 @@
 // first element) before merging, and normalises x − that shift, so the bands keep the one-tensor
 // precision (an absolute mean of 100 would cost ~4e-6 of the result in f32). One band is the ordinary
 // op: base 0, stride = chunks, every shift the same, so the re-expression adds exactly 0.
+// SUBGROUPS (adapters with the `subgroups` feature): the merge of the invocations' partial results runs
+// as a butterfly of subgroup shuffles (no workgroup memory, no barrier inside a subgroup), then one
+// barrier and a scan of the subgroup leaders' results; see reduce() below.
 #param DTYPE
 #if DTYPE == f16
 enable f16;
+#endif
+#if SUBGROUPS
+enable subgroups;
 #endif
 
 struct Params {
@@ -43,7 +49,9 @@ struct Params {
 override WG: u32 = 64u; // a power of two, at least 8
 
 var<workgroup> red: array<vec3<f32>, WG>;
+#if !SUBGROUPS
 var<workgroup> red8: array<vec3<f32>, 8>;
+#endif
 
 fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let n = a.x + b.x;
@@ -53,11 +61,33 @@ fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }
 
+#if SUBGROUPS
+// Merges every invocation's (count, mean, M2) and returns the same total to all of them.
+// 1. A butterfly of Chan merges over subgroupShuffleXor (log2 of the subgroup size steps, no barrier).
+//    Lanes may end with totals that differ in the last bit (the merge is not commutative in rounding),
+//    so only one lane per subgroup (its lowest invocation index, found with subgroupMin) keeps its total.
+// 2. The leaders write at their own index, the others write count 0 (a merge skips it), and after one
+//    barrier every invocation merges the WG slots in index order: the same result in every invocation
+//    and on every run, with no assumption on how invocations are grouped into subgroups.
+fn reduce(lid: u32, v: vec3<f32>, sg_size: u32) -> vec3<f32> {
+  var r = v;
+  // a subgroup wider than the workgroup holds all of it: pair lanes only within the workgroup's size
+  let width = min(sg_size, WG);
+  for (var o = 1u; o < width; o = o << 1u) {
+    r = merge(r, subgroupShuffleXor(r, o));
+  }
+  red[lid] = select(vec3<f32>(0.0), r, subgroupMin(lid) == lid);
+  workgroupBarrier();
+  var t = red[0];
+  for (var j = 1u; j < WG; j++) { t = merge(t, red[j]); }
+  return t;
+}
+#else
 // Merges every invocation's (count, mean, M2) and returns the total to all of them. Two barriers
 // instead of a log2(WG)-deep tree: barriers are what CPU adapters pay most for (SwiftShader switches
 // every 4-lane subgroup at each one). Eight invocations merge WG/8 entries each, then every invocation
 // merges those eight itself. Call it once per invocation (red8 is not guarded for reuse).
-fn reduce(lid: u32, v: vec3<f32>) -> vec3<f32> {
+fn reduce(lid: u32, v: vec3<f32>, sg_size: u32) -> vec3<f32> {
   red[lid] = v;
   workgroupBarrier();
   if (lid < 8u) {
@@ -71,6 +101,7 @@ fn reduce(lid: u32, v: vec3<f32>) -> vec3<f32> {
   for (var j = 1u; j < 8u; j++) { r = merge(r, red8[j]); }
   return r;
 }
+#endif
 
 fn bounds(chunkIndex: u32, ng: u32) -> vec2<u32> {
   let start = ng * params.gsize + chunkIndex * params.chunk;
@@ -78,7 +109,13 @@ fn bounds(chunkIndex: u32, ng: u32) -> vec2<u32> {
 }
 
 @compute @workgroup_size(WG)
-fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+#if SUBGROUPS
+         @builtin(subgroup_size) sg_size: u32) {
+#else
+         ) {
+  let sg_size = 1u; // unused by the portable reduce
+#endif
   let b = bounds(wg.x, wg.y);
   let shift = f32(x[wg.y * params.gsize]);
   var s = 0.0;
@@ -91,12 +128,18 @@ fn stats(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: v
     n += 1.0;
   }
   let mean = select(0.0, s / n, n > 0.0);
-  let r = reduce(lid, vec3<f32>(n, mean, max(q - s * mean, 0.0)));
+  let r = reduce(lid, vec3<f32>(n, mean, max(q - s * mean, 0.0)), sg_size);
   if (lid == 0u) { partial[wg.y * params.stride + params.base + wg.x] = vec4<f32>(r, shift); }
 }
 
 @compute @workgroup_size(WG)
-fn apply(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+fn apply(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+#if SUBGROUPS
+         @builtin(subgroup_size) sg_size: u32) {
+#else
+         ) {
+  let sg_size = 1u; // unused by the portable reduce
+#endif
   let ng = wg.y;
   var acc = vec3<f32>(0.0);
   let shift = partial[ng * params.stride].w;
@@ -104,7 +147,7 @@ fn apply(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: v
     let p = partial[ng * params.stride + j];
     acc = merge(acc, vec3<f32>(p.x, p.y + (p.w - shift), p.z));
   }
-  let st = reduce(lid, acc);
+  let st = reduce(lid, acc, sg_size);
   // (x − shift) − mean′ rather than x − (shift + mean′): x − shift is exact (Sterbenz), so a large
   // common offset in the data costs no precision.
   let rstd = inverseSqrt(st.z / st.x + params.eps);

@@ -3,9 +3,14 @@
 // Stable in one read of the row: each thread sums x − shift and (x − shift)² (shift = the row's first
 // element, so the sums carry no large mean), turns them into (count, mean, M2), and the threads' results
 // are merged pairwise (Chan, Golub & LeVeque 1979): δ = mb − ma, m = ma + δ·nb/n, M2 = M2a + M2b + δ²·na·nb/n.
+// SUBGROUPS: the merge is a butterfly of subgroup shuffles, then one barrier and a scan of the subgroup
+// leaders' results (as groupnorm.wgsl's reduce, which says why it is deterministic).
 #param DTYPE
 #if DTYPE == f16
 enable f16;
+#endif
+#if SUBGROUPS
+enable subgroups;
 #endif
 
 struct Params {
@@ -23,7 +28,9 @@ struct Params {
 override WG: u32 = 64u; // a power of two, at least 8
 
 var<workgroup> red: array<vec3<f32>, WG>;
+#if !SUBGROUPS
 var<workgroup> red8: array<vec3<f32>, 8>;
+#endif
 
 fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   let n = a.x + b.x;
@@ -35,6 +42,9 @@ fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
+#if SUBGROUPS
+        @builtin(subgroup_size) sg_size: u32,
+#endif
         @builtin(num_workgroups) nwg: vec3<u32>) {
   // Rows spill from x into y past 65535 workgroups (batch·tokens can exceed it).
   let row = wg.x + wg.y * nwg.x;
@@ -51,6 +61,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     n += 1.0;
   }
   let m = select(0.0, s / n, n > 0.0);
+#if SUBGROUPS
+  var r = vec3<f32>(n, m, max(q - s * m, 0.0));
+  for (var o = 1u; o < min(sg_size, WG); o = o << 1u) {
+    r = merge(r, subgroupShuffleXor(r, o));
+  }
+  red[lid] = select(vec3<f32>(0.0), r, subgroupMin(lid) == lid);
+  workgroupBarrier();
+  r = red[0];
+  for (var j = 1u; j < WG; j++) { r = merge(r, red[j]); }
+#else
   // Two barriers instead of a log2(WG)-deep tree (barriers are what CPU adapters pay most for):
   // eight invocations merge WG/8 entries each, then every invocation merges those eight itself.
   red[lid] = vec3<f32>(n, m, max(q - s * m, 0.0));
@@ -64,6 +84,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   workgroupBarrier();
   var r = red8[0];
   for (var j = 1u; j < 8u; j++) { r = merge(r, red8[j]); }
+#endif
   // (x − shift) − mean′ rather than x − (shift + mean′): x − shift is exact (Sterbenz), so a large
   // common offset in the row costs no precision.
   let rstd = inverseSqrt(r.z / r.x + params.eps);

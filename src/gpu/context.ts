@@ -32,7 +32,10 @@ export class GpuContext {
   /** Set while an autotune collects the problems a forward poses (kind, key, the op's own problem description). */
   onTunable: ((kind: string, key: string, problem: unknown) => void) | null = null;
 
+  private subgroups: boolean;
+
   constructor(readonly handle: GpuDeviceHandle) {
+    this.subgroups = handle.hasSubgroups;
     this.device = handle.device;
     this.pool = new BufferPool(this.device);
     this.pipelines = new PipelineCache(this.device);
@@ -47,6 +50,20 @@ export class GpuContext {
 
   get hasF16(): boolean {
     return this.handle.hasF16;
+  }
+
+  /**
+   * Whether kernels with a subgroup variant (ops/norm.ts) take it: by default where the device has the
+   * `subgroups` feature. Setting it false selects the portable kernels (the tests run both on one
+   * device); it cannot be turned on where the feature is missing.
+   */
+  get useSubgroups(): boolean {
+    return this.subgroups;
+  }
+
+  set useSubgroups(on: boolean) {
+    if (on && !this.handle.hasSubgroups) throw new FeatureMissingError('subgroups', 'subgroup kernels');
+    this.subgroups = on;
   }
 
   /** Compiles (once) and returns a kernel variant. */

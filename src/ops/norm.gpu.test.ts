@@ -184,6 +184,51 @@ describe(`groupNorm and layerNorm on ${TEST_ADAPTER}`, () => {
     }
   });
 
+  it('the subgroup variants (the default where the adapter has subgroups) and the portable kernels both meet the bounds; the subgroup merge is the same bits run after run', async () => {
+    const ctx = await testContext();
+    // both CPU adapters expose `subgroups` (SwiftShader: 4 lanes; lavapipe: 8 or more), so both variants run on each
+    expect(ctx.handle.hasSubgroups).toBe(true);
+    expect(ctx.useSubgroups).toBe(true);
+    const dtypes: DType[] = ctx.hasF16 ? ['f32', 'f16'] : ['f32'];
+    try {
+      for (const subgroups of [false, true]) {
+        ctx.useSubgroups = subgroups;
+        for (const dtype of dtypes) {
+          const bound = dtype === 'f16' ? 3e-3 : 1e-5;
+          let seed = 1300;
+          for (const c of GN_CASES.filter((k) => dtype === 'f32' || !k.offset)) {
+            const r = await runGroupNorm(ctx, c, dtype, (seed += 10));
+            console.log(`groupnorm ${dtype} ${subgroups ? 'subgroups' : 'portable'} ${c.name}: ${describeComparison(r)}`);
+            expect(r.maxRel, `${c.name} ${dtype} subgroups=${subgroups}`).toBeLessThanOrEqual(bound);
+          }
+          for (const c of LN_CASES.filter((k) => dtype === 'f32' || !k.offset)) {
+            const r = await runLayerNorm(ctx, c, dtype, (seed += 10));
+            console.log(`layernorm ${dtype} ${subgroups ? 'subgroups' : 'portable'} ${c.name}: ${describeComparison(r)}`);
+            expect(r.maxRel, `${c.name} ${dtype} subgroups=${subgroups}`).toBeLessThanOrEqual(bound);
+          }
+        }
+      }
+      // one leader per subgroup, merged in index order: no run-to-run variation
+      const x = ctx.upload(randomArray(3 * 1000, 5).map((v) => v + 3), [3, 1000], 'f32', 'x');
+      const g = ctx.upload(randomArray(1000, 6), [1000], 'f32', 'g');
+      const xg = ctx.upload(randomArray(2 * 8 * 33 * 65, 7), [2, 8, 33, 65], 'f32', 'xg');
+      const gg = ctx.upload(randomArray(8, 8), [8], 'f32', 'gg');
+      const once = async () => {
+        const y = await layerNorm(ctx, x, g, g);
+        const z = await groupNorm(ctx, xg, gg, gg, { groups: 2, silu: true });
+        const out = [await ctx.read(y), await ctx.read(z)];
+        ctx.release(y, z);
+        return out;
+      };
+      const [a, b] = [await once(), await once()];
+      expect(a[0]).toEqual(b[0]);
+      expect(a[1]).toEqual(b[1]);
+      ctx.release(x, g, xg, gg);
+    } finally {
+      ctx.useSubgroups = true;
+    }
+  });
+
   it('rejects a channel count that the groups do not divide', async () => {
     const ctx = await testContext();
     const x = ctx.upload(new Float32Array(2 * 10 * 3), [2, 10, 3], 'f32', 'x');

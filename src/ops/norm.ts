@@ -3,6 +3,9 @@
  *   groupNorm(x [N, C, ...spatial], γ [C], β [C], {groups, eps, silu})  torch.nn.GroupNorm (+ fused SiLU)
  *   layerNorm(x [..., D], γ [D], β [D], {eps})                         torch.nn.LayerNorm(D)
  * Statistics are f32 and stable (shifted sums per thread, Chan's pairwise merge; see the shaders).
+ * Where the device has `subgroups` (ctx.useSubgroups), the merge runs as a butterfly of subgroup
+ * shuffles and one barrier instead of two barriers and a workgroup-memory gather (issue 15 point 4);
+ * the portable kernels remain the fallback, and both are tested on both CPU adapters.
  * f16 tensors mean f16 storage and need `shader-f16` (FeatureMissingError otherwise).
  *
  * GroupNorm is two dispatches (per-chunk statistics, then merge + normalise), so one large group is
@@ -36,16 +39,18 @@ const LN_WG = 64;
 export interface GroupNormVariant {
   dtype: DType;
   silu: boolean;
+  /** The subgroup-shuffle merge of the statistics (ctx.useSubgroups); same math, fewer barriers. */
+  subgroups: boolean;
 }
 
-const gnDefines = ({ dtype, silu }: GroupNormVariant) => ({ DTYPE: dtype, SILU: silu });
+const gnDefines = ({ dtype, silu, subgroups }: GroupNormVariant) => ({ DTYPE: dtype, SILU: silu, SUBGROUPS: subgroups });
 
 export const groupNormStatsKernel: KernelDescriptor<GroupNormVariant> = {
   name: 'groupnorm-stats',
   source: groupnormSource,
   entryPoint: 'stats',
   // The statistics do not depend on the epilogue: one stats pipeline per dtype.
-  defines: ({ dtype }) => gnDefines({ dtype, silu: false }),
+  defines: ({ dtype, subgroups }) => gnDefines({ dtype, silu: false, subgroups }),
   constants: () => ({ WG: GN_WG }),
 };
 
@@ -57,10 +62,10 @@ export const groupNormApplyKernel: KernelDescriptor<GroupNormVariant> = {
   constants: () => ({ WG: GN_WG }),
 };
 
-export const layerNormKernel: KernelDescriptor<{ dtype: DType }> = {
+export const layerNormKernel: KernelDescriptor<{ dtype: DType; subgroups: boolean }> = {
   name: 'layernorm',
   source: layernormSource,
-  defines: ({ dtype }) => ({ DTYPE: dtype }),
+  defines: ({ dtype, subgroups }) => ({ DTYPE: dtype, SUBGROUPS: subgroups }),
   constants: () => ({ WG: LN_WG }),
 };
 
@@ -132,7 +137,7 @@ async function dispatchGroupNorm(ctx: GpuContext, bands: GroupNormBand[], gamma:
   const ng = batch * groups;
   if (ng > MAX_GRID_X) throw new RangeError(`${label}: ${ng} (batch × groups) exceeds ${MAX_GRID_X} workgroups`);
   const stride = bands.reduce((s, b) => s + b.chunks, 0);
-  const variant = { dtype: bands[0]!.x.dtype, silu: options.silu ?? false };
+  const variant = { dtype: bands[0]!.x.dtype, silu: options.silu ?? false, subgroups: ctx.useSubgroups };
   const [stats, apply] = await Promise.all([ctx.kernel(groupNormStatsKernel, variant), ctx.kernel(groupNormApplyKernel, variant)]);
   // Sized once for all bands before any dispatch: a larger buffer later would strand the earlier partials.
   const part: GPUBufferBinding = { buffer: partialBuffer(ctx, ng * stride * 16), offset: 0, size: ng * stride * 16 };
@@ -194,7 +199,7 @@ export async function layerNorm(ctx: GpuContext, x: Tensor, gamma: Tensor, beta:
   const out = checkOperands(ctx, label, x, [['gamma', gamma, d], ['beta', beta, d]], options.out);
   const rows = numel(x.shape.slice(0, -1));
   if (rows === 0 || d === 0) return out;
-  const k = await ctx.kernel(layerNormKernel, { dtype: x.dtype });
+  const k = await ctx.kernel(layerNormKernel, { dtype: x.dtype, subgroups: ctx.useSubgroups });
   ctx.dispatch(k, {
     uniforms: { d, rows, eps: options.eps ?? 1e-5 },
     bindings: [binding(x), binding(gamma), binding(beta), binding(out)],

@@ -125,7 +125,7 @@ export async function groupNormBackward(
   }
   const kernel = (stage: GnStage) => ctx.kernel(groupNormBackwardKernel, { dtype: x.dtype, silu, stage });
   const [stats, merge, sums, apply, params] = await Promise.all([
-    ctx.kernel(groupNormStatsKernel, { dtype: x.dtype, silu: false }),
+    ctx.kernel(groupNormStatsKernel, { dtype: x.dtype, silu: false, subgroups: ctx.useSubgroups }),
     kernel('merge'),
     kernel('sums'),
     kernel('apply'),
