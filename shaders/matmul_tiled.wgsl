@@ -10,6 +10,11 @@
 // dimension is a multiple of 4), else scalar; every load and store is guarded: any M, N, K works.
 // SPLIT (split-K, for thin outputs with a long K on GPUs): slice s = wid.z % splits sums K in
 // [s*kSplit, (s+1)*kSplit) into an f32 partial slab; the REDUCE variant sums the slabs into C.
+// MATH_F16 (f16 storage only, opt-in: GpuContext.f16Math): the tiles are staged in workgroup memory as
+// f16 (half the bytes per load) and the products are multiplied and summed in f16 in short runs
+// (F16_RUN), each run then added to the f32 accumulators. GPUs with double-rate f16 run the inner
+// FMAs twice as fast; a run's error (~√F16_RUN·2⁻¹¹ relative) is of the order of the f16 storage
+// rounding the path already has. BK is a multiple of 4 (TileConfig), so the runs tile it exactly.
 #param DTYPE
 #param CTYPE
 #param BIAS_AT
@@ -17,6 +22,15 @@
 #param C_AT
 #if DTYPE == f16
 enable f16;
+#endif
+#if MATH_F16
+alias MT = f16; // the staged tiles' and the inner products' type
+// Products summed in f16 before each f32 add: runs of 4 keep the whole-pipeline goldens within the f16
+// path's 1e-2 (Euler's image 9.0e-3); runs of a whole 32-wide K tile reached 1.4e-2
+// (tests/gpu/golden-f16-math.f16.gpu.test.ts).
+const F16_RUN = 4u;
+#else
+alias MT = f32;
 #endif
 
 struct Params {
@@ -119,8 +133,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   c[batch * mn + i] = {{DTYPE}}(v);
 }
 #else
-var<workgroup> As: array<vec4<f32>, BK * BM4>;
-var<workgroup> Bs: array<vec4<f32>, BK * BN4>;
+var<workgroup> As: array<vec4<MT>, BK * BM4>;
+var<workgroup> Bs: array<vec4<MT>, BK * BN4>;
 
 // Stages op(A)[m0.., k0..kEnd) as As[k][m]. Consecutive threads walk A's contiguous dimension.
 fn loadA(lid: u32, base: u32, m0: u32, k0: u32, kEnd: u32) {
@@ -133,14 +147,14 @@ fn loadA(lid: u32, base: u32, m0: u32, k0: u32, kEnd: u32) {
     let gm = m0 + mq * 4u; let gk = k0 + k;
     var v = vec4<f32>(0.0);
     if (gm < M && gk < kEnd) { v = vec4<f32>(a[(base + gk * M + gm) / 4u]); }
-    As[k * BM4 + mq] = v;
+    As[k * BM4 + mq] = vec4<MT>(v);
 #else
     let kq = i % (BK / 4u); let m = i / (BK / 4u); // A is [M, K]: a vec4 along k, transposed here
     let gm = m0 + m; let gk = k0 + kq * 4u;
     var v = vec4<f32>(0.0);
     if (gm < M && gk < kEnd) { v = vec4<f32>(a[(base + gm * K + gk) / 4u]); }
     let at = kq * 4u * BM4 + m / 4u; let r = m % 4u;
-    As[at][r] = v.x; As[at + BM4][r] = v.y; As[at + 2u * BM4][r] = v.z; As[at + 3u * BM4][r] = v.w;
+    As[at][r] = MT(v.x); As[at + BM4][r] = MT(v.y); As[at + 2u * BM4][r] = MT(v.z); As[at + 3u * BM4][r] = MT(v.w);
 #endif
   }
 #else
@@ -154,7 +168,7 @@ fn loadA(lid: u32, base: u32, m0: u32, k0: u32, kEnd: u32) {
 #endif
     var v = 0.0;
     if (m0 + m < M && k0 + k < kEnd) { v = f32(a[base + at]); }
-    As[k * BM4 + m / 4u][m % 4u] = v;
+    As[k * BM4 + m / 4u][m % 4u] = MT(v);
   }
 #endif
 }
@@ -171,13 +185,13 @@ fn loadB(lid: u32, base: u32, n0: u32, k0: u32, kEnd: u32) {
     var v = vec4<f32>(0.0);
     if (gn < N && gk < kEnd) { v = loadB4((base + gn * K + gk) / 4u); }
     let at = kq * 4u * BN4 + n / 4u; let r = n % 4u;
-    Bs[at][r] = v.x; Bs[at + BN4][r] = v.y; Bs[at + 2u * BN4][r] = v.z; Bs[at + 3u * BN4][r] = v.w;
+    Bs[at][r] = MT(v.x); Bs[at + BN4][r] = MT(v.y); Bs[at + 2u * BN4][r] = MT(v.z); Bs[at + 3u * BN4][r] = MT(v.w);
 #else
     let nq = i % BN4; let k = i / BN4; // B is [K, N]: a vec4 of 4 columns, stored as is
     let gn = n0 + nq * 4u; let gk = k0 + k;
     var v = vec4<f32>(0.0);
     if (gn < N && gk < kEnd) { v = loadB4((base + gk * N + gn) / 4u); }
-    Bs[k * BN4 + nq] = v;
+    Bs[k * BN4 + nq] = vec4<MT>(v);
 #endif
   }
 #else
@@ -191,7 +205,7 @@ fn loadB(lid: u32, base: u32, n0: u32, k0: u32, kEnd: u32) {
 #endif
     var v = 0.0;
     if (n0 + n < N && k0 + k < kEnd) { v = loadB1(base + at); }
-    Bs[k * BN4 + n / 4u][n % 4u] = v;
+    Bs[k * BN4 + n / 4u][n % 4u] = MT(v);
   }
 #endif
 }
@@ -246,6 +260,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     loadA(lid, batch * params.strideA, m0, k0, kEnd);
     loadB(lid, batch * params.strideB, n0, k0, kEnd);
     workgroupBarrier();
+#if MATH_F16
+    // f16 sums of F16_RUN products at a time, each run added to the f32 accumulators
+    for (var k8 = 0u; k8 < BK; k8 += F16_RUN) {
+    var h0 = vec4<f16>(0.0); var h1 = vec4<f16>(0.0); var h2 = vec4<f16>(0.0); var h3 = vec4<f16>(0.0);
+#if BLOCK8
+    var i0 = vec4<f16>(0.0); var i1 = vec4<f16>(0.0); var i2 = vec4<f16>(0.0); var i3 = vec4<f16>(0.0);
+    var j0 = vec4<f16>(0.0); var j1 = vec4<f16>(0.0); var j2 = vec4<f16>(0.0); var j3 = vec4<f16>(0.0);
+    var l0 = vec4<f16>(0.0); var l1 = vec4<f16>(0.0); var l2 = vec4<f16>(0.0); var l3 = vec4<f16>(0.0);
+#endif
+    for (var k = k8; k < k8 + F16_RUN; k++) {
+      let a0 = As[k * BM4 + ty];
+      let b0 = Bs[k * BN4 + tx];
+      h0 += a0.x * b0; h1 += a0.y * b0; h2 += a0.z * b0; h3 += a0.w * b0;
+#if BLOCK8
+      let a1 = As[k * BM4 + ty + WG_Y];
+      let b1 = Bs[k * BN4 + tx + WG_X];
+      i0 += a0.x * b1; i1 += a0.y * b1; i2 += a0.z * b1; i3 += a0.w * b1;
+      j0 += a1.x * b0; j1 += a1.y * b0; j2 += a1.z * b0; j3 += a1.w * b0;
+      l0 += a1.x * b1; l1 += a1.y * b1; l2 += a1.z * b1; l3 += a1.w * b1;
+#endif
+    }
+    c0 += vec4<f32>(h0); c1 += vec4<f32>(h1); c2 += vec4<f32>(h2); c3 += vec4<f32>(h3);
+#if BLOCK8
+    d0 += vec4<f32>(i0); d1 += vec4<f32>(i1); d2 += vec4<f32>(i2); d3 += vec4<f32>(i3);
+    e0 += vec4<f32>(j0); e1 += vec4<f32>(j1); e2 += vec4<f32>(j2); e3 += vec4<f32>(j3);
+    f0 += vec4<f32>(l0); f1 += vec4<f32>(l1); f2 += vec4<f32>(l2); f3 += vec4<f32>(l3);
+#endif
+    }
+#else
     for (var k = 0u; k < BK; k++) {
       let a0 = As[k * BM4 + ty];
       let b0 = Bs[k * BN4 + tx];
@@ -258,6 +301,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       f0 += a1.x * b1; f1 += a1.y * b1; f2 += a1.z * b1; f3 += a1.w * b1;
 #endif
     }
+#endif
     workgroupBarrier();
   }
 

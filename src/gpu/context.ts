@@ -29,6 +29,12 @@ export class GpuContext {
    * built-in heuristic. Only choices that do not change the numbers (e.g. the matmul tile) are tuned.
    */
   readonly tuning = new Map<string, Readonly<Record<string, number>>>();
+  /**
+   * f16 arithmetic in the kernels that have such a variant (the tiled matmul: f16 tiles, f16 sums per
+   * K tile, f32 across tiles), for f16 tensors on a device with shader-f16. Off by default: it changes
+   * the numbers (within the f16 path's golden bounds); double-rate-f16 GPUs run it faster.
+   */
+  f16Math = false;
   /** Set while an autotune collects the problems a forward poses (kind, key, the op's own problem description). */
   onTunable: ((kind: string, key: string, problem: unknown) => void) | null = null;
 

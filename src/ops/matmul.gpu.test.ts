@@ -21,6 +21,7 @@ interface Case {
   alpha?: number;
   splitK?: number;
   tile?: TileConfig;
+  f16Math?: boolean;
 }
 
 const F32_TOL = 1e-5;
@@ -48,6 +49,7 @@ async function runCase(ctx: GpuContext, c: Case, variant: MatmulVariant, dtype: 
   if (c.alpha !== undefined) opts.alpha = c.alpha;
   if (c.splitK !== undefined) opts.splitK = c.splitK;
   if (c.tile) opts.tile = c.tile;
+  if (c.f16Math !== undefined) opts.f16Math = c.f16Math;
   let out: Tensor | undefined;
   const got = await checked(ctx, tag, async () => {
     out = await matmul(ctx, ta, tb, opts);
@@ -64,9 +66,10 @@ async function runCase(ctx: GpuContext, c: Case, variant: MatmulVariant, dtype: 
   return { cmp: compare(got, ref.data), tag };
 }
 
-async function expectClose(ctx: GpuContext, c: Case, variant: MatmulVariant, dtype: DType = 'f32') {
+async function expectClose(ctx: GpuContext, c: Case, variant: MatmulVariant, dtype: DType = 'f32', tol = dtype === 'f16' ? F16_TOL : F32_TOL) {
   const { cmp, tag } = await runCase(ctx, c, variant, dtype);
-  expect(cmp.maxRel, `${tag}: ${describeComparison(cmp)}`).toBeLessThanOrEqual(dtype === 'f16' ? F16_TOL : F32_TOL);
+  if (c.f16Math) console.log(`f16 math ${tag}: ${describeComparison(cmp)}`);
+  expect(cmp.maxRel, `${tag}: ${describeComparison(cmp)}`).toBeLessThanOrEqual(tol);
   expect(cmp.scale, `${tag}: output is all zero`).toBeGreaterThan(0);
 }
 
@@ -141,6 +144,35 @@ describe(`matmul on ${TEST_ADAPTER}`, () => {
     await expect(matmul(ctx, a, a)).rejects.toThrow(/inner dimensions 3 and 2/);
     await expect(matmul(ctx, a, b, { out: a })).rejects.toThrow(RangeError);
     ctx.release(a, b, out);
+  });
+
+  it('f16 arithmetic (opt-in): f16 tiles and per-K-tile f16 sums stay within the f16 bound on every tile, transpose, split-K and epilogue; f32 tensors ignore it', async () => {
+    const ctx = await testContext();
+    if (TEST_ADAPTER === 'lavapipe') {
+      // a BK-term f16 sum adds ~√BK·2⁻¹¹ relative error per tile to the storage rounding (matmul_tiled.wgsl)
+      const F16_MATH_TOL = 4e-3;
+      for (const tile of [TILE_64, TILE_64X8, TILE_128]) {
+        await expectClose(ctx, { ...ODD, bias: true, tile, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
+        await expectClose(ctx, { ...ALIGNED, transB: true, alpha: 0.5, bias: true, tile, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
+      }
+      await expectClose(ctx, { ...ODD, transA: true, batchA: [2], f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
+      await expectClose(ctx, { M: 24, K: 700, N: 40, splitK: 4, bias: true, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
+      await expectClose(ctx, { M: 77, K: 1280, N: 96, transB: true, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
+      // the variant is really taken: its sums differ from the f32-accumulated kernel's
+      const a16 = ctx.upload(roundToF16(randomArray(40 * 300, 93)), [40, 300], 'f16', 'a16');
+      const b16 = ctx.upload(roundToF16(randomArray(300 * 24, 94)), [300, 24], 'f16', 'b16');
+      const exact = await matmul(ctx, a16, b16, { variant: 'tiled' });
+      const fast = await matmul(ctx, a16, b16, { variant: 'tiled', f16Math: true });
+      expect(await ctx.read(fast)).not.toEqual(await ctx.read(exact));
+      ctx.release(a16, b16, exact, fast);
+    }
+    // on f32 tensors the flag selects nothing: the same bits as without it
+    const a = ctx.upload(randomArray(37 * 45, 91), [37, 45], 'f32', 'a');
+    const b = ctx.upload(randomArray(45 * 29, 92), [45, 29], 'f32', 'b');
+    const plain = await matmul(ctx, a, b, { variant: 'tiled' });
+    const flagged = await matmul(ctx, a, b, { variant: 'tiled', f16Math: true });
+    expect(await ctx.read(flagged)).toEqual(await ctx.read(plain));
+    ctx.release(a, b, plain, flagged);
   });
 
   it('f16 storage with f32 accumulation where shader-f16 exists, FeatureMissingError where not', async () => {

@@ -8,7 +8,8 @@
  *
  * Variants: `naive` (one output per invocation) and `tiled` (register-blocked, shaders/matmul_tiled.wgsl);
  * `auto` takes tiled except for tiny products. f16 tensors need `shader-f16` (f16 storage, f32
- * accumulation); without it the op refuses them with FeatureMissingError.
+ * accumulation); without it the op refuses them with FeatureMissingError. With f16Math (opt-in) the
+ * tiled kernel also does its arithmetic in f16 within each K tile (matmul_tiled.wgsl MATH_F16).
  *
  * Packed weights: an f32 A with an f16 B reads B as packed f16 pairs in u32 words (`unpack2x16float`,
  * core WGSL), so a device without `shader-f16` keeps weights at half the bytes (DESIGN.md, "GPUs as
@@ -41,6 +42,8 @@ export interface MatmulOptions {
   residual?: Tensor;
   /** Write into this tensor (shape [...batch, M, N], the inputs' dtype) instead of a new one. */
   out?: Tensor;
+  /** f16 arithmetic in the tiled kernel for f16 tensors (default ctx.f16Math); the naive kernel stays f32. */
+  f16Math?: boolean;
   label?: string;
 }
 
@@ -143,6 +146,8 @@ export interface TiledVariant extends NaiveVariant {
   vecC: boolean;
   /** 'gemm' writes C; 'split' writes f32 partials; 'reduce' sums them into C. */
   stage: 'gemm' | 'split' | 'reduce';
+  /** f16 tiles and per-K-tile f16 sums (f16 storage only; GpuContext.f16Math). */
+  f16Math: boolean;
 }
 
 export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
@@ -165,6 +170,7 @@ export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
       RESIDUAL: v.residual && v.stage !== 'split',
       SPLIT: v.stage === 'split',
       REDUCE: v.stage === 'reduce',
+      MATH_F16: v.f16Math && v.dtype === 'f16' && !v.packedB && v.stage !== 'reduce',
       ...epilogueAt(v.stage === 'reduce' ? 2 : 3, v.bias && v.stage !== 'split', v.residual && v.stage !== 'split'),
     };
   },
@@ -275,10 +281,11 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   const kSplit = Math.ceil(ceilDiv(p.K, wanted) / tile.bk) * tile.bk;
   const splits = ceilDiv(p.K, kSplit);
   const stage = splits > 1 ? 'split' : 'gemm';
-  const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage });
+  const f16Math = dtype === 'f16' && (opts.f16Math ?? ctx.f16Math);
+  const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage, f16Math });
   // The reduce stage reads only the f32 partials: one variant per dtype and bias.
   const reduceVariant: TiledVariant = {
-    ...base, packedB: false, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce',
+    ...base, packedB: false, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce', f16Math: false,
   };
   const reduce = splits > 1 ? await ctx.kernel(matmulTiledKernel, reduceVariant) : null;
   const batchesPerDispatch = Math.max(1, Math.floor(maxZ / splits));
