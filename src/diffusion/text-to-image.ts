@@ -244,8 +244,9 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length - start, preview: null });
     // ancestral noise counts the steps this run took (a torch generator draws them in order)
     const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
-    // the GPU loop (gpu-sampling.ts) runs every linear sampler; the host loop (host-sampling.ts) what
-    // is not on the GPU yet: regional predictors and low-memory CFG (host arrays), and PNDM
+    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting and guidance
+    // rescale; the host loop (host-sampling.ts) what is not on the GPU yet: regional predictors and
+    // low-memory CFG (they return host arrays), and PNDM
     const common = {
       parts,
       latentShape: [lc, h, w] as const,
@@ -262,9 +263,9 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       onStep: (step: number, steps: number, preview: PreviewImage | null) => hooks.onProgress?.({ status: 'step', step, steps, preview }),
       ...(hooks.observer?.step ? { observeStep: hooks.observer.step } : {}),
     };
-    const hostOnly = hooks.hostLoop === true || regional !== null || (edit?.hostSteps ?? false) || (guided && (p.guidanceRescale ?? 0) > 0);
+    const hostOnly = hooks.hostLoop === true || regional !== null;
     if (!hostOnly && isLinearStepper(scheduler)) {
-      latentsGpu = await sampleOnGpu({ ...common, scheduler, guidance: guided ? p.guidanceScale : null });
+      latentsGpu = await sampleOnGpu({ ...common, scheduler, guidance: guided ? p.guidanceScale : null, guidanceRescale: p.guidanceRescale ?? 0, edit });
       latents = await ctx.read(latentsGpu);
     } else {
       const guidance = guided ? { scale: p.guidanceScale, rescale: p.guidanceRescale ?? 0 } : null;
