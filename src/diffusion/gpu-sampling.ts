@@ -5,6 +5,14 @@
  * UNet input and the latent preview. Nothing is read back but the preview, and that read is not awaited
  * before the next step is recorded: its progress event fires when the bytes arrive, in step order.
  *
+ * Edits and options on this loop too: image to image starts from the noised image latents at the
+ * strength's index; masked 4-channel inpainting blends the noised image back outside the mask inside the
+ * same dispatch (image latents, ε and mask uploaded once per run, add_noise's coefficients per step as
+ * uniforms); a 9-channel inpainting UNet's sample rows get their mask and masked-image channels once, the
+ * step rewrites only the latent channels; guidance rescale is one extra single-workgroup dispatch
+ * (ops/cfg-rescale.ts: the two stds and the rescaled guided prediction) that the step then reads.
+ * Not here (host-sampling.ts): regional / low-memory predictors and PNDM.
+ *
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
  * of the GPU (it awaits step i−1's completion, not a read, after recording step i), so a cancel between

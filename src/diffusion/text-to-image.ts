@@ -3,11 +3,14 @@
  * encode prompt and negative prompt → x_T = noise · init_noise_sigma → for each timestep: scale the
  * model input, run the UNet on [uncond, cond], classifier-free guidance, scheduler step → VAE decode.
  *
- * The latents stay on the GPU between steps (gpu-sampling.ts: CFG, the scheduler step and the preview
- * in one dispatch; no read but the preview's, which does not block). What is not on the GPU yet runs the
- * host loop below, with the UNet output read back every step: regional synthesis and low-memory CFG
- * (GuidedPredictor returns host arrays), guidance rescale (a per-sample std), masked edits / 9-channel
- * inpainting (host blends) and PNDM. A cancel stops between UNet blocks and between steps either way.
+ * Which loop runs a step: the GPU loop (gpu-sampling.ts; the latents stay on the GPU, CFG, guidance
+ * rescale, the scheduler step, the inpaint blend, the next UNet input and the preview in one or two
+ * dispatches, no read but the preview's, which does not block) runs every linear sampler (Euler, Euler a,
+ * DDIM, DPM++ 2M ± Karras), text to image, image to image, masked 4-channel inpainting and 9-channel
+ * inpainting UNets alike. The host loop (host-sampling.ts; the UNet output read back every step) runs
+ * what is not on the GPU yet: a plugged-in GuidedPredictor (regional synthesis, low-memory CFG: they
+ * return host arrays) and PNDM; tests force it with `hostLoop` as the GPU loop's reference. A cancel
+ * stops between UNet blocks and between steps either way.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
