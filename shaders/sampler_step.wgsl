@@ -5,6 +5,13 @@
 //   guided = u + g·(c − u)                (diffusers: noise_pred_uncond + g·(text − uncond); no CFG: u)
 //   x'     = a·x + b·guided + h·hist + d·noise;   hist' = kx·x + ko·guided (read before written)
 //   sample[r] = x'·in_scale for every row r;    preview x̂₀ = px·x + po·guided (x before the update)
+// Inpainting (diffusers 0.25.1 SDXL inpaint l. 1729–1742, src/diffusion/img2img.ts 3.): with FLAG_BLEND
+//   x' ← (1 − m)·(bs·image + bn·ε) + m·x'  (m the latent mask, bs/bn add_noise at the next timestep)
+// before x' is stored and scaled, from `edit` = [image latents (C·plane) | ε (C·plane) | mask (plane)].
+// A sample row holds row_stride values: a 9-channel inpainting UNet's rows are [x' (C), mask, masked
+// image latents]; only the first C channels change per step, the rest stay as uploaded once per run.
+// With FLAG_PRE_GUIDED the guided prediction is read from guided_out (written by cfg_rescale.wgsl,
+// guidance rescale) instead of computed here.
 // Optional parts are switched by uniform flags, not defines: one pipeline per dtype pair serves
 // every sampler, and every binding stays statically used (auto layouts drop unused ones).
 #param P_T
@@ -18,11 +25,15 @@ const FLAG_KEEP: u32 = 2u;
 const FLAG_NOISE: u32 = 4u;
 const FLAG_PREVIEW: u32 = 8u;
 const FLAG_GUIDED: u32 = 16u;
+const FLAG_BLEND: u32 = 32u;
+const FLAG_PRE_GUIDED: u32 = 64u;
 
 struct Params {
   plane: u32,
   channels: u32,
   rows: u32,
+  // values per sample row (≥ channels·plane)
+  row_stride: u32,
   // element offset of the cond row in pred; 0 = no CFG (pred holds the one prediction)
   cond_offset: u32,
   flags: u32,
@@ -34,6 +45,8 @@ struct Params {
   keep_x: f32,
   keep_out: f32,
   in_scale: f32,
+  blend_signal: f32,
+  blend_noise: f32,
   preview_x: f32,
   preview_out: f32,
   // latent channel k → RGB in rgb_k.xyz (4 channels), bias in rgb_bias.xyz; the fit maps to [-1, 1]
@@ -52,6 +65,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> sample: array<{{S_T}}>;
 @group(0) @binding(6) var<storage, read_write> guided_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> preview: array<u32>;
+@group(0) @binding(8) var<storage, read> edit: array<f32>;
 
 override WG: u32 = 64u;
 
@@ -76,19 +90,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = params.plane * params.channels;
   for (var c = 0u; c < params.channels; c++) {
     let i = c * params.plane + p;
-    let u = f32(pred[i]);
-    var g = u;
-    if (params.cond_offset != 0u) { g = u + params.guidance * (f32(pred[params.cond_offset + i]) - u); }
+    var g: f32;
+    if (has(FLAG_PRE_GUIDED)) { g = guided_out[i]; }
+    else {
+      let u = f32(pred[i]);
+      g = u;
+      if (params.cond_offset != 0u) { g = u + params.guidance * (f32(pred[params.cond_offset + i]) - u); }
+    }
     let xi = x[i];
     var next = params.step_x * xi + params.step_out * g;
     if (has(FLAG_HIST)) { next += params.step_hist * hist[i]; }
     if (has(FLAG_NOISE)) { next += params.step_noise * noise[i]; }
     if (has(FLAG_KEEP)) { hist[i] = params.keep_x * xi + params.keep_out * g; }
-    if (has(FLAG_GUIDED)) { guided_out[i] = g; }
+    if (has(FLAG_GUIDED) && !has(FLAG_PRE_GUIDED)) { guided_out[i] = g; }
     if (has(FLAG_PREVIEW) && c < 4u) { rgb += (params.preview_x * xi + params.preview_out * g) * rgb_of(c); }
+    if (has(FLAG_BLEND)) {
+      let m = edit[2u * n + p];
+      next = (1.0 - m) * (params.blend_signal * edit[i] + params.blend_noise * edit[n + i]) + m * next;
+    }
     x[i] = next;
     let s = {{S_T}}(next * params.in_scale);
-    for (var r = 0u; r < params.rows; r++) { sample[r * n + i] = s; }
+    for (var r = 0u; r < params.rows; r++) { sample[r * params.row_stride + i] = s; }
   }
   if (has(FLAG_PREVIEW)) { preview[p] = pack4x8unorm(vec4<f32>(clamp((rgb + 1.0) * 0.5, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0)); }
 }

@@ -2,7 +2,9 @@
  * The GPU sampling loop (gpu-sampling.ts) against the host loop it replaces, on the tiny golden SDXL at an
  * odd latent size (5×7): every sampler the GPU loop runs, CFG on and off, a v-prediction config, an
  * image-to-image start part-way through the schedule (DPM++ 2M's first step taken is first order), and
- * torch-compatible ancestral noise. Same seed, same inputs: the latents after the run, the decoded image
+ * torch-compatible ancestral noise; for every sampler a masked 4-channel inpaint (the blend after each step,
+ * soft mask edge) with guidance rescale, guidance rescale alone, and a 9-channel inpainting UNet (the tiny
+ * UNet with conv_in widened to 9 input channels). Same seed, same inputs: the latents after the run, the decoded image
  * and every step's preview must agree (the host loop is the reference; schedulers are compared
  * coefficient by coefficient in schedulers/linear-step.test.ts, the kernel in ops/sampler-step.gpu.test.ts).
  */
@@ -14,6 +16,8 @@ import { NodeModelFiles } from '../model/node-model-files';
 import type { PreviewImage } from './latent-preview';
 import type { SchedulerKind } from './schedulers';
 import { textToImage, type TextToImageParams } from './text-to-image';
+import { randomArray } from '../../tests/numeric';
+import type { Tensor } from '../gpu/tensor';
 
 let model: Promise<LoadedSdxlModel> | null = null;
 async function tiny(): Promise<LoadedSdxlModel> {
@@ -43,6 +47,37 @@ function expectClose(what: string, got: Float32Array, want: Float32Array, tol: n
 
 const base: TextToImageParams = { prompt: 'a red cube', negativePrompt: 'blurry', width: 40, height: 56, steps: 4, guidanceScale: 5, scheduler: 'euler', seed: 7 };
 
+// an init image and a mask over its left part with a soft edge (a blurred mask), 1 = repaint
+const initRgba = Uint8ClampedArray.from({ length: base.width * base.height * 4 }, (_, i) => (i * 37) % 251);
+const mask = Float32Array.from({ length: base.width * base.height }, (_, p) => {
+  const x = p % base.width;
+  return x < 16 ? 1 : x < 24 ? 0.6 : 0;
+});
+
+/** The tiny UNet as a 9-channel inpainting UNet: conv_in takes 5 more input channels (random weights). */
+async function nineChannel(m: LoadedSdxlModel): Promise<LoadedSdxlModel['parts']> {
+  const { ctx, unet, unetArch } = m.parts;
+  const w = unet.weight('conv_in.weight');
+  const [cout, cin, kh, kw] = w.shape as [number, number, number, number];
+  const old = await ctx.read(w);
+  const extra = randomArray(cout * 5 * kh * kw, 21, -0.05, 0.05);
+  const wide = new Float32Array(cout * 9 * kh * kw);
+  const k = kh * kw;
+  for (let o = 0; o < cout; o++) {
+    wide.set(old.subarray(o * cin * k, (o + 1) * cin * k), o * 9 * k);
+    wide.set(extra.subarray(o * 5 * k, (o + 1) * 5 * k), o * 9 * k + cin * k);
+  }
+  const convIn: Tensor = ctx.upload(wide, [cout, 9, kh, kw], w.dtype, 'conv_in.weight (9-channel)');
+  const wideUnet = new Proxy(unet, {
+    get(target, prop) {
+      if (prop === 'weight') return (name: string) => (name === 'conv_in.weight' ? convIn : target.weight(name));
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { ...m.parts, unet: wideUnet, unetArch: { ...unetArch, inChannels: 9, convIn: { ...unetArch.convIn, cin: 9 } } };
+}
+
 describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () => {
   const kinds: SchedulerKind[] = ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras'];
   for (const scheduler of kinds)
@@ -71,8 +106,26 @@ describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () 
   }, 300_000);
 
   it('image to image from part-way through the schedule (strength 0.6, DPM++ 2M)', async () => {
-    const rgba = Uint8ClampedArray.from({ length: base.width * base.height * 4 }, (_, i) => (i * 37) % 251);
-    const { host, gpu } = await both({ ...base, steps: 5, scheduler: 'dpmpp_2m', init: { rgba, strength: 0.6 } });
+    const { host, gpu } = await both({ ...base, steps: 5, scheduler: 'dpmpp_2m', init: { rgba: initRgba, strength: 0.6 } });
     expectClose('img2img latents', gpu.latents, host.latents, TOL);
   }, 300_000);
+
+  for (const scheduler of kinds)
+    it(`${scheduler}: masked inpaint (4-channel blend, strength 0.8) with guidance rescale 0.7`, async () => {
+      const { host, gpu } = await both({ ...base, steps: 5, scheduler, guidanceRescale: 0.7, init: { rgba: initRgba, strength: 0.8, mask } });
+      expectClose(`${scheduler} inpaint+rescale latents`, gpu.latents, host.latents, TOL);
+      expectClose(`${scheduler} inpaint+rescale image`, gpu.image, host.image, TOL);
+    }, 300_000);
+
+  it('guidance rescale alone (Euler a, text to image)', async () => {
+    const { host, gpu } = await both({ ...base, scheduler: 'euler_ancestral', guidanceRescale: 0.5 });
+    expectClose('rescale latents', gpu.latents, host.latents, TOL);
+  }, 300_000);
+
+  for (const scheduler of ['euler', 'dpmpp_2m'] as const)
+    it(`9-channel inpainting UNet (${scheduler}, masked, strength 1)`, async () => {
+      const parts = await nineChannel(await tiny());
+      const { host, gpu } = await both({ ...base, scheduler, init: { rgba: initRgba, strength: 1, mask } }, () => parts);
+      expectClose(`9-channel ${scheduler} latents`, gpu.latents, host.latents, TOL);
+    }, 300_000);
 });

@@ -5,6 +5,14 @@
  * UNet input and the latent preview. Nothing is read back but the preview, and that read is not awaited
  * before the next step is recorded: its progress event fires when the bytes arrive, in step order.
  *
+ * Edits and options on this loop too: image to image starts from the noised image latents at the
+ * strength's index; masked 4-channel inpainting blends the noised image back outside the mask inside the
+ * same dispatch (image latents, ε and mask uploaded once per run, add_noise's coefficients per step as
+ * uniforms); a 9-channel inpainting UNet's sample rows get their mask and masked-image channels once, the
+ * step rewrites only the latent channels; guidance rescale is one extra single-workgroup dispatch
+ * (ops/cfg-rescale.ts: the two stds and the rescaled guided prediction) that the step then reads.
+ * Not here (host-sampling.ts): regional / low-memory predictors and PNDM.
+ *
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
  * of the GPU (it awaits step i−1's completion, not a read, after recording step i), so a cancel between
@@ -21,7 +29,8 @@ import type { LinearStepper } from './schedulers/linear-step';
 import { vpX0Form } from './schedulers/linear-step';
 import type { PredictionType } from './schedulers/prediction';
 import { latentRgbFitFor, type PreviewImage } from './latent-preview';
-import { repeatRows } from './image-to-image';
+import { repeatRows, type EditRun } from './image-to-image';
+import { cfgRescale } from '../ops/cfg-rescale';
 import type { SdxlPipelineParts, StepRecord } from './text-to-image';
 
 export interface GpuLoopRun {
@@ -29,6 +38,10 @@ export interface GpuLoopRun {
   scheduler: Scheduler & LinearStepper;
   /** CFG scale, or null without guidance (batch 1). */
   guidance: number | null;
+  /** Guidance rescale φ after CFG (guidance-rescale.ts; 0 or absent: off). */
+  guidanceRescale?: number;
+  /** Image to image / inpainting (image-to-image.ts): the UNet input rows and the inpaint blend. */
+  edit?: EditRun | null;
   latentShape: readonly [number, number, number];
   /** Latents at `start` (host, already at the scheduler's scale). */
   latents: Float32Array;
@@ -52,6 +65,12 @@ function inputScale(s: Scheduler, i: number): number {
   return s.scaleModelInput(Float32Array.of(1), i)[0]!;
 }
 
+function concatArrays(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((k, p) => k + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
 /** Runs the steps; returns the final latents [1, C, h, w] (f32, on the GPU; the caller releases them). */
 export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
   const { parts, scheduler, start, signal } = run;
@@ -68,8 +87,16 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
     guided: ctx.empty([C, h, w], 'f32', 'sampler-guided'),
     preview: ctx.empty([h, w], 'f32', 'sampler-preview'),
   };
+  const edit = run.edit ?? null;
+  const rescale = run.guidance !== null ? (run.guidanceRescale ?? 0) : 0;
   const firstInput = run.latents.map((v) => v * inputScale(scheduler, start));
-  const sample = ctx.upload(repeatRows(firstInput, batch), [batch, C, h, w], parts.dtype, 'unet-sample');
+  // a 9-channel inpainting UNet's rows carry the mask and the masked image's latents: uploaded here once,
+  // the step rewrites only the latent channels of each row
+  const sampleChannels = edit?.channels ?? C;
+  const sample = ctx.upload(edit ? edit.unetInput(firstInput, batch) : repeatRows(firstInput, batch), [batch, sampleChannels, h, w], parts.dtype, 'unet-sample');
+  // the 4-channel inpaint blend's run constants, uploaded once: [image latents | ε | latent mask]
+  const blend = edit?.gpuBlend ?? null;
+  const editData = blend ? ctx.upload(concatArrays(blend.imageLatents, blend.noise, blend.mask), [2 * n + h * w], 'f32', 'inpaint-blend') : null;
   // the model family's latent → RGB fit (latent-preview.ts), in the kernel's preview
   const fit = parts.previewFit ?? latentRgbFitFor('sdxl');
   const rgb = { rows: fit.matrix, bias: fit.bias };
@@ -105,8 +132,15 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
         // the next step's model input; after the last step nothing reads it
         inScale: i + 1 < steps ? inputScale(scheduler, i + 1) : 1,
         ...(wantPreview ? { preview: { x: x0.x * scaleNow, out: x0.out } } : {}),
+        ...(blend ? { blend: blend.after(i) } : {}),
       };
-      await samplerStep(ctx, { x, pred: out, sample, ...scratch }, coefficients, rgb, { recordGuided: record !== null });
+      // guidance rescale needs the std of the whole prediction first: its own dispatch writes the guided one
+      if (rescale > 0) await cfgRescale(ctx, out, scratch.guided, run.guidance!, rescale);
+      await samplerStep(ctx, { x, pred: out, sample, ...scratch, ...(editData ? { edit: editData } : {}) }, coefficients, rgb, {
+        recordGuided: record !== null,
+        preGuided: rescale > 0,
+        sampleChannels,
+      });
       ctx.release(out);
       if (record) {
         run.observeStep!({ step: i, timestep: t, ...record, guided: await ctx.read(scratch.guided), latentsAfter: await ctx.read(x) });
@@ -132,6 +166,6 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
     progress.catch(() => undefined);
     throw e;
   } finally {
-    ctx.releaseLive(sample, ...Object.values(scratch));
+    ctx.releaseLive(sample, ...Object.values(scratch), ...(editData ? [editData] : []));
   }
 }

@@ -20,6 +20,7 @@ import {
   maskedImage,
   maskToLatent,
   noisedStart,
+  type NoiseCoefficients,
   strengthStartIndex,
 } from './img2img';
 import type { SdxlPipelineParts } from './text-to-image';
@@ -51,8 +52,12 @@ export interface EditRun {
   unetInput(scaled: Float32Array, batch: number): Float32Array;
   /** The latents after step i, blended with the noised image outside the mask (4-channel inpainting). */
   blend(i: number, latents: Float32Array): Float32Array;
-  /** False when unetInput repeats the rows and blend is the identity (no mask, 4 channels): the GPU loop can run it. */
-  hostSteps: boolean;
+  /**
+   * What the GPU loop needs for the blend (4-channel inpainting; null: blend is the identity): the run's
+   * constants, uploaded once, and add_noise's coefficients at the timestep after step i ({1, 0} after
+   * the last step: the image latents as they are).
+   */
+  gpuBlend: { imageLatents: Float32Array; noise: Float32Array; mask: Float32Array; after(i: number): NoiseCoefficients } | null;
 }
 
 /** Refuses a UNet that is neither 4- nor 9-channel, and a 9-channel one without an init image. */
@@ -94,7 +99,10 @@ export async function prepareEdit(
       const next = i + 1 < scheduler.timesteps.length ? addNoiseCoefficients(scheduler, i + 1) : null;
       return inpaintBlend(latents, imageLatents, noise, latentMask, next);
     },
-    hostSteps: nine || latentMask !== null,
+    gpuBlend:
+      nine || !latentMask
+        ? null
+        : { imageLatents, noise, mask: latentMask, after: (i) => (i + 1 < scheduler.timesteps.length ? addNoiseCoefficients(scheduler, i + 1) : { signal: 1, noise: 0 }) },
   };
 }
 

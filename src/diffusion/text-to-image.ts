@@ -3,11 +3,14 @@
  * encode prompt and negative prompt → x_T = noise · init_noise_sigma → for each timestep: scale the
  * model input, run the UNet on [uncond, cond], classifier-free guidance, scheduler step → VAE decode.
  *
- * The latents stay on the GPU between steps (gpu-sampling.ts: CFG, the scheduler step and the preview
- * in one dispatch; no read but the preview's, which does not block). What is not on the GPU yet runs the
- * host loop below, with the UNet output read back every step: regional synthesis and low-memory CFG
- * (GuidedPredictor returns host arrays), guidance rescale (a per-sample std), masked edits / 9-channel
- * inpainting (host blends) and PNDM. A cancel stops between UNet blocks and between steps either way.
+ * Which loop runs a step: the GPU loop (gpu-sampling.ts; the latents stay on the GPU, CFG, guidance
+ * rescale, the scheduler step, the inpaint blend, the next UNet input and the preview in one or two
+ * dispatches, no read but the preview's, which does not block) runs every linear sampler (Euler, Euler a,
+ * DDIM, DPM++ 2M ± Karras), text to image, image to image, masked 4-channel inpainting and 9-channel
+ * inpainting UNets alike. The host loop (host-sampling.ts; the UNet output read back every step) runs
+ * what is not on the GPU yet: a plugged-in GuidedPredictor (regional synthesis, low-memory CFG: they
+ * return host arrays) and PNDM; tests force it with `hostLoop` as the GPU loop's reference. A cancel
+ * stops between UNet blocks and between steps either way.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
@@ -17,19 +20,19 @@ import { sampleOnGpu } from './gpu-sampling';
 import { isLinearStepper } from './schedulers/linear-step';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
-import { unetForward } from '../model/unet/forward';
 import { sigmaAlphasCumprod } from './schedulers/common';
-import { predictionTypeOf, vpX0 } from './schedulers/prediction';
+import { predictionTypeOf } from './schedulers/prediction';
 import { samplingSchedulerConfig, type SamplingOptions } from './sampling-options';
 import { createScheduler, type SchedulerConfig, type SchedulerKind } from './schedulers';
 import { runNoise, type NoiseSource } from './noise-source';
-import { classifierFreeGuidance, latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
-import { latentPreview, type LatentRgbFit, type PreviewImage } from './latent-preview';
+import { latentSize, sdxlTimeIds, usesGuidance, type MicroConditioning } from './sdxl-conditioning';
+import { type LatentRgbFit, type PreviewImage } from './latent-preview';
 import { sequentialCfg } from './sequential-cfg';
 import type { PromptEncoding, PromptMode } from '../model/text-encoder/long-prompt';
 import { promptEncoder } from './prompt-encoder';
 import type { HostTensor } from '../model/vae/image';
-import { checkUnetChannels, InpaintModelError, prepareEdit, repeatRows, type EditRun, type InitImage } from './image-to-image';
+import { checkUnetChannels, InpaintModelError, prepareEdit, type EditRun, type InitImage } from './image-to-image';
+import { sampleOnHost } from './host-sampling';
 
 /** What the text encoders give for one prompt: [1, 77, C] hidden states ([1, 77·k, C] in chunked mode) and [1, P] pooled embeds. */
 export interface PromptEmbedding {
@@ -240,79 +243,36 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     const edit: EditRun | null = p.init ? await prepareEdit(parts, p.init, scheduler, x0, { width: p.width, height: p.height, h, w }, signal) : null;
     if (edit && regional && edit.channels !== 4) throw new InpaintModelError('A 9-channel inpainting model runs without regions, concepts or low-memory mode.');
     const start = edit?.start ?? 0;
-    const runSteps = scheduler.timesteps.length - start;
     const startLatents = edit ? edit.latents : x0.map((v) => v * scheduler.initNoiseSigma);
-    hooks.onProgress?.({ status: 'step', step: 0, steps: runSteps, preview: null });
+    hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length - start, preview: null });
     // ancestral noise counts the steps this run took (a torch generator draws them in order)
     const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
-    // the GPU loop (gpu-sampling.ts) runs every linear sampler; the host loop is kept for what is not on
-    // the GPU yet: regional predictors and low-memory CFG, guidance rescale, masked edits, 9-channel
-    // inpainting and PNDM (its multistep history is not in linear-step.ts)
-    const hostOnly = hooks.hostLoop === true || regional !== null || (edit?.hostSteps ?? false) || (guided && (p.guidanceRescale ?? 0) > 0);
+    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting and guidance
+    // rescale; the host loop (host-sampling.ts) what is not on the GPU yet: regional predictors and
+    // low-memory CFG (they return host arrays), and PNDM
+    const common = {
+      parts,
+      latentShape: [lc, h, w] as const,
+      latents: startLatents,
+      start,
+      ehs,
+      pooled,
+      timeIds,
+      ...(p.scheduler === 'euler_ancestral' ? { stepNoise: noiseOf } : {}),
+      alphaBarAt: (t: number) => alphaBarAt(abar, t),
+      prediction,
+      previewEvery,
+      signal,
+      onStep: (step: number, steps: number, preview: PreviewImage | null) => hooks.onProgress?.({ status: 'step', step, steps, preview }),
+      ...(hooks.observer?.step ? { observeStep: hooks.observer.step } : {}),
+    };
+    const hostOnly = hooks.hostLoop === true || regional !== null;
     if (!hostOnly && isLinearStepper(scheduler)) {
-      latentsGpu = await sampleOnGpu({
-        parts,
-        scheduler,
-        guidance: guided ? p.guidanceScale : null,
-        latentShape: [lc, h, w],
-        latents: startLatents,
-        start,
-        ehs,
-        pooled,
-        timeIds,
-        ...(p.scheduler === 'euler_ancestral' ? { stepNoise: noiseOf } : {}),
-        alphaBarAt: (t) => alphaBarAt(abar, t),
-        prediction,
-        previewEvery,
-        signal,
-        onStep: (step, steps, preview) => hooks.onProgress?.({ status: 'step', step, steps, preview }),
-        ...(hooks.observer?.step ? { observeStep: hooks.observer.step } : {}),
-      });
+      latentsGpu = await sampleOnGpu({ ...common, scheduler, guidance: guided ? p.guidanceScale : null, guidanceRescale: p.guidanceRescale ?? 0, edit });
       latents = await ctx.read(latentsGpu);
     } else {
-      latents = await hostLoop(startLatents);
-    }
-
-    async function hostLoop(first: Float32Array): Promise<Float32Array> {
-      let latents = first;
-      for (let i = start; i < scheduler.timesteps.length; i++) {
-        signal?.throwIfAborted();
-        const t = scheduler.timesteps[i]!;
-        const input = scheduler.scaleModelInput(latents, i);
-        const modelInput = edit ? edit.unetInput(input, batch) : repeatRows(input, batch);
-        let noisePred: Float32Array;
-        if (regional) noisePred = await regional.predict(parts.unet, parts.unetArch, input, t, timeIds.slice(0, 6), signal);
-        else {
-          const sample = ctx.upload(modelInput, [batch, edit?.channels ?? lc, h, w], parts.dtype, 'unet-sample');
-          const out = await unetForward(parts.unet, parts.unetArch, {
-            sample,
-            timesteps: new Array<number>(batch).fill(t),
-            encoderHiddenStates: ehs,
-            textEmbeds: pooled,
-            timeIds,
-            // a cancel stops between UNet blocks, not only between steps (forward.ts)
-            signal,
-          }).catch((e: unknown) => {
-            ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
-            throw e;
-          });
-          noisePred = await ctx.read(out);
-          ctx.release(out, sample);
-        }
-        signal?.throwIfAborted();
-        const eps = regional ? regional.combine(noisePred) : guided ? classifierFreeGuidance(noisePred, p.guidanceScale, p.guidanceRescale) : noisePred;
-        const k = i - start;
-        const noise = p.scheduler !== 'euler_ancestral' ? undefined : noiseOf(k);
-        const stepped = scheduler.step(eps, i, latents, noise);
-        const next = edit ? edit.blend(i, stepped) : stepped;
-        hooks.observer?.step?.({ step: i, timestep: t, modelInput, noisePred, guided: eps, latentsAfter: next });
-        latents = next;
-        const wantPreview = previewEvery > 0 && ((i + 1) % previewEvery === 0 || i + 1 === scheduler.timesteps.length);
-        const ab = alphaBarAt(abar, t);
-        const preview = wantPreview ? latentPreview(vpX0(prediction, input, eps, Math.sqrt(ab), Math.sqrt(1 - ab)), h, w, parts.previewFit) : null;
-        hooks.onProgress?.({ status: 'step', step: i + 1 - start, steps: runSteps, preview });
-      }
-      return latents;
+      const guidance = guided ? { scale: p.guidanceScale, rescale: p.guidanceRescale ?? 0 } : null;
+      latents = await sampleOnHost({ ...common, scheduler, guidance, batch, edit, predictor: regional });
     }
   } finally {
     regional?.release();
