@@ -71,7 +71,7 @@ describe('parseGenerateArgs', () => {
     expect(refusal(withValue('--size', '1024'))).toBe('--size needs WIDTHxHEIGHT in pixels, e.g. 1024x1024, got "1024".');
     expect(refusal(withValue('--size', '0x64'))).toMatch(/^--size needs WIDTHxHEIGHT/);
     expect(refusal(withValue('--out', 'o.jpg'))).toBe('--out must name a .png file, got "o.jpg".');
-    expect(refusal([...BASE, '--precision', 'bf16'])).toMatch(/^--precision "bf16" is not one of auto, f16, f32\.$/);
+    expect(refusal([...BASE, '--precision', 'bf16'])).toMatch(/^--precision "bf16" is not one of auto, f16, f16-math, f32\.$/);
   });
 });
 

@@ -43,11 +43,11 @@ export interface GenerateArgs {
 export const GENERATE_USAGE = [
   'usage: npm run generate -- --model DIR --prompt P [--negative N] --size WxH --steps N --cfg G',
   `         --sampler ${SCHEDULER_KINDS.join('|')} --seed S --out FILE.png [--json FILE]`,
-  '         [--model-name NAME] [--precision auto|f16|f32] [--memory balanced|low]',
+  '         [--model-name NAME] [--precision auto|f16|f16-math|f32] [--memory balanced|low]',
   '         [--init FILE.png --strength S [--mask FILE.png] [--mask-blur N] [--keep-outside] [--outpaint L,T,R,B]]',
 ].join('\n');
 
-const PRECISIONS: readonly Precision[] = ['auto', 'f16', 'f32'];
+const PRECISIONS: readonly Precision[] = ['auto', 'f16', 'f16-math', 'f32'];
 const MEMORY_MODES = ['balanced', 'low'] as const;
 const REQUIRED = ['model', 'prompt', 'size', 'steps', 'cfg', 'sampler', 'seed', 'out'] as const;
 const OPTIONAL = ['negative', 'json', 'model-name', 'precision', 'memory', 'init', 'strength', 'mask', 'mask-blur', 'keep-outside', 'outpaint'] as const;

@@ -102,7 +102,13 @@ export class InThreadEngine implements StudioEngine {
 
   /** Requests run strictly one after another (the GPU and the model are shared state). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    // f16 arithmetic is a generation choice only (precision 'f16-math'): every job starts without it,
+    // and generate() turns it on for a model loaded that way (training keeps f32-accumulated matmuls)
+    const job = () => {
+      if (this.ctx) this.ctx.f16Math = false;
+      return fn();
+    };
+    const run = this.queue.then(job, job);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -147,7 +153,7 @@ export class InThreadEngine implements StudioEngine {
       const ctx = await this.context(o);
       if (this.model && this.model.ref.id === ref.id && this.model.precision === precision) return this.model.info;
       this.dropModel();
-      const dtype = precision === 'auto' ? (ctx.hasF16 ? 'f16' : 'f32') : precision;
+      const dtype = precision === 'auto' ? (ctx.hasF16 ? 'f16' : 'f32') : precision === 'f16-math' ? 'f16' : precision;
       // Automatic without shader-f16: f32 compute over f16 weights packed in u32 words (half the memory
       // of f32 weights; DESIGN.md "GPUs as Chrome offers them"). An explicit f32 keeps f32 weights.
       const packWeights = precision === 'auto' && !ctx.hasF16;
@@ -159,7 +165,8 @@ export class InThreadEngine implements StudioEngine {
         signal: o.signal,
         onProgress: (component, done, total) => o.onProgress?.({ status: 'load', component, done, total }),
       });
-      const info: LoadedModelInfo = { id: ref.id, dtype, ...(packWeights ? { packedWeights: true } : {}), gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
+      const f16Math = precision === 'f16-math';
+      const info: LoadedModelInfo = { id: ref.id, dtype, ...(packWeights ? { packedWeights: true } : {}), ...(f16Math ? { f16Math: true } : {}), gpuBytes: loaded.gpuBytes, loadMs: performance.now() - t0 };
       this.model = { ref, precision, loaded, info };
       // kernel tiles measured on this GPU for this model's shapes (once per adapter; engine-tuning.ts)
       const tuneAtLoad = this.deps.autotune ?? 'gpu';
@@ -190,6 +197,7 @@ export class InThreadEngine implements StudioEngine {
         maxBindingBytes: this.ctx.device.limits.maxStorageBufferBindingSize,
         latentFactor: model.loaded.parts.latentFactor,
       });
+      this.ctx.f16Math = model.info.f16Math === true;
       const t0 = performance.now();
       let tEncoded = t0;
       let tSteps = t0;
@@ -239,6 +247,7 @@ export class InThreadEngine implements StudioEngine {
         modelId: model.ref.id,
         dtype: model.info.dtype,
         ...(model.info.packedWeights ? { packedWeights: true } : {}),
+        ...(model.info.f16Math ? { f16Math: true } : {}),
         timings: { encodeMs: tEncoded - t0, stepsMs: tSteps - tEncoded, decodeMs: t1 - tSteps, totalMs: t1 - t0 },
         concepts: predictor.concepts.map((c) => ({ id: c.id, name: c.name })),
         promptMode,

@@ -15,7 +15,11 @@ export interface StoredModelRef {
   id: string;
 }
 
-export type Precision = 'auto' | 'f16' | 'f32';
+/**
+ * 'f16-math': f16 storage and f16 arithmetic in the matmuls (GpuContext.f16Math; within the f16 goldens'
+ * bounds, faster on GPUs with double-rate f16). Needs shader-f16, as 'f16' does.
+ */
+export type Precision = 'auto' | 'f16' | 'f16-math' | 'f32';
 
 /**
  * The loop's parameters (diffusion/text-to-image.ts) as the page sends them, plus the engine's own options.
@@ -126,6 +130,8 @@ export interface LoadedModelInfo {
   dtype: 'f16' | 'f32';
   /** f32 compute over f16 weights packed in u32 words (Automatic precision without shader-f16). */
   packedWeights?: boolean;
+  /** f16 arithmetic in the matmuls (precision 'f16-math'). */
+  f16Math?: boolean;
   /** Bytes of weights on the GPU. */
   gpuBytes: number;
   loadMs: number;
@@ -138,6 +144,8 @@ export interface GenerateResult {
   dtype: 'f16' | 'f32';
   /** The weights were packed f16 under f32 compute (LoadedModelInfo.packedWeights). */
   packedWeights?: boolean;
+  /** The matmuls ran f16 arithmetic (LoadedModelInfo.f16Math). */
+  f16Math?: boolean;
   timings: { encodeMs: number; stepsMs: number; decodeMs: number; totalMs: number };
   /** The library concepts the prompt (and the region prompts of a regional run) named, in task order (EWA, spec §3). */
   concepts?: { id: string; name: string }[];

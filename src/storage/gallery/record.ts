@@ -30,6 +30,8 @@ export interface GalleryRecord {
   dtype: 'f16' | 'f32';
   /** f32 compute over packed f16 weights (no shader-f16); optional, so older records read as before. */
   packedWeights?: boolean;
+  /** f16 arithmetic in the matmuls (precision 'f16 math'); optional, so older records read as before. */
+  f16Math?: boolean;
   timings?: { totalMs: number };
   /** The PNG as downloaded (parameters in its tEXt chunk). */
   png: Blob;

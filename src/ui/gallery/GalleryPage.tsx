@@ -109,7 +109,7 @@ function Detail({ item }: { item: GalleryItem }) {
     ...(p.denoisingStrength !== undefined ? ([['Denoising strength', String(p.denoisingStrength)]] as [string, string][]) : []),
     ...(p.maskBlur !== undefined ? ([['Mask blur', String(p.maskBlur)]] as [string, string][]) : []),
     ['Model', p.model ?? r.modelId],
-    ['Precision', r.packedWeights ? `${r.dtype} math, f16 weights packed in pairs` : r.dtype],
+    ['Precision', r.packedWeights ? `${r.dtype} math, f16 weights packed in pairs` : r.f16Math ? 'f16 storage, f16 math' : r.dtype],
     ['Made', new Date(r.createdAt).toLocaleString()],
   ];
   return (

@@ -75,6 +75,7 @@ export async function addResult(r: GenerateResult, modelName: string, sceneId?: 
     modelId: r.modelId,
     dtype: r.dtype,
     ...(r.packedWeights ? { packedWeights: true } : {}),
+    ...(r.f16Math ? { f16Math: true } : {}),
     timings: { totalMs: r.timings.totalMs },
     png: new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
     ...(r.params.regions?.length

@@ -103,6 +103,7 @@ export function GenerateForm({ busy, onGenerate, modelName, latentFactor }: { bu
         <select name="precision" data-testid="gen-precision" value={draft.precision} onChange={(e) => set({ precision: e.target.value as GenerateDraft['precision'] })}>
           <option value="auto">Automatic (f16, or f32 math on packed f16 weights)</option>
           <option value="f16">f16 (half the memory)</option>
+          <option value="f16-math">f16 math (faster on some GPUs)</option>
           <option value="f32">f32 (exact, twice the memory)</option>
         </select>
       </label>

@@ -14,6 +14,7 @@ interface Choice<T extends string> {
 const PRECISION: Choice<GenerateDraft['precision']>[] = [
   { value: 'auto', label: 'Automatic', line: 'f16 when this GPU has shader-f16; otherwise f32 math over f16 weights packed in pairs (half the memory of f32 weights).' },
   { value: 'f16', label: 'f16', line: 'Half the memory for weights and activations, and faster; needs shader-f16.' },
+  { value: 'f16-math', label: 'f16 math', line: 'f16 storage and f16 arithmetic in the matrix products: faster on GPUs with double-rate f16, results differ slightly from f16; needs shader-f16.' },
   { value: 'f32', label: 'f32', line: 'Full precision, the reference numbers; twice the memory of f16 and slower.' },
 ];
 
@@ -57,7 +58,7 @@ export function RunOptions() {
   const noiseSource = useGenerate((s) => s.draft.noiseSource);
   const setDraft = useGenerate((s) => s.setDraft);
   const hasF16 = useStudio((s) => s.enabled?.f16);
-  const f16Note = precision === 'f16' && hasF16 === false ? 'This GPU has no shader-f16, so f16 cannot load here; Automatic uses f32 math with packed f16 weights on it.' : null;
+  const f16Note = (precision === 'f16' || precision === 'f16-math') && hasF16 === false ? 'This GPU has no shader-f16, so f16 cannot load here; Automatic uses f32 math with packed f16 weights on it.' : null;
   return (
     <section className="card settings-card" aria-labelledby="run-title">
       <h2 className="settings-h2" id="run-title">How images are computed</h2>
