@@ -57,10 +57,21 @@ export function allocateUNetWeights(
   storage: (shape: readonly number[]) => DType,
   o: { fuseQkv?: boolean } = {},
 ): Map<string, Tensor> {
+  return allocateWeightsFusingQkv(ctx, shapes, storage, (o.fuseQkv ?? true) ? selfAttentionPrefixes(arch) : []);
+}
+
+/** allocateUNetWeights for explicit attention prefixes (their q/k/v all read the same input). */
+export function allocateWeightsFusingQkv(
+  ctx: GpuContext,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  storage: (shape: readonly number[]) => DType,
+  attnPrefixes: readonly string[],
+): Map<string, Tensor> {
   const views = new Map<string, Tensor>();
   const alignment = ctx.device.limits.minStorageBufferOffsetAlignment;
-  if (o.fuseQkv ?? true) {
-    for (const prefix of selfAttentionPrefixes(arch)) {
+  const weights = new Map<string, Tensor>();
+  try {
+    for (const prefix of attnPrefixes) {
       const names = qkvWeightNames(prefix);
       const s = names.map((n) => shapes.get(n));
       const dtype = storage(s[0] ?? []);
@@ -70,12 +81,9 @@ export function allocateUNetWeights(
       const bytes = rows * cols * BYTES_PER_ELEMENT[dtype];
       names.forEach((n, i) => views.set(n, { shape: [rows, cols], dtype, buffer: fused.buffer, offset: i * bytes }));
     }
-  }
-  const weights = new Map<string, Tensor>();
-  try {
     for (const [name, shape] of shapes) weights.set(name, views.get(name) ?? ctx.persistentWeight(shape, storage(shape), name));
   } catch (err) {
-    destroyWeights(ctx, weights.values());
+    destroyWeights(ctx, [...views.values(), ...weights.values()]);
     throw err;
   }
   return weights;
