@@ -117,3 +117,18 @@ export function fusedQkvWeight(q: Tensor, k: Tensor, v: Tensor): Tensor | null {
   if (k.offset !== q.offset + bytes || v.offset !== q.offset + 2 * bytes) return null;
   return { shape: [3 * q.shape[0]!, q.shape[1]!], dtype: q.dtype, buffer: q.buffer, offset: q.offset };
 }
+
+/**
+ * A new buffer laid out like the fused q/k/v of `attnPrefix` in `weights` (three adjacent views), for a
+ * fold that rewrites all three (engine-lora.ts): W'_q, W'_k, W'_v written into these views stay one
+ * matmul, in the memory three separate folded tensors would take. Null when the base is not fused.
+ */
+export function allocateFusedQkvLike(ctx: GpuContext, weights: ReadonlyMap<string, Tensor>, attnPrefix: string, label: string): Map<string, Tensor> | null {
+  const names = qkvWeightNames(attnPrefix);
+  const [q, k, v] = names.map((n) => weights.get(n));
+  const base = q && k && v ? fusedQkvWeight(q, k, v) : null;
+  if (!base) return null;
+  const fused = ctx.persistentWeight(base.shape, base.dtype, label);
+  const bytes = numel(q!.shape) * BYTES_PER_ELEMENT[base.dtype];
+  return new Map(names.map((n, i) => [n, { shape: [...q!.shape], dtype: base.dtype, buffer: fused.buffer, offset: i * bytes }] as const));
+}
