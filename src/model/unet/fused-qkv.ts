@@ -36,14 +36,34 @@ export function selfAttentionPrefixes(arch: UNetArch): string[] {
   return transformers.flatMap((t) => Array.from({ length: t.depth }, (_, d) => `${t.prefix}.transformer_blocks.${d}.attn1`));
 }
 
+/** The per-binding limit every WebGPU device guarantees (maxStorageBufferBindingSize's default); the planner's value. */
+export const DEFAULT_MAX_BINDING_BYTES = 128 * 2 ** 20;
+
+/** The two device limits the fused layout must respect. */
+export interface QkvLimits {
+  /** minStorageBufferOffsetAlignment: k and v start at multiples of it, so each can be bound alone. */
+  alignment: number;
+  /** maxStorageBufferBindingSize: the fused [3C, C] is bound whole. */
+  maxBinding: number;
+}
+
+export const DEFAULT_QKV_LIMITS: QkvLimits = { alignment: DEFAULT_STORAGE_OFFSET_ALIGNMENT, maxBinding: DEFAULT_MAX_BINDING_BYTES };
+
+export function qkvLimits(ctx: GpuContext): QkvLimits {
+  const l = ctx.device.limits;
+  return { alignment: l.minStorageBufferOffsetAlignment, maxBinding: l.maxStorageBufferBindingSize };
+}
+
 /**
  * Whether q/k/v weights of this shape and storage dtype can share one buffer: all three 2-D and of one
- * shape, and each one's byte size a multiple of the offset alignment (so k and v can be bound alone).
+ * shape, each one's byte size a multiple of the offset alignment (so k and v can be bound alone), and
+ * the three together within one binding.
  */
-export function canFuseQkv(shapes: readonly (readonly number[] | undefined)[], storage: DType, alignment: number): boolean {
+export function canFuseQkv(shapes: readonly (readonly number[] | undefined)[], storage: DType, limits: QkvLimits): boolean {
   const [q, k, v] = shapes;
   if (!q || !k || !v || q.length !== 2 || !sameShape(q, k) || !sameShape(q, v)) return false;
-  return (numel(q) * BYTES_PER_ELEMENT[storage]) % alignment === 0;
+  const bytes = numel(q) * BYTES_PER_ELEMENT[storage];
+  return bytes % limits.alignment === 0 && 3 * bytes <= limits.maxBinding;
 }
 
 /**
@@ -68,14 +88,14 @@ export function allocateWeightsFusingQkv(
   attnPrefixes: readonly string[],
 ): Map<string, Tensor> {
   const views = new Map<string, Tensor>();
-  const alignment = ctx.device.limits.minStorageBufferOffsetAlignment;
+  const limits = qkvLimits(ctx);
   const weights = new Map<string, Tensor>();
   try {
     for (const prefix of attnPrefixes) {
       const names = qkvWeightNames(prefix);
       const s = names.map((n) => shapes.get(n));
       const dtype = storage(s[0] ?? []);
-      if (!canFuseQkv(s, dtype, alignment)) continue;
+      if (!canFuseQkv(s, dtype, limits)) continue;
       const [rows, cols] = s[0] as [number, number];
       const fused = ctx.persistentWeight([3 * rows, cols], dtype, `${prefix}.to_qkv.weight`);
       const bytes = rows * cols * BYTES_PER_ELEMENT[dtype];

@@ -6,7 +6,7 @@
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
 import { sizeClass } from '../../gpu/buffer-pool';
 import type { TensorRef, UNetBackend } from './backend';
-import { canFuseQkv, DEFAULT_STORAGE_OFFSET_ALIGNMENT } from './fused-qkv';
+import { canFuseQkv, DEFAULT_QKV_LIMITS, type QkvLimits } from './fused-qkv';
 
 export interface PlanTensor extends TensorRef {
   readonly id: number;
@@ -48,9 +48,9 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
     private readonly weightDtype: DType,
     /**
      * Whether self-attention's q/k/v are planned as the loader lays them out (fused-qkv.ts: one [3C, C]
-     * matmul where C·C·bytes is a multiple of the offset alignment) or as three; null: never fused.
+     * matmul where the device limits allow) or as three; null: never fused.
      */
-    private readonly fuseQkv: { alignment: number } | null = { alignment: DEFAULT_STORAGE_OFFSET_ALIGNMENT },
+    private readonly fuseQkv: QkvLimits | null = DEFAULT_QKV_LIMITS,
   ) {}
 
   private alloc(shape: readonly number[], label: string): PlanTensor {
@@ -104,7 +104,7 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
   }
   fusedWeight(names: readonly [string, string, string]): PlanTensor | null {
     const shapes = names.map((n) => this.weights.get(n));
-    if (!this.fuseQkv || !canFuseQkv(shapes, this.weightDtype, this.fuseQkv.alignment)) return null;
+    if (!this.fuseQkv || !canFuseQkv(shapes, this.weightDtype, this.fuseQkv)) return null;
     const [rows, cols] = shapes[0] as [number, number];
     return { id: -1, shape: [3 * rows, cols], dtype: this.weightDtype, storage: { bytes: 0, live: true, label: names.join('+') } };
   }
