@@ -45,7 +45,7 @@ console.log(`largest activation ${plan.largestActivation.label} [${plan.largestA
 console.log(`all in             ${gib(plan.peakBytes)} (target ≤ ${gib(PEAK_TARGET)}: ${plan.peakBytes <= PEAK_TARGET ? 'met' : 'MISSED'})`);
 console.log(`largest binding    ${mib(plan.largestBindingBytes)} (target ≤ ${mib(BINDING_TARGET)}: ${plan.largestBindingBytes <= BINDING_TARGET ? 'met' : 'MISSED'})`);
 // issue "speed" point 3: launches per step, counted by running the real forward on the planning device
-const dispatches = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype });
+const dispatches = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype, packWeights: noF16 });
 console.log(`dispatches         ${dispatches.total} per UNet step of batch ${opts.batch} (the real forward, counted on a planning device)`);
 console.log(`  by kernel        ${[...dispatches.byKernel].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
 if (noF16) console.log(`no shader-f16      packed f16 weights + f32 activations: ${gib(plan.peakBytes)} all in, largest binding ${mib(plan.largestBindingBytes)}`);

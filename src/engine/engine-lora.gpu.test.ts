@@ -3,7 +3,8 @@
  *  - the UNet of the LoRA view that `<lora:style:0.5>` asks for (lora_kohya, alpha/r = 1) reproduces
  *    diffusers' output for that LoRA at strength 0.5 (golden `unet_lora` output.sample_lora_effective_0.5),
  *    folded and fused; two LoRAs at once (`<lora:a:0.25> <lora:b:0.25>`, the same tensors in two
- *    layouts) give the same; releasing the view leaves the base output bit-identical to no LoRA;
+ *    layouts) give the same; releasing the view leaves the base output bit-identical to no LoRA; folded,
+ *    every attn1 keeps its q/k/v as one matmul (a new fused buffer), with fused adapters it runs three;
  *  - the engine run with `<lora:style:0.7>` equals the sampling loop written out with the existing fused
  *    path (ops/lora.ts packLora at scale 0.7) on the prompt without its tag, keeps the tag in the
  *    result's prompt, reports the LoRA, frees its copies when the set changes; an unknown name is
@@ -18,6 +19,7 @@ import { NodeModelFiles } from '../model/node-model-files';
 import { parseUNetConfig } from '../model/config';
 import { loadLora } from '../model/lora/lora';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
+import { qkvWeightNames, selfAttentionPrefixes } from '../model/unet/fused-qkv';
 import { packLora, type PackedLora } from '../ops/lora';
 import type { Tensor } from '../gpu/tensor';
 import { textToImage } from '../diffusion/text-to-image';
@@ -76,6 +78,13 @@ describe(`plain LoRAs from <lora:…> tags on ${TEST_ADAPTER}`, () => {
         const before = c.persistentLive;
         const view = await buildLoraView(c, loaded, loras, open, { fuse });
         expect(view.mode).toBe(fuse ? 'fused' : 'folded');
+        // the LoRA targets every attn1's q, k and v: folded, they go into one new fused buffer per attn1 and
+        // stay one matmul (model/unet/fused-qkv.ts); as fused adapters (applied per weight) they run apart
+        for (const p of selfAttentionPrefixes(loaded.training.model.unet.arch)) {
+          const qkv = view.parts.unet.fusedWeight?.(qkvWeightNames(p)) ?? null;
+          expect(qkv === null, `${label}: ${p} fused`).toBe(fuse);
+          if (qkv) expect(qkv.buffer).not.toBe(loaded.parts.unet.fusedWeight?.(qkvWeightNames(p))?.buffer);
+        }
         const out = await runUNetOnCase(env, kase, view.parts.unet);
         expect(relDiff(out, expected), label).toBeLessThan(tol);
         view.release();

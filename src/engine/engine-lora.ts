@@ -7,7 +7,9 @@
  *
  * Folded or fused, as the engine decides:
  *  - folded (default): every targeted weight gets a new tensor W' once per LoRA set, so a step costs
- *    exactly a plain step; the price is a second copy of the targeted weights while the set is in use;
+ *    exactly a plain step (an attn1 whose q, k and v are all targeted gets them in one new fused buffer,
+ *    so it stays one matmul: model/unet/fused-qkv.ts); the price is a second copy of the targeted
+ *    weights while the set is in use;
  *  - fused (low-memory mode, when no concept is named): the UNet's linear layers keep W and apply
  *    (x·Dᵀ)·Uᵀ per call, no second copy; conv kernels and the text encoders (run once per prompt) are
  *    folded all the same. Not with concepts: EWA folds attn2 into new tensors and runs its own UNet,
@@ -27,6 +29,7 @@ import { loadLora, type LoraLayer } from '../model/lora/lora';
 import type { SafetensorsFile } from '../model/safetensors/reader';
 import type { LoadedTextEncoder } from '../model/text-encoder/load';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
+import { allocateFusedQkvLike, destroyWeights, qkvWeightNames } from '../model/unet/fused-qkv';
 import { foldLora, packLora, releasePacked, type PackedLora } from '../ops/lora';
 import type { SdxlPipelineParts } from '../diffusion/text-to-image';
 import { encodeSdxlPromptWith, type LoadedSdxlModel, type SdxlTrainingParts } from './sdxl-model';
@@ -89,6 +92,27 @@ async function collectTargets(loaded: LoadedSdxlModel, loras: readonly GenerateL
   return targets;
 }
 
+/**
+ * For every self-attention whose q, k and v are all targeted (a plain LoRA usually targets all three):
+ * a new fused q/k/v buffer laid out like the base one (model/unet/fused-qkv.ts), so the folds W'_q, W'_k,
+ * W'_v written into its views keep the layer one matmul, in the memory three folded copies take.
+ * By weight name; each buffer is pushed once onto `owned`.
+ */
+function fusedFoldTargets(ctx: GpuContext, unet: ReadonlyMap<string, Tensor>, targets: Iterable<Target>, owned: Tensor[]): Map<string, Tensor> {
+  const names = new Set(Array.from(targets).filter((t) => t.component < 0).map((t) => t.name));
+  const into = new Map<string, Tensor>();
+  for (const name of names) {
+    if (!name.endsWith('.to_q.weight')) continue;
+    const prefix = name.slice(0, -'.to_q.weight'.length);
+    if (!qkvWeightNames(prefix).every((n) => names.has(n))) continue;
+    const views = allocateFusedQkvLike(ctx, unet, prefix, `${prefix}.to_qkv.weight + lora`);
+    if (!views) continue;
+    owned.push(views.get(name)!);
+    for (const [n, v] of views) into.set(n, v);
+  }
+  return into;
+}
+
 /** Builds the model view carrying `loras` (non-empty). */
 export async function buildLoraView(ctx: GpuContext, loaded: LoadedSdxlModel, loras: readonly GenerateLora[], open: OpenLoraFile, o: { fuse: boolean }): Promise<LoraView> {
   const { model } = loaded.training;
@@ -99,10 +123,11 @@ export async function buildLoraView(ctx: GpuContext, loaded: LoadedSdxlModel, lo
   const unetWeights = new Map(model.unet.weights);
   const teWeights = model.encoders.map(() => null as Map<string, Tensor> | null);
   const release = () => {
-    for (const t of folded) ctx.destroyTensor(t);
+    destroyWeights(ctx, folded); // a fused q/k/v fold is three views of one buffer
     for (const p of fused.values()) releasePacked(ctx, p);
   };
   try {
+    const into = o.fuse ? new Map<string, Tensor>() : fusedFoldTargets(ctx, model.unet.weights, targets.values(), folded);
     for (const t of targets.values()) {
       const out = t.weight.shape[0]!;
       // conv kernels [out, in, kh, kw] are folded as [out, in·kh·kw] (lora.ts flattens a LoCon down the same way)
@@ -120,7 +145,7 @@ export async function buildLoraView(ctx: GpuContext, loaded: LoadedSdxlModel, lo
         fused.set(t.weight, packed);
         continue;
       }
-      const w = await foldLora(ctx, flat, packed);
+      const w = await foldLora(ctx, flat, packed, t.component < 0 ? into.get(t.name) : undefined);
       releasePacked(ctx, packed);
       folded.push(w);
       const view: Tensor = { ...w, shape: t.weight.shape };

@@ -11,6 +11,7 @@ import { NodeModelFiles } from '../model/node-model-files';
 import type { GenerateParams } from './protocol';
 import { loadSdxlModel } from './sdxl-model';
 import { tinyEngine } from './engine-test-kit';
+import { weightBufferBytes } from '../model/unet/fused-qkv';
 
 const PARAMS: GenerateParams = {
   prompt: 'a watercolor fox in the snow', negativePrompt: '', width: 64, height: 48, steps: 3, guidanceScale: 5, scheduler: 'euler', seed: 77,
@@ -63,11 +64,18 @@ describe(`Automatic precision without shader-f16 on ${TEST_ADAPTER}`, () => {
     const m = await loadSdxlModel(ctx, new NodeModelFiles('golden/models', 'tiny'), { dtype: 'f32', packWeights: true });
     try {
       const unet = m.training.model.unet.weights;
+      let total = 0;
       for (const [name, w] of unet) {
         expect(w.dtype, name).toBe(w.shape.length >= 2 ? 'f16' : 'f32');
-        expect(w.buffer.size, name).toBe(Math.max(4, Math.ceil((numel(w.shape) * (w.shape.length >= 2 ? 2 : 4)) / 4) * 4));
+        const bytes = Math.max(4, Math.ceil((numel(w.shape) * (w.shape.length >= 2 ? 2 : 4)) / 4) * 4);
+        // an attn1's q/k/v are views of one fused buffer (model/unet/fused-qkv.ts): each lies inside its buffer
+        expect(w.offset + bytes, name).toBeLessThanOrEqual(w.buffer.size);
+        total += bytes;
         if (w.shape.length >= 2) expect(ctx.isPacked(w), name).toBe(true);
       }
+      // and the buffers hold exactly the weights' bytes: views, no copies
+      expect(weightBufferBytes(unet.values())).toBe(total);
+      expect(new Set([...unet.values()].map((w) => w.buffer)).size).toBeLessThan(unet.size); // the packed layers are fused too
       for (const te of m.training.model.encoders) {
         expect(te.tokenBlocks.every((b) => b.tensor.dtype === 'f16')).toBe(true);
         expect(te.weights.get('text_model.embeddings.position_embedding.weight')!.dtype).toBe('f32');

@@ -20,7 +20,7 @@
  */
 import type { Tensor } from '../gpu/tensor';
 import { timestepEmbedding } from '../ops/timestep-embedding';
-import { attentionModule, basicBlock, feedForward, mlp, resnet, transformer } from '../model/unet/forward';
+import { attentionModule, basicBlock, feedForward, mlp, resnet, selfAttentionModule, transformer } from '../model/unet/forward';
 import type { GpuUNetBackend } from '../model/unet/gpu-backend';
 import type { ResnetArch, TransformerArch, UNetArch } from '../model/unet/arch';
 import type { GoldenCase } from './case-file';
@@ -71,7 +71,9 @@ export function opRunFor(prefix: string, description: string, params: { output_s
   if (/\.attn[12]$/.test(p)) {
     return async (be, arch, inp) => {
       const x = await inp.x();
-      return attentionModule(be, p, transformerOf(arch, p).heads, x, inp.has('ctx') ? await inp.ctx() : x);
+      const heads = transformerOf(arch, p).heads;
+      // self-attention as the UNet runs it (one q/k/v matmul where the loader fused the weights)
+      return inp.has('ctx') ? attentionModule(be, p, heads, x, await inp.ctx()) : selfAttentionModule(be, p, heads, x);
     };
   }
   if (/\.transformer_blocks\.\d+$/.test(p)) return async (be, arch, inp) => basicBlock(be, p, transformerOf(arch, p), await inp.x(), await inp.ctx());

@@ -66,12 +66,15 @@ export async function loraLinear(ctx: GpuContext, x: Tensor, weight: Tensor, bia
   return y;
 }
 
-/** Folded weight W' = W + U·D, as a new persistent tensor in W's storage dtype (the caller owns it). */
-export async function foldLora(ctx: GpuContext, weight: Tensor, lora: PackedLora): Promise<Tensor> {
+/**
+ * Folded weight W' = W + U·D, as a new persistent tensor in W's storage dtype (the caller owns it), or
+ * written into `into` (a persistent tensor of W's shape and dtype, e.g. a view of a fused q/k/v buffer).
+ */
+export async function foldLora(ctx: GpuContext, weight: Tensor, lora: PackedLora, into?: Tensor): Promise<Tensor> {
   const delta = await matmul(ctx, lora.up, lora.down, { label: 'lora-fold' });
   try {
     // A packed-f16 weight (no shader-f16) is rewritten as packed pairs: ops/weight-delta.ts.
-    return await addWeightDelta(ctx, weight, delta, `${weight.buffer.label} + lora`);
+    return await addWeightDelta(ctx, weight, delta, `${weight.buffer.label} + lora`, into);
   } finally {
     ctx.release(delta);
   }

@@ -22,10 +22,12 @@ export const packedAddKernel: KernelDescriptor<Record<string, never>> = {
   constants: () => ({ WG }),
 };
 
-export async function addWeightDelta(ctx: GpuContext, w: Tensor, delta: Tensor, label: string): Promise<Tensor> {
+/** `into`: a persistent tensor (of W's shape and dtype) to write W' into instead of a new one, e.g. a view of a fused q/k/v buffer. */
+export async function addWeightDelta(ctx: GpuContext, w: Tensor, delta: Tensor, label: string, into?: Tensor): Promise<Tensor> {
   if (!sameShape(w.shape, delta.shape)) throw new RangeError(`${label}: delta ${describe(delta)} does not match weight ${describe(w)}`);
+  if (into && (!sameShape(into.shape, w.shape) || into.dtype !== w.dtype)) throw new RangeError(`${label}: target ${describe(into)} does not match weight ${describe(w)}`);
   const packed = w.dtype === 'f16' && delta.dtype === 'f32';
-  const out = ctx.persistentWeight(w.shape, w.dtype, label);
+  const out = into ?? ctx.persistentWeight(w.shape, w.dtype, label);
   try {
     if (!packed) {
       await add(ctx, w, delta, { out, label });
@@ -37,7 +39,7 @@ export async function addWeightDelta(ctx: GpuContext, w: Tensor, delta: Tensor, 
     ctx.dispatch(k, { uniforms: { count }, bindings: [binding(w), binding(delta), binding(out)], workgroups: grid1d(Math.ceil(count / 2), WG) });
     return out;
   } catch (err) {
-    ctx.destroyTensor(out);
+    if (!into) ctx.destroyTensor(out);
     throw err;
   }
 }

@@ -31,6 +31,17 @@ export interface UNetBackend<T extends TensorRef> {
   /** Multi-head attention on [B,Tq,H·D] × [B,Tk,H·D] → [B,Tq,H·D]. */
   attention(q: T, k: T, v: T, heads: number): Awaitable<T>;
   /**
+   * Optional, for self-attention as one input matmul (self-attention.ts, fused-qkv.ts): the [3C, C]
+   * weight whose rows are the three named [C, C] weights in order, when the backend holds them back to
+   * back in one buffer and may run them as one (no adapter applied to any of them); else null.
+   */
+  fusedWeight?(names: readonly [string, string, string]): T | null;
+  /**
+   * Optional, with fusedWeight: self-attention on a fused qkv [B, T, 3·H·D] (q, k, v side by side in
+   * each row) → [B, T, H·D].
+   */
+  attentionQkv?(qkv: T, heads: number): Awaitable<T>;
+  /**
    * CIDM regional cross-attention (ops/regional-attention.ts): q [B,Tq,H·D] (or [B,1+U,Tq,H·D], one per
    * prompt), k/v [B,1+U,Tk,H·D] (prompt 0 global, then the regions), f32 masks [1 or B,U,Tq], f32 active
    * [B,U] → [B,Tq,H·D].

@@ -14,6 +14,10 @@ import { sizedUNet } from './sized-unet';
 
 export interface DispatchCountOptions extends SyntheticStepSize {
   dtype: DType;
+  /** Packed f16 matrices under f32 compute (a device without shader-f16), as loadUNet stores them. */
+  packWeights?: boolean;
+  /** Each attn1's q/k/v as one matmul, as loadUNet lays them out (fused-qkv.ts); default true. */
+  fuseQkv?: boolean;
 }
 
 export async function countUNetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<number> {
@@ -25,7 +29,7 @@ export async function unetStepDispatches(config: UNetConfigJson, o: DispatchCoun
   const dev = new PlanningDevice();
   const ctx = new GpuContext(planningHandle(dev));
   try {
-    const unet = sizedUNet(ctx, config, o.dtype);
+    const unet = sizedUNet(ctx, config, o.dtype, o.packWeights ?? false, { fuseQkv: o.fuseQkv ?? true });
     const zeros = (shape: number[], label: string) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, o.dtype, label);
     const be = new GpuUNetBackend(ctx, unet.weights, o.dtype, 'unet (planning)');
     const before = dev.dispatches;

@@ -32,6 +32,12 @@ class FlopCountingBackend extends PlanBackend {
     this.flops += 4 * prod(q.shape) * tk;
     return y;
   }
+  override attentionQkv(qkv: PlanTensor): PlanTensor {
+    // self-attention on a fused [B, T, 3C] (fused-qkv.ts): the same 2 · 2·B·T·T·C as three operands
+    const y = super.attentionQkv(qkv);
+    this.flops += 4 * prod(y.shape) * y.shape[y.shape.length - 2]!;
+    return y;
+  }
 }
 
 /** FLOPs of one forward of `config` at an image size and batch. */

@@ -4,9 +4,11 @@
  */
 import type { ResnetArch, TransformerArch, UNetArch } from './arch';
 import type { TensorRef, UNetBackend } from './backend';
+import { selfAttentionModule } from './self-attention';
 import { regionalAttentionModule, regionalSource, type ConceptRegionalInputs, type RegionalInputs, type RegionalLayer, type RegionalSource } from './regional-forward';
 
 export * from './regional-forward';
+export { selfAttentionModule } from './self-attention';
 
 export interface UNetInputs<T> {
   /** Noisy latents [B, 4, h, w]. */
@@ -319,7 +321,7 @@ export async function basicBlock<T extends TensorRef>(
 ): Promise<T> {
   const w = (n: string) => be.weight(`${p}.${n}`);
   const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
-  const h1 = await attentionModule(be, `${p}.attn1`, t.heads, n1, n1, h);
+  const h1 = await selfAttentionModule(be, `${p}.attn1`, t.heads, n1, h);
   be.release(n1, h);
   const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
   const h2 = regional

@@ -19,6 +19,7 @@ import { upsampleNearest } from '../../ops/upsample';
 import { stridedCopy } from '../../ops/strided-copy';
 import { loraLinear, lowRankDelta, type PackedLora } from '../../ops/lora';
 import type { UNetBackend } from './backend';
+import { fusedQkvWeight } from './fused-qkv';
 
 export class GpuUNetBackend implements UNetBackend<Tensor> {
   constructor(
@@ -66,6 +67,23 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Promise<Tensor> {
     return attention(this.ctx, q, k, v, { heads });
+  }
+  /**
+   * The [3C, C] view over q/k/v stored back to back (fused-qkv.ts), unless one of them carries fused
+   * LoRA adapters (those apply per weight: the three matmuls then run apart) or was replaced by a fold.
+   */
+  fusedWeight(names: readonly [string, string, string]): Tensor | null {
+    const [q, k, v] = names.map((n) => this.weights.get(n));
+    if (!q || !k || !v || this.lora.has(q) || this.lora.has(k) || this.lora.has(v)) return null;
+    return fusedQkvWeight(q, k, v);
+  }
+  attentionQkv(qkv: Tensor, heads: number): Promise<Tensor> {
+    const [, T, C3] = qkv.shape as [number, number, number];
+    if (qkv.shape.length !== 3 || C3 % (3 * heads)) throw new RangeError(`attentionQkv: qkv [${qkv.shape.join(', ')}] is not [B, T, 3·${heads}·D]`);
+    const C = C3 / 3;
+    // q, k and v are column blocks of every row: offsets 0, C, 2C with row stride 3C (ops/attention.ts AttentionSlice)
+    const slice = (i: number) => ({ tensor: qkv, colOffset: i * C, rowStride: C3, tokens: T });
+    return attention(this.ctx, slice(0), slice(1), slice(2), { heads, headDim: C / heads }); // → a new [B, T, C]
   }
   regionalAttention(q: Tensor, k: Tensor, v: Tensor, masks: Tensor, active: Tensor, heads: number): Promise<Tensor> {
     return regionalAttention(this.ctx, { q, k, v, masks, active }, { heads });

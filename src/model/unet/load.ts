@@ -9,6 +9,7 @@ import type { SafetensorsFile } from '../safetensors/reader';
 import { unetArch, type UNetArch, type UNetConfigJson } from './arch';
 import { unetWeightShapes } from './weight-shapes';
 import { checkComputeDtype, weightStorageDtype } from '../weights/storage-dtype';
+import { allocateUNetWeights, destroyWeights, weightBufferBytes } from './fused-qkv';
 
 export interface LoadedUNet {
   arch: UNetArch;
@@ -24,6 +25,11 @@ export interface LoadUNetOptions {
   packWeights?: boolean;
   /** diffusers name → name in the file (single-file SGM checkpoints); identity when absent. */
   fileName?: (diffusersName: string) => string;
+  /**
+   * Store each self-attention's q/k/v weights back to back, as views of one buffer, so that the forward
+   * runs them as one matmul (fused-qkv.ts). Default true; false: one buffer per weight.
+   */
+  fuseQkv?: boolean;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -35,27 +41,24 @@ export async function loadUNet(ctx: GpuContext, file: SafetensorsFile, config: U
   for (const [name, shape] of shapes) file.expectShape(nameIn(name), shape);
   checkComputeDtype(ctx, o.dtype, 'the UNet');
 
-  const weights = new Map<string, Tensor>();
+  // allocated up front (q/k/v of each attn1 as views of one buffer, fused-qkv.ts), then filled tensor by tensor
+  const weights = allocateUNetWeights(ctx, arch, shapes, (shape) => weightStorageDtype(shape, o.dtype, o.packWeights), { fuseQkv: o.fuseQkv ?? true });
   let done = 0;
-  let bytes = 0;
   try {
-    for (const [name, shape] of shapes) {
+    for (const [name, t] of weights) {
       o.signal?.throwIfAborted();
-      const dtype = weightStorageDtype(shape, o.dtype, o.packWeights);
-      const t = ctx.persistentWeight(shape, dtype, name);
-      weights.set(name, t);
-      for await (const chunk of file.chunks(nameIn(name), dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
-      bytes += t.buffer.size;
+      for await (const chunk of file.chunks(nameIn(name), t.dtype)) ctx.write(t, chunk.data, chunk.elementOffset);
       o.onProgress?.(++done, shapes.size);
     }
   } catch (err) {
-    for (const t of weights.values()) ctx.destroyTensor(t);
+    destroyWeights(ctx, weights.values());
     throw err;
   }
+  const bytes = weightBufferBytes(weights.values());
   return { arch, weights, dtype: o.dtype, bytes };
 }
 
 export function destroyUNet(ctx: GpuContext, unet: LoadedUNet): void {
-  for (const t of unet.weights.values()) ctx.destroyTensor(t);
+  destroyWeights(ctx, unet.weights.values());
   unet.weights.clear();
 }

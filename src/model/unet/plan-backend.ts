@@ -6,6 +6,7 @@
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
 import { sizeClass } from '../../gpu/buffer-pool';
 import type { TensorRef, UNetBackend } from './backend';
+import { canFuseQkv, DEFAULT_QKV_LIMITS, type QkvLimits } from './fused-qkv';
 
 export interface PlanTensor extends TensorRef {
   readonly id: number;
@@ -41,7 +42,16 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
   private readonly idle = new Map<number, number>();
   readonly stats: PlanStats = { peakActivationBytes: 0, poolBytes: 0, largestActivation: { bytes: 0, label: '', shape: [] }, allocations: 0, leaked: 0 };
 
-  constructor(private readonly weights: Map<string, number[]>, readonly dtype: DType, private readonly weightDtype: DType) {}
+  constructor(
+    private readonly weights: Map<string, number[]>,
+    readonly dtype: DType,
+    private readonly weightDtype: DType,
+    /**
+     * Whether self-attention's q/k/v are planned as the loader lays them out (fused-qkv.ts: one [3C, C]
+     * matmul where the device limits allow) or as three; null: never fused.
+     */
+    private readonly fuseQkv: QkvLimits | null = DEFAULT_QKV_LIMITS,
+  ) {}
 
   private alloc(shape: readonly number[], label: string): PlanTensor {
     const bytes = Math.ceil((numel(shape) * BYTES_PER_ELEMENT[this.dtype]) / 4) * 4;
@@ -91,6 +101,15 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
   }
   attention(q: PlanTensor): PlanTensor {
     return this.alloc(q.shape, 'attention'); // flash attention: no score matrix
+  }
+  fusedWeight(names: readonly [string, string, string]): PlanTensor | null {
+    const shapes = names.map((n) => this.weights.get(n));
+    if (!this.fuseQkv || !canFuseQkv(shapes, this.weightDtype, this.fuseQkv)) return null;
+    const [rows, cols] = shapes[0] as [number, number];
+    return { id: -1, shape: [3 * rows, cols], dtype: this.weightDtype, storage: { bytes: 0, live: true, label: names.join('+') } };
+  }
+  attentionQkv(qkv: PlanTensor): PlanTensor {
+    return this.alloc([...qkv.shape.slice(0, -1), qkv.shape[qkv.shape.length - 1]! / 3], 'attention'); // q, k, v read in place
   }
   regionalAttention(q: PlanTensor): PlanTensor {
     // one fused kernel: no per-region outputs; q may hold one [Tq, C] per prompt ([B, 1 + U, Tq, C])
