@@ -48,7 +48,8 @@ describe('CIDM training-step memory plan (the real step on a planning device)', 
       expect(p.trainableBytes % (4 * 256)).toBe(0);
       expect(p.trainableBytes).toBeGreaterThan(0);
     }
-  });
+    // two whole planning runs of a training step: ~4 s alone, over 5 s on a loaded 2-core machine
+  }, 30_000);
 
   it('sees checkpointing: without it the backward starts with more held', async () => {
     const on = await planTrainingStep({ unet: TINY_UNET, encoders: TINY_ENCODERS, width: 128, height: 128 });
