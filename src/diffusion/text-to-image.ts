@@ -18,6 +18,7 @@ import { isLinearStepper } from './schedulers/linear-step';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
+import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { sigmaAlphasCumprod } from './schedulers/common';
 import { predictionTypeOf, vpX0 } from './schedulers/prediction';
 import { samplingSchedulerConfig, type SamplingOptions } from './sampling-options';
@@ -274,6 +275,16 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     }
 
     async function hostLoop(first: Float32Array): Promise<Float32Array> {
+      // the plain passes' attn2 K/V, projected on the first step (cross-attention-kv-cache.ts); a predictor keeps its own
+      const kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
+      try {
+        return await hostSteps(first, kvCache);
+      } finally {
+        kvCache.release();
+      }
+    }
+
+    async function hostSteps(first: Float32Array, kvCache: CrossAttentionKvCache<Tensor>): Promise<Float32Array> {
       let latents = first;
       for (let i = start; i < scheduler.timesteps.length; i++) {
         signal?.throwIfAborted();
@@ -292,6 +303,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
             timeIds,
             // a cancel stops between UNet blocks, not only between steps (forward.ts)
             signal,
+            crossAttentionKv: kvCache,
           }).catch((e: unknown) => {
             ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
             throw e;
