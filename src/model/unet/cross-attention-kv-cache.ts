@@ -22,11 +22,19 @@ export interface CrossAttentionKv<T> {
   v: T;
 }
 
+/**
+ * What K/V are projected from: one context tensor, or the tensors a per-forward stack is made of (regional
+ * attn2 stacks the global and region states in every forward; its K/V depend only on those inputs).
+ */
+export type KvSource<T> = T | readonly T[];
+
 interface Entry<T> extends CrossAttentionKv<T> {
-  context: T;
+  source: readonly T[];
   toK: T;
   toV: T;
 }
+
+const sameSource = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 export class CrossAttentionKvCacheReleasedError extends Error {
   constructor(layer: string) {
@@ -47,13 +55,14 @@ export class CrossAttentionKvCache<T extends TensorRef> {
   constructor(private readonly free: (...tensors: T[]) => void) {}
 
   /**
-   * The K/V of `layer` for `context` under the weights `toK`/`toV`: the cached pair, else `project()`'s,
-   * which the cache then owns (the caller must not release it).
+   * The K/V of `layer` for `context` (by identity) under the weights `toK`/`toV`: the cached pair, else
+   * `project()`'s, which the cache then owns (the caller must not release it).
    */
-  async kv(layer: string, context: T, toK: T, toV: T, project: () => Promise<CrossAttentionKv<T>>): Promise<CrossAttentionKv<T>> {
+  async kv(layer: string, context: KvSource<T>, toK: T, toV: T, project: () => Promise<CrossAttentionKv<T>>): Promise<CrossAttentionKv<T>> {
     if (this.released) throw new CrossAttentionKvCacheReleasedError(layer);
+    const source: readonly T[] = Array.isArray(context) ? [...(context as readonly T[])] : [context as T];
     const list = this.entries.get(layer) ?? [];
-    const hit = list.find((e) => e.context === context && e.toK === toK && e.toV === toV);
+    const hit = list.find((e) => sameSource(e.source, source) && e.toK === toK && e.toV === toV);
     if (hit) {
       this.hits++;
       return hit;
@@ -65,7 +74,7 @@ export class CrossAttentionKvCache<T extends TensorRef> {
       throw new CrossAttentionKvCacheReleasedError(layer);
     }
     this.projections++;
-    list.push({ context, toK, toV, k, v });
+    list.push({ source, toK, toV, k, v });
     this.entries.set(layer, list);
     return { k, v };
   }

@@ -36,9 +36,10 @@ export interface UNetInputs<T extends TensorRef> {
    */
   signal?: AbortSignal;
   /**
-   * The run's cache of attn2 K/V (cross-attention-kv-cache.ts, issue 15 point 3): every plain attn2 layer
-   * projects its context on the first step and reads the cached K/V after. Regional attn2 layers do not
-   * use it. Absent = every step projects them (training, single forwards). The caller owns and releases it.
+   * The run's cache of attn2 K/V (cross-attention-kv-cache.ts, issue 15 point 3): every attn2 layer
+   * projects its context on the first step and reads the cached K/V after (plain regions too; concept-aware
+   * regions always project). Absent = every step projects them (training, single forwards). The caller
+   * owns and releases it.
    */
   crossAttentionKv?: CrossAttentionKvCache<T>;
 }
@@ -320,7 +321,7 @@ async function feedForwardWhole<T extends TensorRef>(be: UNetBackend<T>, p: stri
 /**
  * BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h.
  * With `regional`, attn2 is regional cross-attention (its prompts include the global one: ctx is unused);
- * else with `kvCache`, attn2 reads its K/V from the run's cache (cross-attention.ts).
+ * with `kvCache`, attn2 reads its K/V from the run's cache (cross-attention.ts, regional-forward.ts).
  */
 export async function basicBlock<T extends TensorRef>(
   be: UNetBackend<T>,
@@ -337,7 +338,7 @@ export async function basicBlock<T extends TensorRef>(
   be.release(n1, h);
   const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
   const h2 = regional
-    ? await regionalAttentionModule(be, `${p}.attn2`, t.heads, n2, regional, h1)
+    ? await regionalAttentionModule(be, `${p}.attn2`, t.heads, n2, regional, h1, kvCache)
     : kvCache
       ? await crossAttentionModule(be, `${p}.attn2`, t.heads, n2, ctx, kvCache, h1)
       : await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
