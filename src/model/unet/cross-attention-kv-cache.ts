@@ -109,13 +109,3 @@ export class CrossAttentionKvCache<T extends TensorRef> {
     return this.released;
   }
 }
-
-/** Runs `body` with a fresh cache and releases the cache when it settles (returns, throws or is cancelled). */
-export async function withCrossAttentionKvCache<T extends TensorRef, R>(free: (...tensors: T[]) => void, body: (cache: CrossAttentionKvCache<T>) => Promise<R>): Promise<R> {
-  const cache = new CrossAttentionKvCache<T>(free);
-  try {
-    return await body(cache);
-  } finally {
-    cache.release();
-  }
-}
