@@ -3,7 +3,8 @@
  * --no-shader-f16: a device without shader-f16, matrices and conv kernels packed f16 in u32 words, vectors
  * and activations f32 (DESIGN.md "GPUs as Chrome offers them"); its target is 7.5 GiB at 1024².
  * A dry run of one SDXL UNet step (CFG batch 2 by default) over the real SDXL-base config: no weights
- * or GPU needed; also the compute dispatches one step makes. The last line reads
+ * or GPU needed; also the compute dispatches one step makes. Both are a later step of a sampling run, with
+ * the run's attn2 K/V cache (projected on the first step) live beside it. The last line reads
  * `peak <bytes> largest-binding <bytes>`; exit 1 if a target is missed.
  * With --train: the CIDM training step instead (memory-plan-train.ts).
  */
@@ -29,6 +30,8 @@ const opts = {
   weightDtype: (noF16 ? 'f16' : value('weights', 'f16')) as DType,
   activationDtype: (noF16 ? 'f32' : value('activations', 'f16')) as DType,
   packedWeights: noF16,
+  // a later step of a sampling run: the run's attn2 K/V cache is live beside it (cross-attention-kv-cache.ts)
+  crossAttentionCache: true,
 };
 // Without shader-f16 the activations are f32 (twice the bytes), so the target is 7.5 GiB (issue 12 point 6).
 const PEAK_TARGET = (noF16 ? 7.5 : 7) * 2 ** 30;
@@ -44,9 +47,12 @@ console.log(`activations        live peak ${gib(plan.activationPeakBytes)}; pool
 console.log(`largest activation ${plan.largestActivation.label} [${plan.largestActivation.shape.join('×')}]: ${mib(plan.largestActivation.bytes)}`);
 console.log(`all in             ${gib(plan.peakBytes)} (target ≤ ${gib(PEAK_TARGET)}: ${plan.peakBytes <= PEAK_TARGET ? 'met' : 'MISSED'})`);
 console.log(`largest binding    ${mib(plan.largestBindingBytes)} (target ≤ ${mib(BINDING_TARGET)}: ${plan.largestBindingBytes <= BINDING_TARGET ? 'met' : 'MISSED'})`);
+console.log(`attn2 K/V cache    ${mib(plan.kvCacheBytes)} held through the run (every cross-attention layer's K and V, projected on the first step; included above)`);
 // issue "speed" point 3: launches per step, counted by running the real forward on the planning device
-const dispatches = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { width, height, batch: opts.batch, dtype: opts.activationDtype, packWeights: noF16 });
-console.log(`dispatches         ${dispatches.total} per UNet step of batch ${opts.batch} (the real forward, counted on a planning device)`);
+const stepSize = { width, height, batch: opts.batch, dtype: opts.activationDtype, packWeights: noF16 };
+const dispatches = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, { ...stepSize, crossAttentionCache: true });
+const firstStep = await unetStepDispatches(sd15 ? SD15_UNET : SDXL_BASE_UNET, stepSize);
+console.log(`dispatches         ${dispatches.total} per UNet step of batch ${opts.batch} in a run's steady state (attn2 K/V cached; the first step: ${firstStep.total}; the real forward, counted on a planning device)`);
 console.log(`  by kernel        ${[...dispatches.byKernel].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
 if (noF16) console.log(`no shader-f16      packed f16 weights + f32 activations: ${gib(plan.peakBytes)} all in, largest binding ${mib(plan.largestBindingBytes)}`);
 console.log(`peak ${plan.peakBytes} largest-binding ${plan.largestBindingBytes}`);

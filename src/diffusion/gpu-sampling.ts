@@ -17,12 +17,14 @@
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
  * of the GPU (it awaits step i−1's completion, not a read, after recording step i), so a cancel between
  * steps leaves at most one step of queued work; inside the UNet forward each block is its own
- * submission with two in flight (forward.ts, settle). An observer (golden comparisons) makes the loop
- * read every step's tensors.
+ * submission with two in flight (forward.ts, settle). Every attn2's K/V are projected on the first step
+ * and reused after (cross-attention-kv-cache.ts); the run releases them when it ends, however it ends.
+ * An observer (golden comparisons) makes the loop read every step's tensors.
  */
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { unetForward } from '../model/unet/forward';
+import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { samplerStep, type SamplerStepCoefficients } from '../ops/sampler-step';
 import type { Scheduler } from './schedulers';
 import type { LinearStepper } from './schedulers/linear-step';
@@ -102,6 +104,8 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
   const rgb = { rows: fit.matrix, bias: fit.bias };
   let progress = Promise.resolve();
   let prevDone: Promise<void> = Promise.resolve();
+  // attn2's K/V are projected on the first step and reused after (the context and weights are the run's)
+  const kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
   try {
     for (let i = start; i < steps; i++) {
       signal?.throwIfAborted();
@@ -114,6 +118,7 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
         textEmbeds: run.pooled,
         timeIds: run.timeIds,
         signal,
+        crossAttentionKv: kvCache,
       });
       const record = run.observeStep ? { modelInput: await ctx.read(sample), noisePred: await ctx.read(out) } : null;
       const lin = scheduler.linearStep(i, k);
@@ -166,6 +171,7 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
     progress.catch(() => undefined);
     throw e;
   } finally {
+    kvCache.release();
     ctx.releaseLive(sample, ...Object.values(scratch), ...(editData ? [editData] : []));
   }
 }

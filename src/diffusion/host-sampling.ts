@@ -8,6 +8,7 @@
  */
 import type { Tensor } from '../gpu/tensor';
 import { unetForward } from '../model/unet/forward';
+import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import type { Scheduler } from './schedulers';
 import { vpX0, type PredictionType } from './schedulers/prediction';
 import { classifierFreeGuidance } from './sdxl-conditioning';
@@ -45,6 +46,16 @@ export interface HostLoopRun {
 
 /** Runs the steps; returns the final latents [C·h·w]. */
 export async function sampleOnHost(run: HostLoopRun): Promise<Float32Array> {
+  // the plain passes' attn2 K/V, projected on the first step (cross-attention-kv-cache.ts); a predictor keeps its own
+  const kvCache = new CrossAttentionKvCache<Tensor>((...t) => run.parts.ctx.release(...t));
+  try {
+    return await hostSteps(run, kvCache);
+  } finally {
+    kvCache.release();
+  }
+}
+
+async function hostSteps(run: HostLoopRun, kvCache: CrossAttentionKvCache<Tensor>): Promise<Float32Array> {
   const { parts, scheduler, start, signal, edit, predictor, batch } = run;
   const { ctx } = parts;
   const [lc, h, w] = run.latentShape;
@@ -67,6 +78,7 @@ export async function sampleOnHost(run: HostLoopRun): Promise<Float32Array> {
         timeIds: run.timeIds,
         // a cancel stops between UNet blocks, not only between steps (forward.ts)
         signal,
+        crossAttentionKv: kvCache,
       }).catch((e: unknown) => {
         ctx.release(sample); // a cancel between blocks: the forward gave back its own activations
         throw e;

@@ -8,6 +8,7 @@ import type { Tensor } from '../gpu/tensor';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
+import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { classifierFreeGuidance } from './sdxl-conditioning';
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from './text-to-image';
 
@@ -26,6 +27,8 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
         ehs: ctx.upload(ehs.subarray(b * T * C, (b + 1) * T * C), [1, T, C], global.ehs.dtype, `cfg-half-${b}-ehs`),
         pooled: ctx.upload(pooled.subarray(b * P, (b + 1) * P), [1, P], global.pooled.dtype, `cfg-half-${b}-pooled`),
       }));
+      // attn2 K/V for the whole run, keyed by context: each half's text states get their own entries
+      const kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
       return {
         batch: 2,
         async predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
@@ -33,7 +36,7 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
           for (const [b, half] of halves.entries()) {
             const sample = ctx.upload(input, [1, arch.inChannels, latent[0], latent[1]], parts.dtype, 'unet-sample');
             try {
-              const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal });
+              const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal, crossAttentionKv: kvCache });
               out.set(await ctx.read(pred), b * input.length);
               ctx.release(pred);
             } finally {
@@ -44,6 +47,7 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
         },
         combine: (pred) => classifierFreeGuidance(pred, guidanceScale, guidanceRescale),
         release: () => {
+          kvCache.release();
           for (const h of halves) ctx.release(h.ehs, h.pooled);
         },
       };

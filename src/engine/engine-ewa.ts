@@ -19,6 +19,9 @@
  * 'adapters' mode applies the same aggregation unfolded (fused LoRA per attn2 linear, fold.ts
  * ewaAdapters): no second copy of the attn2 weights (~1 GiB for SDXL in f16), at a small cost per
  * step — what the training previews use, next to the trainer's own memory.
+ *
+ * Either way the weights and the states are fixed for the run, so every attn2's K/V are projected on the
+ * first step and read from the predictor's cache after (cross-attention-kv-cache.ts), released with it.
  */
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
@@ -27,6 +30,7 @@ import { stridedCopy } from '../ops/strided-copy';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
+import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { classifierFreeGuidance, usesGuidance } from '../diffusion/sdxl-conditioning';
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../diffusion/text-to-image';
@@ -74,7 +78,10 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
       const owned: Tensor[] = [];
       const contexts: LayerContexts[] = [];
       let releaseWeights = () => {};
+      // attn2 K/V of the run's layer-wise (and uncond) states under its EWA weights, projected on the first step
+      const kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
       const release = () => {
+        kvCache.release();
         for (const c of contexts) c.release();
         ctx.releaseLive(...owned);
         releaseWeights();
@@ -147,6 +154,7 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
                   textEmbeds: p.pooled,
                   timeIds: Array.from({ length: p.batch }, () => [...timeIds]).flat(),
                   signal,
+                  crossAttentionKv: kvCache,
                 });
                 out.set(await ctx.read(pred), at);
                 at += p.batch * input.length;

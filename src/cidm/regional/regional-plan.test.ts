@@ -10,6 +10,7 @@ import { PlanBackend, type PlanTensor } from '../../model/unet/plan-backend';
 import { SDXL_BASE_UNET } from '../../model/unet/sdxl-configs';
 import { unetWeightShapes } from '../../model/unet/weight-shapes';
 import { attentionGrids } from './masks';
+import { CrossAttentionKvCache } from '../../model/unet/cross-attention-kv-cache';
 import { crossAttentionLayers, loraTargets } from '../train/layers';
 import { BINDING_BUDGET_BYTES, largestActivationPerPass, passesPerForward } from './batch-plan';
 
@@ -46,6 +47,40 @@ describe('regional UNet step on the planning backend', () => {
     expect(one).toBeGreaterThanOrEqual(plain);
     expect(one).toBeLessThan(1.1 * plain);
     expect(three).toBeGreaterThan(2 * plain);
+  });
+});
+
+describe('plain regions with the run\'s attn2 K/V cache (planning backend)', () => {
+  it('project the stacked prompts\' K/V on the first step only, and the cache frees them all', async () => {
+    const arch = unetArch(SDXL_BASE_UNET);
+    let kvProjections = 0;
+    class Counting extends PlanBackend {
+      override linear(x: PlanTensor, w: PlanTensor): PlanTensor {
+        if (/\.attn2\.to_[kv]\.weight$/.test(w.storage.label)) kvProjections++;
+        return super.linear(x, w);
+      }
+    }
+    const be = new Counting(unetWeightShapes(arch), 'f16', 'f16');
+    const [B, U, h, w] = [2, 2, 13, 11];
+    const sample = be.input([B, 4, h, w], 'sample');
+    const ehs = be.input([B, 77, 2048], 'ehs');
+    const textEmbeds = be.input([B, 1280], 'text_embeds');
+    const masks = new Map(attentionGrids(arch, h, w).map((g) => [regionalMaskKey(g.h, g.w), be.input([1, U, g.h * g.w], 'masks')] as const));
+    const regional = { embeds: be.input([B, U, 77, 2048], 'region-embeds'), masks, active: be.input([B, U], 'active') };
+    const inputs = [sample, ehs, textEmbeds, regional.embeds, regional.active, ...masks.values()];
+    const cache = new CrossAttentionKvCache<PlanTensor>((...t) => be.release(...t));
+    const layers = crossAttentionLayers(arch).length;
+    for (let step = 0; step < 3; step++) {
+      be.release(await unetForward(be, arch, { sample, timesteps: [999, 999], encoderHiddenStates: ehs, textEmbeds, timeIds: Array(12).fill(104), regional, crossAttentionKv: cache }));
+      expect(kvProjections).toBe(2 * layers);
+      expect(cache.hits).toBe(step * layers);
+    }
+    // every layer's K and V of all 1 + U prompts: [B·(1+U), 77, out] f16
+    const kvBytes = [...unetWeightShapes(arch)].filter(([n]) => /\.attn2\.to_[kv]\.weight$/.test(n)).reduce((b, [, s]) => b + B * (1 + U) * 77 * s[0]! * 2, 0);
+    expect(cache.bytes).toBe(kvBytes);
+    cache.release();
+    be.release(...inputs);
+    expect(be.liveTensors).toBe(0);
   });
 });
 

@@ -29,6 +29,7 @@ import type { Tensor } from '../../gpu/tensor';
 import type { UNetArch } from '../../model/unet/arch';
 import type { UNetBackend } from '../../model/unet/backend';
 import { unetForward, type ConceptRegionalInputs, type RegionalInputs } from '../../model/unet/forward';
+import { CrossAttentionKvCache } from '../../model/unet/cross-attention-kv-cache';
 import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../../diffusion/text-to-image';
 import { buildRegionMasks, isEmptyMask, type MaskData } from './masks';
 import { DEFAULT_REGION_ALPHA } from './noise-aggregation';
@@ -93,6 +94,12 @@ interface Chunk {
 }
 
 export class RegionalStep implements GuidedPredictor {
+  /**
+   * attn2 K/V for the whole run (model/unet/cross-attention-kv-cache.ts): each chunk's states and region
+   * embeds are fixed at create, so plain regions project K/V on the first step only; concept-aware regions
+   * project theirs every step (regionalAttentionModule). Released with the step.
+   */
+  private readonly kvCache: CrossAttentionKvCache<Tensor>;
   private constructor(
     private readonly ctx: GpuContext,
     readonly passes: readonly RegionalPass[],
@@ -104,7 +111,9 @@ export class RegionalStep implements GuidedPredictor {
     readonly guidance: RegionalGuidance,
     private readonly alpha: number,
     private readonly concepts: ConceptPrompts | null,
-  ) {}
+  ) {
+    this.kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
+  }
 
   /**
    * Builds the passes from the global conditioning `global` ([uncond, cond] embeds and pooled, or [cond]
@@ -221,6 +230,7 @@ export class RegionalStep implements GuidedPredictor {
           timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
           regional: c.regional,
           signal,
+          crossAttentionKv: this.kvCache,
         });
         out.set(await this.ctx.read(pred), c.start * n);
         this.ctx.release(pred);
@@ -237,6 +247,7 @@ export class RegionalStep implements GuidedPredictor {
   }
 
   release(): void {
+    this.kvCache.release();
     for (const c of this.chunks) this.ctx.releaseLive(...c.owned);
     this.ctx.releaseLive(...this.masks);
     this.concepts?.release();

@@ -6,8 +6,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { UNetConfigJson } from './arch';
 import { unetArch } from './arch';
-import { countUNetStepDispatches } from './dispatch-count';
+import { countUNetStepDispatches, unetStepDispatches } from './dispatch-count';
 import { selfAttentionPrefixes } from './fused-qkv';
+import { GpuContext } from '../../gpu/context';
+import { PlanningDevice, planningHandle } from '../../gpu/planning-device';
+import { linear } from '../../ops/linear';
+import { weightStorageDtype } from '../weights/storage-dtype';
 import { SDXL_BASE_UNET } from './sdxl-configs';
 import { unetWeightShapes } from './weight-shapes';
 
@@ -19,6 +23,34 @@ function matrixWeights(config: UNetConfigJson): number {
 }
 
 const attn1Count = (config: UNetConfigJson) => selfAttentionPrefixes(unetArch(config)).length;
+/** The attn2 to_k/to_v weights of a config (names and shapes). */
+function kvWeights(config: UNetConfigJson): [string, number[]][] {
+  return [...unetWeightShapes(unetArch(config))].filter(([name]) => /\.attn2\.to_[kv]\.weight$/.test(name));
+}
+
+/** Dispatches of every attn2's K and V projection of a [batch, 77, crossDim] context, run alone on a planning device. */
+async function kvProjectionDispatches(config: UNetConfigJson, batch: number, dtype: 'f16' | 'f32', packWeights = false): Promise<number> {
+  const dev = new PlanningDevice();
+  const ctx = new GpuContext(planningHandle(dev));
+  try {
+    const before = dev.dispatches;
+    for (const [name, shape] of kvWeights(config)) {
+      // stored as sizedUNet stores it (packed f16 pairs under f32 math on the packed path)
+      const w = ctx.persistentWeight(shape, weightStorageDtype(shape, dtype, packWeights), name);
+      const x = ctx.empty([batch, 77, shape[1]!], dtype, 'context');
+      ctx.release(await linear(ctx, x, w), x);
+    }
+    await ctx.flush();
+    return dev.dispatches - before;
+  } finally {
+    ctx.destroy();
+  }
+}
+
+/** Bytes of every attn2's cached K and V for a [batch, 77, ·] context. */
+function kvCacheBytes(config: UNetConfigJson, batch: number, bytesPerValue: number): number {
+  return kvWeights(config).reduce((b, [, shape]) => b + batch * 77 * shape[0]! * bytesPerValue, 0);
+}
 
 describe('UNet step dispatch count', () => {
   it('is at least one dispatch per weight matrix (q/k/v of an attn1 counting once), and the same at two image sizes', async () => {
@@ -48,4 +80,25 @@ describe('UNet step dispatch count', () => {
     expect(n).toBe(unfused - 2 * attn1Count(SDXL_BASE_UNET));
     expect(n).toBe(1492);
   }, 60_000);
+
+  it('counts SDXL-base at 1024² with CFG, first and steady-state step (printed by npm run memory-plan)', async () => {
+    const n = await countUNetStepDispatches(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, dtype: 'f16' });
+    expect(n).toBe(1402); // with fused q/k/v (the test above)
+    const steady = await unetStepDispatches(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, dtype: 'f16', crossAttentionCache: true });
+    const packedFirst = await countUNetStepDispatches(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, dtype: 'f32', packWeights: true });
+    const packedSteady = await countUNetStepDispatches(SDXL_BASE_UNET, { width: 1024, height: 1024, batch: 2, dtype: 'f32', packWeights: true, crossAttentionCache: true });
+    console.log(`[dispatches] SDXL-base 1024² CFG steady-state step (attn2 K/V cached): ${steady.total}, cache ${steady.kvCacheBytes} bytes; packed path ${packedFirst} → ${packedSteady}`);
+    // exactly the attn2 K/V projections are gone (counted on their own below), nothing else changed
+    const kv = await kvProjectionDispatches(SDXL_BASE_UNET, 2, 'f16');
+    expect(n - steady.total).toBe(kv);
+    expect(packedFirst - packedSteady).toBe(await kvProjectionDispatches(SDXL_BASE_UNET, 2, 'f32', true));
+    expect(steady.kvCacheBytes).toBe(kvCacheBytes(SDXL_BASE_UNET, 2, 2));
+  }, 60_000);
+
+  it('a steady-state step of the tiny model saves its attn2 K/V projections', async () => {
+    const first = await countUNetStepDispatches(tiny, { width: 64, height: 48, batch: 2, dtype: 'f32' });
+    const steady = await unetStepDispatches(tiny, { width: 64, height: 48, batch: 2, dtype: 'f32', crossAttentionCache: true });
+    expect(first - steady.total).toBe(await kvProjectionDispatches(tiny, 2, 'f32'));
+    expect(steady.kvCacheBytes).toBe(kvCacheBytes(tiny, 2, 4));
+  });
 });

@@ -6,9 +6,10 @@
  */
 import { GpuContext } from '../../gpu/context';
 import { PlanningDevice, planningHandle } from '../../gpu/planning-device';
-import type { DType } from '../../gpu/tensor';
+import type { DType, Tensor } from '../../gpu/tensor';
 import type { UNetConfigJson } from './arch';
-import { runSyntheticStep, type SyntheticStepSize } from './synthetic-step';
+import { runSyntheticStepOn, syntheticStepInputs, type SyntheticStepSize } from './synthetic-step';
+import { CrossAttentionKvCache } from './cross-attention-kv-cache';
 import { GpuUNetBackend } from './gpu-backend';
 import { sizedUNet } from './sized-unet';
 
@@ -18,6 +19,18 @@ export interface DispatchCountOptions extends SyntheticStepSize {
   packWeights?: boolean;
   /** Each attn1's q/k/v as one matmul, as loadUNet lays them out (fused-qkv.ts); default true. */
   fuseQkv?: boolean;
+  /**
+   * Count a steady-state step of a sampling run: the attn2 K/V cache (cross-attention-kv-cache.ts) is
+   * filled by a first step on the same inputs, and the second step is counted.
+   */
+  crossAttentionCache?: boolean;
+}
+
+export interface DispatchCount {
+  total: number;
+  byKernel: Map<string, number>;
+  /** With crossAttentionCache: the bytes the cache holds through the run (every attn2's K and V). */
+  kvCacheBytes: number;
 }
 
 export async function countUNetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<number> {
@@ -25,20 +38,31 @@ export async function countUNetStepDispatches(config: UNetConfigJson, o: Dispatc
 }
 
 /** The count and its split by kernel name. */
-export async function unetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<{ total: number; byKernel: Map<string, number> }> {
+export async function unetStepDispatches(config: UNetConfigJson, o: DispatchCountOptions): Promise<DispatchCount> {
   const dev = new PlanningDevice();
   const ctx = new GpuContext(planningHandle(dev));
   try {
     const unet = sizedUNet(ctx, config, o.dtype, o.packWeights ?? false, { fuseQkv: o.fuseQkv ?? true });
     const zeros = (shape: number[], label: string) => ctx.upload(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, o.dtype, label);
     const be = new GpuUNetBackend(ctx, unet.weights, o.dtype, 'unet (planning)');
-    const before = dev.dispatches;
-    dev.dispatchesByKernel.clear();
-    const { out, inputs } = await runSyntheticStep(be, unet.arch, o, zeros);
-    await ctx.flush();
-    const count = dev.dispatches - before;
-    ctx.release(out, ...inputs);
-    return { total: count, byKernel: new Map(dev.dispatchesByKernel) };
+    const inputs = syntheticStepInputs(unet.arch, o, zeros);
+    const cache = o.crossAttentionCache ? new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t)) : undefined;
+    try {
+      if (cache) {
+        ctx.release(await runSyntheticStepOn(be, unet.arch, o, inputs, cache));
+        await ctx.flush();
+      }
+      const before = dev.dispatches;
+      dev.dispatchesByKernel.clear();
+      const out = await runSyntheticStepOn(be, unet.arch, o, inputs, cache);
+      await ctx.flush();
+      const count = dev.dispatches - before;
+      ctx.release(out);
+      return { total: count, byKernel: new Map(dev.dispatchesByKernel), kvCacheBytes: cache?.bytes ?? 0 };
+    } finally {
+      cache?.release();
+      ctx.releaseLive(...inputs.all);
+    }
   } finally {
     ctx.destroy();
   }

@@ -6,11 +6,13 @@ import type { ResnetArch, TransformerArch, UNetArch } from './arch';
 import type { TensorRef, UNetBackend } from './backend';
 import { selfAttentionModule } from './self-attention';
 import { regionalAttentionModule, regionalSource, type ConceptRegionalInputs, type RegionalInputs, type RegionalLayer, type RegionalSource } from './regional-forward';
+import { crossAttentionModule } from './cross-attention';
+import type { CrossAttentionKvCache } from './cross-attention-kv-cache';
 
 export * from './regional-forward';
 export { selfAttentionModule } from './self-attention';
 
-export interface UNetInputs<T> {
+export interface UNetInputs<T extends TensorRef> {
   /** Noisy latents [B, 4, h, w]. */
   sample: T;
   /** One timestep per batch element. */
@@ -35,6 +37,13 @@ export interface UNetInputs<T> {
    * leaves at most two blocks' work on the queue instead of the whole forward.
    */
   signal?: AbortSignal;
+  /**
+   * The run's cache of attn2 K/V (cross-attention-kv-cache.ts, issue 15 point 3): every attn2 layer
+   * projects its context on the first step and reads the cached K/V after (plain regions too; concept-aware
+   * regions always project). Absent = every step projects them (training, single forwards). The caller
+   * owns and releases it.
+   */
+  crossAttentionKv?: CrossAttentionKvCache<T>;
 }
 
 /** Hands out the K/V input of each attn2 in traversal order (the plain context, or layer-wise ones). */
@@ -71,6 +80,9 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
   const B = inp.sample.shape[0]!;
   if (inp.timesteps.length !== B) throw new RangeError(`${inp.timesteps.length} timesteps for batch ${B}`);
   const w = (n: string) => be.weight(n);
+  // a checkpointing (training) backend recomputes blocks in its backward: K/V must stay its own there
+  if (inp.crossAttentionKv && be.checkpoint) throw new TypeError('a cross-attention K/V cache cannot be used with a checkpointing (training) backend');
+  const kvCache = inp.crossAttentionKv;
 
   // 1. time embedding (+ SDXL text_time addition embedding), then SiLU once for every resnet.
   const tProj = await be.timestepEmbedding(inp.timesteps, arch.timeProjDim, arch.flipSinToCos, arch.freqShift);
@@ -113,7 +125,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
     for (const [j, r] of down.resnets.entries()) {
       h = await res(r, h, false);
       const a = down.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, contexts, regional);
+      if (a) h = await transformer(be, arch, a, h, contexts, regional, kvCache);
       skips.push(h);
       await between();
     }
@@ -126,7 +138,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
 
   // 3. mid block (its input is also the last skip, so the first resnet must not consume it)
   h = await res(arch.mid.resnets[0], h, false);
-  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, contexts, regional);
+  if (arch.mid.attention) h = await transformer(be, arch, arch.mid.attention, h, contexts, regional, kvCache);
   h = await res(arch.mid.resnets[1], h, true);
   await between();
 
@@ -139,7 +151,7 @@ export async function unetForward<T extends TensorRef>(be: UNetBackend<T>, arch:
       be.release(h, skip);
       h = await res(r, cat, true);
       const a = upBlock.attentions[j];
-      if (a) h = await transformer(be, arch, a, h, contexts, regional);
+      if (a) h = await transformer(be, arch, a, h, contexts, regional, kvCache);
       await between();
     }
     if (upBlock.upsample) {
@@ -205,6 +217,7 @@ export async function transformer<T extends TensorRef>(
   x: T,
   ctx: T | ContextSource<T>,
   regional?: RegionalSource<T>,
+  kvCache?: CrossAttentionKvCache<T>,
 ): Promise<T> {
   const contexts: ContextSource<T> = 'next' in ctx ? ctx : { next: () => ctx };
   const w = (n: string) => be.weight(`${t.prefix}.${n}`);
@@ -225,7 +238,7 @@ export async function transformer<T extends TensorRef>(
   for (let d = 0; d < t.depth; d++) {
     const p = `${t.prefix}.transformer_blocks.${d}`;
     const layer = regional ? await regional.next(H, W, p) : undefined;
-    h = await block(be, p, [h, contexts.next()], ([hi, c]) => basicBlock(be, p, t, hi!, c!, layer));
+    h = await block(be, p, [h, contexts.next()], ([hi, c]) => basicBlock(be, p, t, hi!, c!, layer, kvCache));
     if (layer) regional!.done(layer);
   }
   let out: T;
@@ -309,7 +322,8 @@ async function feedForwardWhole<T extends TensorRef>(be: UNetBackend<T>, p: stri
 
 /**
  * BasicTransformerBlock: h += attn1(norm1 h); h += attn2(norm2 h, ctx); h += ff(norm3 h). Consumes h.
- * With `regional`, attn2 is regional cross-attention (its prompts include the global one: ctx is unused).
+ * With `regional`, attn2 is regional cross-attention (its prompts include the global one: ctx is unused);
+ * with `kvCache`, attn2 reads its K/V from the run's cache (cross-attention.ts, regional-forward.ts).
  */
 export async function basicBlock<T extends TensorRef>(
   be: UNetBackend<T>,
@@ -318,6 +332,7 @@ export async function basicBlock<T extends TensorRef>(
   h: T,
   ctx: T,
   regional?: RegionalLayer<T>,
+  kvCache?: CrossAttentionKvCache<T>,
 ): Promise<T> {
   const w = (n: string) => be.weight(`${p}.${n}`);
   const n1 = await be.layerNorm(h, w('norm1.weight'), w('norm1.bias'), LAYER_NORM_EPS);
@@ -325,8 +340,10 @@ export async function basicBlock<T extends TensorRef>(
   be.release(n1, h);
   const n2 = await be.layerNorm(h1, w('norm2.weight'), w('norm2.bias'), LAYER_NORM_EPS);
   const h2 = regional
-    ? await regionalAttentionModule(be, `${p}.attn2`, t.heads, n2, regional, h1)
-    : await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
+    ? await regionalAttentionModule(be, `${p}.attn2`, t.heads, n2, regional, h1, kvCache)
+    : kvCache
+      ? await crossAttentionModule(be, `${p}.attn2`, t.heads, n2, ctx, kvCache, h1)
+      : await attentionModule(be, `${p}.attn2`, t.heads, n2, ctx, h1);
   be.release(n2, h1);
   const n3 = await be.layerNorm(h2, w('norm3.weight'), w('norm3.bias'), LAYER_NORM_EPS);
   const out = await feedForward(be, `${p}.ff`, n3, h2);

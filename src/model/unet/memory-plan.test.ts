@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planUNetStep } from './memory-plan';
 import { SDXL_BASE_UNET, SD15_UNET } from './sdxl-configs';
+import { unetArch } from './arch';
+import { unetWeightShapes } from './weight-shapes';
 
 describe('UNet memory plan (dry run of the real forward)', () => {
   it('fits one SDXL 1024² CFG step with f16 weights in 7 GiB with no binding over 128 MiB', async () => {
@@ -22,6 +24,23 @@ describe('UNet memory plan (dry run of the real forward)', () => {
     expect(big.weightBytes).toBe(small.weightBytes);
     const sd15 = await planUNetStep(SD15_UNET, { width: 512, height: 512, batch: 2, weightDtype: 'f16', activationDtype: 'f16' });
     expect(sd15.weightBytes).toBeGreaterThanOrEqual(859_520_964 * 2);
+  });
+});
+
+describe('UNet memory plan of a steady-state step (the run\'s attn2 K/V cache live beside it)', () => {
+  it('adds exactly the cached K/V to the plan, and still fits 7 GiB with no binding over 128 MiB', async () => {
+    const o = { width: 1024, height: 1024, batch: 2, weightDtype: 'f16', activationDtype: 'f16' } as const;
+    const first = await planUNetStep(SDXL_BASE_UNET, o);
+    const steady = await planUNetStep(SDXL_BASE_UNET, { ...o, crossAttentionCache: true });
+    // every attn2 layer's K and V: [2, 77, out] f16 each, from the config's to_k/to_v shapes
+    const kv = [...unetWeightShapes(unetArch(SDXL_BASE_UNET))].filter(([n]) => /\.attn2\.to_[kv]\.weight$/.test(n)).reduce((b, [, s]) => b + 2 * 77 * s[0]! * 2, 0);
+    expect(steady.kvCacheBytes).toBe(kv);
+    expect(first.kvCacheBytes).toBe(0);
+    console.log(`[memory-plan] SDXL 1024² CFG: first step ${first.peakBytes} B all in, steady state ${steady.peakBytes} B with a ${steady.kvCacheBytes} B K/V cache`);
+    expect(steady.activationPeakBytes).toBeGreaterThanOrEqual(first.activationPeakBytes);
+    expect(steady.activationPeakBytes).toBeLessThanOrEqual(first.activationPeakBytes + kv);
+    expect(steady.peakBytes).toBeLessThanOrEqual(7 * 2 ** 30);
+    expect(steady.largestBindingBytes).toBe(first.largestBindingBytes);
   });
 });
 

@@ -2,10 +2,12 @@
  * Memory plan of one UNet step: runs the real forward (forward.ts) on the planning backend and adds
  * the resident weights. "All in" = weight buffers + the activation pool's footprint (size classes and
  * reuse as BufferPool does them) + the step's inputs. No weights are needed: shapes come from config.
+ * With crossAttentionCache it is a later step of a sampling run, beside the run's attn2 K/V cache.
  */
 import { unetArch, type UNetConfigJson } from './arch';
 import { unetForward } from './forward';
-import { PlanBackend } from './plan-backend';
+import { PlanBackend, type PlanTensor } from './plan-backend';
+import { CrossAttentionKvCache } from './cross-attention-kv-cache';
 import { unetWeightShapes } from './weight-shapes';
 import { BYTES_PER_ELEMENT, numel, type DType } from '../../gpu/tensor';
 import { weightStorageDtype } from '../weights/storage-dtype';
@@ -27,6 +29,11 @@ export interface MemoryPlanOptions {
   latentFactor?: number;
   /** Text tokens per prompt. */
   tokens?: number;
+  /**
+   * Plan a steady-state step of a sampling run: the attn2 K/V cache (cross-attention-kv-cache.ts) is
+   * filled by a first step and stays live through the second, so the peak and the pool include it.
+   */
+  crossAttentionCache?: boolean;
 }
 
 export interface MemoryPlan {
@@ -38,6 +45,8 @@ export interface MemoryPlan {
   largestActivation: { label: string; bytes: number; shape: number[] };
   peakBytes: number;
   largestBindingBytes: number;
+  /** With crossAttentionCache: the bytes of the cached K/V (every attn2 layer's), live through the run. */
+  kvCacheBytes: number;
 }
 
 export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions): Promise<MemoryPlan> {
@@ -60,12 +69,20 @@ export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions)
   const textEmbeds = arch.addition
     ? be.input([o.batch, arch.addition.projectionInputDim - 6 * arch.addition.timeEmbedDim], 'text_embeds')
     : undefined;
-  const out = await unetForward(be, arch, {
-    sample,
-    timesteps: Array(o.batch).fill(999),
-    encoderHiddenStates: ctx,
-    ...(textEmbeds ? { textEmbeds, timeIds: Array(o.batch * 6).fill(1024) } : {}),
-  });
+  const cache = o.crossAttentionCache ? new CrossAttentionKvCache<PlanTensor>((...t) => be.release(...t)) : undefined;
+  const step = () =>
+    unetForward(be, arch, {
+      sample,
+      timesteps: Array(o.batch).fill(999),
+      encoderHiddenStates: ctx,
+      ...(textEmbeds ? { textEmbeds, timeIds: Array(o.batch * 6).fill(1024) } : {}),
+      ...(cache ? { crossAttentionKv: cache } : {}),
+    });
+  // with the cache, the first step fills it and the second (the steady state) runs beside it
+  if (cache) be.release(await step());
+  const out = await step();
+  const kvCacheBytes = cache?.bytes ?? 0;
+  cache?.release();
   be.release(out, sample, ctx, ...(textEmbeds ? [textEmbeds] : []));
   if (be.liveTensors !== 0) throw new Error(`memory plan: the forward leaked ${be.liveTensors} tensors`);
   const s = be.stats;
@@ -78,5 +95,6 @@ export async function planUNetStep(config: UNetConfigJson, o: MemoryPlanOptions)
     largestActivation: s.largestActivation,
     peakBytes: weightBytes + s.poolBytes,
     largestBindingBytes: Math.max(largestWeight.bytes, s.largestActivation.bytes),
+    kvCacheBytes,
   };
 }

@@ -72,10 +72,17 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
     return this.alloc(shape, label);
   }
 
+  /** One handle per weight, as a loaded model has (the attn2 K/V cache keys entries by weight identity). */
+  private readonly weightHandles = new Map<string, PlanTensor>();
+
   weight(name: string): PlanTensor {
+    const known = this.weightHandles.get(name);
+    if (known) return known;
     const shape = this.weights.get(name);
     if (!shape) throw new Error(`plan: no weight ${name}`);
-    return { id: -1, shape, dtype: this.weightDtype, storage: { bytes: 0, live: true, label: name } };
+    const handle: PlanTensor = { id: -1, shape, dtype: this.weightDtype, storage: { bytes: 0, live: true, label: name } };
+    this.weightHandles.set(name, handle);
+    return handle;
   }
   hasWeight(name: string): boolean {
     return this.weights.has(name);

@@ -4,6 +4,7 @@
  * Split from forward.ts, which re-exports it, so the UNet file stays about the network.
  */
 import type { TensorRef, UNetBackend } from './backend';
+import type { CrossAttentionKvCache } from './cross-attention-kv-cache';
 
 /**
  * Per-region conditioning for regional cross-attention (src/cidm/regional builds it; ops/regional-attention
@@ -63,6 +64,11 @@ export interface RegionalLayer<T> {
   prompts: T;
   masks: T;
   active: T;
+  /**
+   * Plain regions: the tensors `prompts` is stacked from (the global states, the region embeds), by which
+   * the run's attn2 K/V cache recognises the same prompts on a later step (cross-attention-kv-cache.ts).
+   */
+  kvSource?: readonly T[];
   /** Concept-aware regions: this layer's per-prompt EWA scales, the grid's coefficients, the LoRAs. */
   lora?: { scales: T; scalesT: T; coefficients: T; adapters: RegionalConcepts<T>['adapters'] };
 }
@@ -94,7 +100,8 @@ export async function regionalSource<T extends TensorRef>(be: UNetBackend<T>, eh
   };
   if (!('concepts' in r)) {
     const prompts = await regionalPrompts(be, ehs, r);
-    return { next: async (H, W, where) => ({ prompts, masks: masksFor(H, W, where), active: r.active }), done: () => {}, release: () => be.release(prompts) };
+    const kvSource = [ehs, r.embeds];
+    return { next: async (H, W, where) => ({ prompts, masks: masksFor(H, W, where), active: r.active, kvSource }), done: () => {}, release: () => be.release(prompts) };
   }
   const c = r.concepts;
   if (!be.lowRank || !be.concatBatch) throw new TypeError('concept-aware regions need a backend with lowRank and concatBatch (the GPU or planning backend)');
@@ -146,19 +153,34 @@ export function regionalMaskKey(h: number, w: number): string {
  * prompts' states [B, 1 + U, 77, Cc] (global first) go through to_k/to_v as one [B·(1+U), 77, Cc]
  * batch, and the regional kernel combines their attention outputs before to_out. With `r.lora`
  * (concept-aware regions) each prompt's q/k/v and each cell's to_out get their own EWA term
- * (RegionalConcepts says how and why).
+ * (RegionalConcepts says how and why). With `kvCache`, plain regions project K/V on the run's first step
+ * and read them from the cache after (keyed by r.kvSource); concept-aware regions always project theirs
+ * (their per-layer stacks and EWA terms are not cached).
  */
-export async function regionalAttentionModule<T extends TensorRef>(be: UNetBackend<T>, p: string, heads: number, x: T, r: RegionalLayer<T>, residual?: T): Promise<T> {
+export async function regionalAttentionModule<T extends TensorRef>(
+  be: UNetBackend<T>, p: string, heads: number, x: T, r: RegionalLayer<T>, residual?: T, kvCache?: CrossAttentionKvCache<T>,
+): Promise<T> {
   if (r.lora) return conceptRegionalAttention(be, p, heads, x, r, r.lora, residual);
   const w = (n: string) => be.weight(`${p}.${n}`);
   const [B, P, Tk, Cc] = r.prompts.shape as [number, number, number, number];
   const q = await be.linear(x, w('to_q.weight'), null);
   const flat = be.reshape(r.prompts, [B * P, Tk, Cc]);
-  const k = await be.linear(flat, w('to_k.weight'), null);
-  const v = await be.linear(flat, w('to_v.weight'), null);
+  const toK = w('to_k.weight');
+  const toV = w('to_v.weight');
+  const project = async () => ({ k: await be.linear(flat, toK, null), v: await be.linear(flat, toV, null) });
+  const cache = kvCache && r.kvSource ? kvCache : undefined;
+  let kv;
+  try {
+    kv = cache ? await cache.kv(p, r.kvSource!, toK, toV, project) : await project();
+  } catch (e) {
+    be.release(q);
+    throw e;
+  }
+  const { k, v } = kv;
   const C = k.shape[2]!;
   const a = await be.regionalAttention(q, be.reshape(k, [B, P, Tk, C]), be.reshape(v, [B, P, Tk, C]), r.masks, r.active, heads);
-  be.release(q, k, v);
+  be.release(q);
+  if (!cache) be.release(k, v); // cached K/V belong to the cache until the run releases it
   const o = await be.linear(a, w('to_out.0.weight'), w('to_out.0.bias'), residual);
   be.release(a);
   return o;
