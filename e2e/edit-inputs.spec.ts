@@ -27,17 +27,7 @@ async function run(page: Page, go = 'gen-go', image = 'gen-image'): Promise<stri
 }
 
 /** Drops raw bytes as a PNG-typed file on the init image's thumbnail (the zone once a photo is loaded). */
-async function dropBytesOnThumb(page: Page, bytes: Uint8Array, name: string): Promise<void> {
-  const dt = await page.evaluateHandle(
-    ({ bytes, name }) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
-      return dt;
-    },
-    { bytes: [...bytes], name },
-  );
-  await page.locator('.gen-init-thumb').dispatchEvent('drop', { dataTransfer: dt });
-}
+const dropBytesOnThumb = (page: Page, bytes: Uint8Array, name: string) => dropInitPng(page, bytes, name, page.locator('.gen-init-thumb'));
 
 /** Sets a range input as a drag would (Playwright's fill() refuses type=range). */
 async function setRange(page: Page, testId: string, value: string): Promise<void> {
