@@ -11,7 +11,12 @@
  * uniforms); a 9-channel inpainting UNet's sample rows get their mask and masked-image channels once, the
  * step rewrites only the latent channels; guidance rescale is one extra single-workgroup dispatch
  * (ops/cfg-rescale.ts: the two stds and the rescaled guided prediction) that the step then reads.
- * Not here (host-sampling.ts): regional / low-memory predictors and PNDM.
+ * A plugged-in predictor with a GPU form (GpuGuidedPredictor, text-to-image.ts) runs here as well, on a
+ * one-row sample: low-memory CFG (sequential-cfg.ts: two batch-1 forwards write one [2, C, h, w] buffer,
+ * then this loop's CFG / rescale and step as usual) and CIDM's regional synthesis (regional-step.ts: its
+ * forwards on the input repeated on the GPU, E* by ops/regional-noise-aggregation.ts, which the step
+ * reads like a rescaled prediction). Not here (host-sampling.ts): PNDM (its multistep history is not a
+ * linear step) and predictors without a GPU form (EWA concepts, engine-ewa.ts).
  *
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead

@@ -2,7 +2,8 @@
  * The low-memory way to run classifier-free guidance: the unconditional and the conditional UNet passes
  * one after another at batch 1 instead of together at batch 2, which halves every activation (the
  * peak of a step) at the cost of two dispatch sequences. The UNet treats batch elements independently,
- * so the prediction is the same as the batched one. Plugs into the loop as a GuidedPredictor.
+ * so the prediction is the same as the batched one. Plugs into the loop as a GuidedPredictor; its GPU
+ * form (the GPU loop's) copies the two outputs into one [2, C, h, w] buffer that the loop's own CFG reads.
  */
 import { numel, type Tensor } from '../gpu/tensor';
 import { stridedCopy } from '../ops/strided-copy';

@@ -7,10 +7,12 @@
  * rescale, the scheduler step, the inpaint blend, the next UNet input and the preview in one or two
  * dispatches, no read but the preview's, which does not block) runs every linear sampler (Euler, Euler a,
  * DDIM, DPM++ 2M ± Karras), text to image, image to image, masked 4-channel inpainting and 9-channel
- * inpainting UNets alike. The host loop (host-sampling.ts; the UNet output read back every step) runs
- * what is not on the GPU yet: a plugged-in GuidedPredictor (regional synthesis, low-memory CFG: they
- * return host arrays) and PNDM; tests force it with `hostLoop` as the GPU loop's reference. A cancel
- * stops between UNet blocks and between steps either way.
+ * inpainting UNets alike, and the plugged-in predictors that bring a GPU form (GpuGuidedPredictor):
+ * low-memory CFG (sequential-cfg.ts) and CIDM's regional synthesis (src/cidm/regional/regional-step.ts).
+ * The host loop (host-sampling.ts; the UNet output read back every step) runs what is not on the GPU
+ * yet: PNDM and a predictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts); tests force it
+ * with `hostLoop` as the GPU loop's reference. A cancel stops between UNet blocks and between steps
+ * either way.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
@@ -267,9 +269,9 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length - start, preview: null });
     // ancestral noise counts the steps this run took (a torch generator draws them in order)
     const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
-    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting and guidance
-    // rescale; the host loop (host-sampling.ts) what is not on the GPU yet: regional predictors and
-    // low-memory CFG (they return host arrays), and PNDM
+    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting, guidance
+    // rescale, low-memory CFG and regional predictors; the host loop (host-sampling.ts) what is not on
+    // the GPU yet: PNDM and predictors without a GPU form (EWA concepts)
     const common = {
       parts,
       latentShape: [lc, h, w] as const,

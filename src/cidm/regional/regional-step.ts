@@ -23,6 +23,9 @@
  *
  * With an EWA library and a prompt that names concepts, the step is concept-aware (concept-regions.ts):
  * every prompt encoded layer-wise with its own EWA weights, applied per prompt inside attn2.
+ *
+ * Two forms of the same step: predict/combine on host arrays (the host loop, the reference) and onGpu
+ * for the GPU sampling loop (the passes stay on the GPU; E* by ops/regional-noise-aggregation.ts).
  */
 import type { GpuContext } from '../../gpu/context';
 import type { Tensor } from '../../gpu/tensor';
