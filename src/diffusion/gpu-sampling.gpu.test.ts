@@ -7,6 +7,8 @@
  * UNet with conv_in widened to 9 input channels). Same seed, same inputs: the latents after the run, the decoded image
  * and every step's preview must agree (the host loop is the reference; schedulers are compared
  * coefficient by coefficient in schedulers/linear-step.test.ts, the kernel in ops/sampler-step.gpu.test.ts).
+ * Low-memory CFG (the two CFG passes at batch 1) too, plain and with rescale + inpaint; regional synthesis
+ * on the GPU loop is checked in src/cidm/regional/regional-gpu-loop.gpu.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
@@ -120,6 +122,25 @@ describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () 
   it('guidance rescale alone (Euler a, text to image)', async () => {
     const { host, gpu } = await both({ ...base, scheduler: 'euler_ancestral', guidanceRescale: 0.5 });
     expectClose('rescale latents', gpu.latents, host.latents, TOL);
+  }, 300_000);
+
+  // low-memory CFG (sequential-cfg.ts): the two batch-1 passes write one [2, C, h, w] buffer on the GPU
+  // loop; the host loop reads each pass back and runs CFG in TS
+  for (const scheduler of ['euler', 'euler_ancestral', 'dpmpp_2m'] as const)
+    it(`low-memory CFG (two batch-1 passes), ${scheduler}`, async () => {
+      const { host, gpu, previews } = await both({ ...base, scheduler, lowMemory: true });
+      expectClose(`low-memory ${scheduler} latents`, gpu.latents, host.latents, TOL);
+      expectClose(`low-memory ${scheduler} image`, gpu.image, host.image, TOL);
+      expect(previews.gpu.length).toBe(base.steps);
+      if (scheduler !== 'euler') return;
+      // the batch-1 passes give the batched run's prediction (the UNet treats batch elements independently)
+      const batched = await textToImage((await tiny()).parts, { ...base, scheduler });
+      expectClose(`low-memory ${scheduler} vs batched latents`, gpu.latents, batched.latents, TOL);
+    }, 300_000);
+
+  it('low-memory CFG with guidance rescale 0.7 and a masked inpaint (DPM++ 2M Karras)', async () => {
+    const { host, gpu } = await both({ ...base, steps: 5, scheduler: 'dpmpp_2m_karras', lowMemory: true, guidanceRescale: 0.7, init: { rgba: initRgba, strength: 0.8, mask } });
+    expectClose('low-memory inpaint+rescale latents', gpu.latents, host.latents, TOL);
   }, 300_000);
 
   for (const scheduler of ['euler', 'dpmpp_2m'] as const)

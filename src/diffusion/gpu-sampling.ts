@@ -11,7 +11,12 @@
  * uniforms); a 9-channel inpainting UNet's sample rows get their mask and masked-image channels once, the
  * step rewrites only the latent channels; guidance rescale is one extra single-workgroup dispatch
  * (ops/cfg-rescale.ts: the two stds and the rescaled guided prediction) that the step then reads.
- * Not here (host-sampling.ts): regional / low-memory predictors and PNDM.
+ * A plugged-in predictor with a GPU form (GpuGuidedPredictor, text-to-image.ts) runs here as well, on a
+ * one-row sample: low-memory CFG (sequential-cfg.ts: two batch-1 forwards write one [2, C, h, w] buffer,
+ * then this loop's CFG / rescale and step as usual) and CIDM's regional synthesis (regional-step.ts: its
+ * forwards on the input repeated on the GPU, E* by ops/regional-noise-aggregation.ts, which the step
+ * reads like a rescaled prediction). Not here (host-sampling.ts): PNDM (its multistep history is not a
+ * linear step) and predictors without a GPU form (EWA concepts, engine-ewa.ts).
  *
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
@@ -22,7 +27,7 @@
  * An observer (golden comparisons) makes the loop read every step's tensors.
  */
 import type { GpuContext } from '../gpu/context';
-import type { Tensor } from '../gpu/tensor';
+import { numel, type Tensor } from '../gpu/tensor';
 import { unetForward } from '../model/unet/forward';
 import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { samplerStep, type SamplerStepCoefficients } from '../ops/sampler-step';
@@ -33,13 +38,18 @@ import type { PredictionType } from './schedulers/prediction';
 import { latentRgbFitFor, type PreviewImage } from './latent-preview';
 import { repeatRows, type EditRun } from './image-to-image';
 import { cfgRescale } from '../ops/cfg-rescale';
-import type { SdxlPipelineParts, StepRecord } from './text-to-image';
+import type { GpuGuidedPredictor, SdxlPipelineParts, StepRecord } from './text-to-image';
 
 export interface GpuLoopRun {
   parts: SdxlPipelineParts;
   scheduler: Scheduler & LinearStepper;
-  /** CFG scale, or null without guidance (batch 1). */
+  /** CFG scale, or null without guidance (batch 1) or when the predictor combines its passes itself. */
   guidance: number | null;
+  /**
+   * A plugged-in predictor's GPU form (low-memory CFG, regional synthesis): it runs the UNet passes on
+   * the one-row model input; its `combine`, if any, writes the guided estimate the step then reads.
+   */
+  predictor?: GpuGuidedPredictor | null;
   /** Guidance rescale φ after CFG (guidance-rescale.ts; 0 or absent: off). */
   guidanceRescale?: number;
   /** Image to image / inpainting (image-to-image.ts): the UNet input rows and the inpaint blend. */
@@ -79,7 +89,10 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
   const ctx: GpuContext = parts.ctx;
   const [C, h, w] = run.latentShape;
   const n = C * h * w;
-  const batch = run.guidance === null ? 1 : 2;
+  const predictor = run.predictor ?? null;
+  // a predictor takes the one-row input and repeats it for its own passes
+  const batch = predictor || run.guidance === null ? 1 : 2;
+  const combines = predictor?.combine !== undefined;
   const steps = scheduler.timesteps.length;
   const runSteps = steps - start;
   const x = ctx.upload(run.latents, [1, C, h, w], 'f32', 'latents');
@@ -90,7 +103,7 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
     preview: ctx.empty([h, w], 'f32', 'sampler-preview'),
   };
   const edit = run.edit ?? null;
-  const rescale = run.guidance !== null ? (run.guidanceRescale ?? 0) : 0;
+  const rescale = run.guidance !== null && !combines ? (run.guidanceRescale ?? 0) : 0;
   const firstInput = run.latents.map((v) => v * inputScale(scheduler, start));
   // a 9-channel inpainting UNet's rows carry the mask and the masked image's latents: uploaded here once,
   // the step rewrites only the latent channels of each row
@@ -111,44 +124,53 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
       signal?.throwIfAborted();
       const t = scheduler.timesteps[i]!;
       const k = i - start;
-      const out = await unetForward(parts.unet, parts.unetArch, {
-        sample,
-        timesteps: new Array<number>(batch).fill(t),
-        encoderHiddenStates: run.ehs,
-        textEmbeds: run.pooled,
-        timeIds: run.timeIds,
-        signal,
-        crossAttentionKv: kvCache,
-      });
-      const record = run.observeStep ? { modelInput: await ctx.read(sample), noisePred: await ctx.read(out) } : null;
-      const lin = scheduler.linearStep(i, k);
-      if (lin.noise) {
-        const z = run.stepNoise?.(k);
-        if (!z || z.length !== n) throw new Error(`step ${i}: an ancestral sampler needs ${n} noise values`);
-        ctx.write(scratch.noise, z);
-      }
       const wantPreview = C >= 4 && run.previewEvery > 0 && ((i + 1) % run.previewEvery === 0 || i + 1 === steps);
-      const scaleNow = inputScale(scheduler, i);
-      const ab = run.alphaBarAt(t);
-      const x0 = vpX0Form(run.prediction, Math.sqrt(ab), Math.sqrt(1 - ab));
-      const coefficients: SamplerStepCoefficients = {
-        guidance: run.guidance,
-        ...lin,
-        // the next step's model input; after the last step nothing reads it
-        inScale: i + 1 < steps ? inputScale(scheduler, i + 1) : 1,
-        ...(wantPreview ? { preview: { x: x0.x * scaleNow, out: x0.out } } : {}),
-        ...(blend ? { blend: blend.after(i) } : {}),
-      };
-      // guidance rescale needs the std of the whole prediction first: its own dispatch writes the guided one
-      if (rescale > 0) await cfgRescale(ctx, out, scratch.guided, run.guidance!, rescale);
-      await samplerStep(ctx, { x, pred: out, sample, ...scratch, ...(editData ? { edit: editData } : {}) }, coefficients, rgb, {
-        recordGuided: record !== null,
-        preGuided: rescale > 0,
-        sampleChannels,
-      });
-      ctx.release(out);
-      if (record) {
-        run.observeStep!({ step: i, timestep: t, ...record, guided: await ctx.read(scratch.guided), latentsAfter: await ctx.read(x) });
+      const out = predictor
+        ? await predictor.predict(parts.unet, parts.unetArch, sample, t, run.timeIds.slice(0, 6), signal)
+        : await unetForward(parts.unet, parts.unetArch, {
+            sample,
+            timesteps: new Array<number>(batch).fill(t),
+            encoderHiddenStates: run.ehs,
+            textEmbeds: run.pooled,
+            timeIds: run.timeIds,
+            signal,
+            crossAttentionKv: kvCache,
+          });
+      try {
+        // the host loop records a predictor's input repeated over its passes
+        const passes = numel(out.shape) / n;
+        const record = run.observeStep ? { modelInput: predictor ? repeatRows(await ctx.read(sample), passes) : await ctx.read(sample), noisePred: await ctx.read(out) } : null;
+        const lin = scheduler.linearStep(i, k);
+        if (lin.noise) {
+          const z = run.stepNoise?.(k);
+          if (!z || z.length !== n) throw new Error(`step ${i}: an ancestral sampler needs ${n} noise values`);
+          ctx.write(scratch.noise, z);
+        }
+        const scaleNow = inputScale(scheduler, i);
+        const ab = run.alphaBarAt(t);
+        const x0 = vpX0Form(run.prediction, Math.sqrt(ab), Math.sqrt(1 - ab));
+        const coefficients: SamplerStepCoefficients = {
+          guidance: combines ? null : run.guidance,
+          ...lin,
+          // the next step's model input; after the last step nothing reads it
+          inScale: i + 1 < steps ? inputScale(scheduler, i + 1) : 1,
+          ...(wantPreview ? { preview: { x: x0.x * scaleNow, out: x0.out } } : {}),
+          ...(blend ? { blend: blend.after(i) } : {}),
+        };
+        // guidance rescale needs the std of the whole prediction first: its own dispatch writes the guided one
+        if (rescale > 0) await cfgRescale(ctx, out, scratch.guided, run.guidance!, rescale);
+        // a combining predictor (regional synthesis) writes E* the same way
+        if (combines) await predictor!.combine!(out, scratch.guided);
+        await samplerStep(ctx, { x, pred: out, sample, ...scratch, ...(editData ? { edit: editData } : {}) }, coefficients, rgb, {
+          recordGuided: record !== null,
+          preGuided: rescale > 0 || combines,
+          sampleChannels,
+        });
+        if (record) {
+          run.observeStep!({ step: i, timestep: t, ...record, guided: await ctx.read(scratch.guided), latentsAfter: await ctx.read(x) });
+        }
+      } finally {
+        ctx.release(out);
       }
       // submitted now; read without blocking the next step; progress events stay in step order
       const pixels = wantPreview ? ctx.read(scratch.preview) : null;

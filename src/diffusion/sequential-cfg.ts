@@ -2,9 +2,11 @@
  * The low-memory way to run classifier-free guidance: the unconditional and the conditional UNet passes
  * one after another at batch 1 instead of together at batch 2, which halves every activation (the
  * peak of a step) at the cost of two dispatch sequences. The UNet treats batch elements independently,
- * so the prediction is the same as the batched one. Plugs into the loop as a GuidedPredictor.
+ * so the prediction is the same as the batched one. Plugs into the loop as a GuidedPredictor; its GPU
+ * form (the GPU loop's) copies the two outputs into one [2, C, h, w] buffer that the loop's own CFG reads.
  */
-import type { Tensor } from '../gpu/tensor';
+import { numel, type Tensor } from '../gpu/tensor';
+import { stridedCopy } from '../ops/strided-copy';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
@@ -46,6 +48,28 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
           return out;
         },
         combine: (pred) => classifierFreeGuidance(pred, guidanceScale, guidanceRescale),
+        // the GPU loop's form: both passes write into one [2, C, h, w] buffer, the loop's CFG reads it
+        onGpu: {
+          async predict(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
+            let both: Tensor | null = null;
+            try {
+              for (const [b, half] of halves.entries()) {
+                const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal, crossAttentionKv: kvCache });
+                const cols = numel(pred.shape);
+                both ??= ctx.empty([2, ...pred.shape.slice(1)], pred.dtype, 'cfg-pred');
+                try {
+                  await stridedCopy(ctx, pred, both, { rows: 1, cols, dstOffset: b * cols });
+                } finally {
+                  ctx.release(pred);
+                }
+              }
+              return both!;
+            } catch (e) {
+              if (both) ctx.release(both); // a cancel between blocks: the forward gave back its own activations
+              throw e;
+            }
+          },
+        },
         release: () => {
           kvCache.release();
           for (const h of halves) ctx.release(h.ehs, h.pooled);

@@ -7,10 +7,12 @@
  * rescale, the scheduler step, the inpaint blend, the next UNet input and the preview in one or two
  * dispatches, no read but the preview's, which does not block) runs every linear sampler (Euler, Euler a,
  * DDIM, DPM++ 2M ± Karras), text to image, image to image, masked 4-channel inpainting and 9-channel
- * inpainting UNets alike. The host loop (host-sampling.ts; the UNet output read back every step) runs
- * what is not on the GPU yet: a plugged-in GuidedPredictor (regional synthesis, low-memory CFG: they
- * return host arrays) and PNDM; tests force it with `hostLoop` as the GPU loop's reference. A cancel
- * stops between UNet blocks and between steps either way.
+ * inpainting UNets alike, and the plugged-in predictors that bring a GPU form (GpuGuidedPredictor):
+ * low-memory CFG (sequential-cfg.ts) and CIDM's regional synthesis (src/cidm/regional/regional-step.ts).
+ * The host loop (host-sampling.ts; the UNet output read back every step) runs what is not on the GPU
+ * yet: PNDM and a predictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts); tests force it
+ * with `hostLoop` as the GPU loop's reference. A cancel stops between UNet blocks and between steps
+ * either way.
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
@@ -111,7 +113,27 @@ export interface GuidedPredictor {
   predict(unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array>;
   /** The guided noise estimate the scheduler steps with. */
   combine(pred: Float32Array): Float32Array;
+  /** The same predictor with its predictions left on the GPU (the GPU loop's form); absent: the run takes the host loop. */
+  readonly onGpu?: GpuGuidedPredictor;
   release(): void;
+}
+
+/**
+ * A GuidedPredictor's GPU form (gpu-sampling.ts): no readback inside a step. It must give what the
+ * host form gives (predict + combine), within f32 rounding.
+ */
+export interface GpuGuidedPredictor {
+  /**
+   * The raw UNet predictions of every pass [batch, C, h, w] (the UNet's dtype; the caller releases
+   * them) for the scaled model input `sample` [1, C, h, w] at timestep t. `signal` reaches every UNet
+   * forward; on an error or cancel everything it made is released.
+   */
+  predict(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor>;
+  /**
+   * Writes the guided estimate (f32 [C, h, w]) into `guided`. Absent: the predictions are one sample's
+   * [uncond, cond] and the loop's own CFG and guidance rescale apply (low-memory CFG).
+   */
+  combine?(pred: Tensor, guided: Tensor): Promise<void>;
 }
 
 export interface GuidedPredictorFactory {
@@ -247,9 +269,9 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     hooks.onProgress?.({ status: 'step', step: 0, steps: scheduler.timesteps.length - start, preview: null });
     // ancestral noise counts the steps this run took (a torch generator draws them in order)
     const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
-    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting and guidance
-    // rescale; the host loop (host-sampling.ts) what is not on the GPU yet: regional predictors and
-    // low-memory CFG (they return host arrays), and PNDM
+    // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting, guidance
+    // rescale, low-memory CFG and regional predictors; the host loop (host-sampling.ts) what is not on
+    // the GPU yet: PNDM and predictors without a GPU form (EWA concepts)
     const common = {
       parts,
       latentShape: [lc, h, w] as const,
@@ -266,9 +288,20 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
       onStep: (step: number, steps: number, preview: PreviewImage | null) => hooks.onProgress?.({ status: 'step', step, steps, preview }),
       ...(hooks.observer?.step ? { observeStep: hooks.observer.step } : {}),
     };
-    const hostOnly = hooks.hostLoop === true || regional !== null;
+    // a predictor without a GPU form (EWA concepts, engine-ewa.ts) still returns host arrays
+    const onGpu = regional ? (regional.onGpu ?? null) : null;
+    const hostOnly = hooks.hostLoop === true || (regional !== null && onGpu === null);
     if (!hostOnly && isLinearStepper(scheduler)) {
-      latentsGpu = await sampleOnGpu({ ...common, scheduler, guidance: guided ? p.guidanceScale : null, guidanceRescale: p.guidanceRescale ?? 0, edit });
+      // a combining predictor (regional synthesis) replaces CFG and rescale, as on the host loop
+      const ownGuidance = onGpu?.combine !== undefined;
+      latentsGpu = await sampleOnGpu({
+        ...common,
+        scheduler,
+        guidance: guided && !ownGuidance ? p.guidanceScale : null,
+        guidanceRescale: ownGuidance ? 0 : (p.guidanceRescale ?? 0),
+        edit,
+        predictor: onGpu,
+      });
       latents = await ctx.read(latentsGpu);
     } else {
       const guidance = guided ? { scale: p.guidanceScale, rescale: p.guidanceRescale ?? 0 } : null;

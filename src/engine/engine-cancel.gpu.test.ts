@@ -35,8 +35,12 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
   });
   afterAll(() => engine.dispose());
 
-  /** A full run (its settles per step, the pool's resting level), then the same run aborted at the second settle. */
-  async function cancelInsideFirstStep(params: GenerateParams): Promise<void> {
+  /**
+   * A full run (its settles per step, the pool's resting level), then the same run aborted at the second
+   * settle, or at the settle `abortAt` picks from the settles per step (a later forward of a step that
+   * runs several, after the step's gathered predictions were allocated).
+   */
+  async function cancelInsideFirstStep(params: GenerateParams, abortAt: (perStep: number) => number = () => 2): Promise<void> {
     const c = ctx!;
     let sampling = false;
     let perRun = 0;
@@ -45,6 +49,7 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
     expect(full.image.width).toBe(params.width);
     const perStep = perRun / params.steps;
     expect(perStep).toBeGreaterThanOrEqual(4); // several blocks per UNet, each its own submission
+    const abortAtSettle = abortAt(perStep);
     const pooled = c.pool.stats.liveBytes;
 
     const ac = new AbortController();
@@ -55,7 +60,7 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
     c.onFlush = () => {
       if (!sampling) return;
       afterStart++;
-      if (afterStart === 2) {
+      if (afterStart === abortAtSettle) {
         ac.abort();
         atAbort = afterStart;
       }
@@ -96,5 +101,30 @@ describe(`cancel within one UNet block on ${TEST_ADAPTER}`, () => {
         { prompt: 'a blue ball', negativePrompt: '', mask: half(false) },
       ],
     });
+  });
+
+  // the GPU loop's predictor forms: an abort in the second of several forwards of a step, once the
+  // buffer that gathers the step's passes exists, must free it too
+  it('the same in low-memory mode, in the second batch-1 CFG pass', async () => {
+    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+    await cancelInsideFirstStep({ ...PARAMS, steps: 2, memoryMode: 'low' }, (perStep) => Math.floor(perStep / 2) + 2);
+  });
+
+  it('the same in a low-memory regional step (one pass per forward), in its third forward', async () => {
+    await engine.load({ type: 'stored', id: 'tiny' }, 'f32');
+    const { width: W, height: H } = PARAMS;
+    const half = (left: boolean) => Float32Array.from({ length: W * H }, (_, i) => ((i % W < W / 2) === left ? 1 : 0));
+    await cancelInsideFirstStep(
+      {
+        ...PARAMS,
+        steps: 2,
+        memoryMode: 'low',
+        regions: [
+          { prompt: 'a red cube', negativePrompt: '', mask: half(true) },
+          { prompt: 'a blue ball', negativePrompt: '', mask: half(false) },
+        ],
+      },
+      (perStep) => Math.floor(perStep / 2) + 2,
+    );
   });
 });

@@ -23,6 +23,9 @@
  *
  * With an EWA library and a prompt that names concepts, the step is concept-aware (concept-regions.ts):
  * every prompt encoded layer-wise with its own EWA weights, applied per prompt inside attn2.
+ *
+ * Two forms of the same step: predict/combine on host arrays (the host loop, the reference) and onGpu
+ * for the GPU sampling loop (the passes stay on the GPU; E* by ops/regional-noise-aggregation.ts).
  */
 import type { GpuContext } from '../../gpu/context';
 import type { Tensor } from '../../gpu/tensor';
@@ -30,7 +33,10 @@ import type { UNetArch } from '../../model/unet/arch';
 import type { UNetBackend } from '../../model/unet/backend';
 import { unetForward, type ConceptRegionalInputs, type RegionalInputs } from '../../model/unet/forward';
 import { CrossAttentionKvCache } from '../../model/unet/cross-attention-kv-cache';
-import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../../diffusion/text-to-image';
+import type { GpuGuidedPredictor, GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../../diffusion/text-to-image';
+import { numel } from '../../gpu/tensor';
+import { stridedCopy } from '../../ops/strided-copy';
+import { regionalNoiseAggregation, type RegionalAggregation } from '../../ops/regional-noise-aggregation';
 import { buildRegionMasks, isEmptyMask, type MaskData } from './masks';
 import { DEFAULT_REGION_ALPHA } from './noise-aggregation';
 import { passesPerForward } from './batch-plan';
@@ -111,6 +117,8 @@ export class RegionalStep implements GuidedPredictor {
     readonly guidance: RegionalGuidance,
     private readonly alpha: number,
     private readonly concepts: ConceptPrompts | null,
+    /** The latent masks [U, h, w] on the GPU, for the GPU loop's aggregation. */
+    private readonly latentMasksGpu: Tensor,
   ) {
     this.kvCache = new CrossAttentionKvCache<Tensor>((...t) => ctx.release(...t));
   }
@@ -186,7 +194,9 @@ export class RegionalStep implements GuidedPredictor {
           owned: chunkOwned,
         });
       }
-      return new RegionalStep(ctx, passes, U, chunks, owned, set.latent, [lh, lw], g, p.regionAlpha ?? DEFAULT_REGION_ALPHA, concepts);
+      const latentMasksGpu = ctx.upload(concatMasks(set.latent), [U, lh, lw], 'f32', 'region-latent-masks');
+      owned.push(latentMasksGpu);
+      return new RegionalStep(ctx, passes, U, chunks, owned, set.latent, [lh, lw], g, p.regionAlpha ?? DEFAULT_REGION_ALPHA, concepts, latentMasksGpu);
     } catch (err) {
       ctx.releaseLive(...owned, ...chunks.flatMap((c) => c.owned));
       text.concepts?.release();
@@ -246,12 +256,79 @@ export class RegionalStep implements GuidedPredictor {
     return combinePasses(noisePred, this.passes, this.guidance, this.latentMasks, this.alpha);
   }
 
+  /**
+   * The GPU loop's form (text-to-image.ts GpuGuidedPredictor): the same forwards on the loop's one-row
+   * model input (repeated over each forward's passes on the GPU), their outputs gathered into one
+   * [passes, C, h, w] tensor, and E* by the aggregation kernel (ops/regional-noise-aggregation.ts, the
+   * same math as combine()); no readback inside a step.
+   */
+  get onGpu(): GpuGuidedPredictor {
+    return {
+      predict: (unet, arch, sample, t, timeIds, signal) => this.predictOnGpu(unet, arch, sample, t, timeIds, signal),
+      combine: (pred, guided) => regionalNoiseAggregation(this.ctx, pred, this.latentMasksGpu, guided, this.aggregation()),
+    };
+  }
+
+  /** Where combinePasses finds E's and every E_u's pass, for the kernel. */
+  private aggregation(): RegionalAggregation {
+    const row = (match: (p: RegionalPass) => boolean) => this.passes.findIndex(match);
+    const regionBase = this.regionCount > 1 ? row((p) => p.kind === 'region' && p.region === 0) : null;
+    if (regionBase !== null && this.passes.some((p, b) => p.kind === 'region' && b !== regionBase + p.region)) throw new RangeError('regional step: the region passes are not in region order');
+    return { guided: this.guidance.guided, scale: this.guidance.scale, alpha: this.alpha, uncondRow: Math.max(0, row((p) => p.kind === 'uncond')), allRow: row((p) => p.kind === 'all'), regionBase };
+  }
+
+  private async predictOnGpu(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
+    const { ctx } = this;
+    const rowSize = numel(sample.shape);
+    let all: Tensor | null = null;
+    try {
+      for (const c of this.chunks) {
+        // the forward's batch: the one-row input repeated (a source stride of 0)
+        const input = c.count === 1 ? sample : ctx.empty([c.count, ...sample.shape.slice(1)], sample.dtype, 'unet-sample');
+        try {
+          if (input !== sample) await stridedCopy(ctx, sample, input, { rows: c.count, cols: rowSize, srcStride: 0 });
+          const pred = await unetForward(unet, arch, {
+            sample: input,
+            timesteps: new Array<number>(c.count).fill(t),
+            encoderHiddenStates: c.ehs,
+            textEmbeds: c.pooled,
+            timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
+            regional: c.regional,
+            signal,
+            crossAttentionKv: this.kvCache,
+          });
+          if (this.chunks.length === 1) return pred;
+          const n = numel(pred.shape) / c.count;
+          all ??= ctx.empty([this.batch, ...pred.shape.slice(1)], pred.dtype, 'regional-pred');
+          try {
+            await stridedCopy(ctx, pred, all, { rows: 1, cols: c.count * n, dstOffset: c.start * n });
+          } finally {
+            ctx.release(pred);
+          }
+        } finally {
+          if (input !== sample) ctx.release(input); // also after a cancel between blocks
+        }
+      }
+      return all!;
+    } catch (e) {
+      if (all) ctx.release(all);
+      throw e;
+    }
+  }
+
   release(): void {
     this.kvCache.release();
     for (const c of this.chunks) this.ctx.releaseLive(...c.owned);
     this.ctx.releaseLive(...this.masks);
     this.concepts?.release();
   }
+}
+
+/** The latent masks m_u [h, w] as one [U, h, w] array. */
+function concatMasks(masks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(masks.reduce((k, m) => k + m.length, 0));
+  masks.reduce((at, m) => (out.set(m, at), at + m.length), 0);
+  return out;
 }
 
 /**

@@ -169,7 +169,8 @@ describe(`regional synthesis mechanism on ${TEST_ADAPTER}`, () => {
       const p = i % hw;
       const [y, x] = [Math.floor(p / (W / 8)), p % (W / 8)];
       if (x >= W / 16 && y >= H / 16) {
-        expect(s.guided[i], `outside cell ${p}`).toBe(E[i]);
+        // the GPU loop's kernel computes E in f32 (the host's guide() rounds once): equal within f32 rounding
+        expect(Math.abs(s.guided[i]! - E[i]!), `outside cell ${p}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(E[i]!)));
         outside++;
       } else if (x < W / 16) expect(s.guided[i]).toBeCloseTo(E[i]! + 0.9 * (E0[i]! - E[i]!), 4);
     }
