@@ -10,6 +10,8 @@ const SWIFTSHADER_FULL_ONLY = [
   'src/cidm/train/learn-check.gpu.test.ts',
   'src/engine/train-job.gpu.test.ts',
   'src/cidm/train/trainer.gpu.test.ts',
+  // the regional GPU loop against the host loop: ~3 min on SwiftShader, seconds on lavapipe (same code)
+  'src/cidm/regional/regional-gpu-loop.gpu.test.ts',
 ];
 const lavapipe = process.env.CIDM_ADAPTER === 'lavapipe';
 const full = process.env.CIDM_FULL === '1';
