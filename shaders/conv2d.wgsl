@@ -49,11 +49,14 @@ fn weightAt(i: u32) -> f32 { return f32(wt[i]); }
 override T: u32 = 8u;
 
 // tileA[k·2T + p]: pixels 4p..4p+3 of K-row k; tileB[k·2T + c]: couts 4c..4c+3 of K-row k.
-// Sized for the deepest K-slice, 256/T rows (8 KiB each); params.bk ≤ 256/T, a multiple of T, picks
-// the depth at run time. The loops over it have uniform trip counts on purpose: with constant ones,
-// LLVM-based drivers (lavapipe) unroll them fully and took 10-40 s to compile one pipeline.
-var<workgroup> tileA: array<vec4<f32>, 512>;
-var<workgroup> tileB: array<vec4<f32>, 512>;
+// Sized 2T·bk vec4 (TILE_VEC4, set per pipeline by ops/conv2d.ts for the K-slice in use: WebGPU
+// zero-fills workgroup memory at every workgroup's start, so unused rows cost). params.bk, a multiple
+// of T and at most 256/T, is still a uniform: the loops over it have uniform trip counts on purpose:
+// with constant ones, LLVM-based drivers (lavapipe) unroll them fully and took 10-40 s to compile one
+// pipeline.
+override TILE_VEC4: u32 = 512u;
+var<workgroup> tileA: array<vec4<f32>, TILE_VEC4>;
+var<workgroup> tileB: array<vec4<f32>, TILE_VEC4>;
 
 // Four consecutive GEMM rows: liveness, image base offset in x, top-left input corner, output offset.
 struct Pix { live: vec4<bool>, xbase: vec4<i32>, ih0: vec4<i32>, iw0: vec4<i32>, obase: vec4<u32> }

@@ -5,6 +5,9 @@
 // are merged pairwise (Chan, Golub & LeVeque 1979): δ = mb − ma, m = ma + δ·nb/n, M2 = M2a + M2b + δ²·na·nb/n.
 // SUBGROUPS: the merge is a butterfly of subgroup shuffles, then one barrier and a scan of the subgroup
 // leaders' results (as groupnorm.wgsl's reduce, which says why it is deterministic).
+// Entry point `rows`: one invocation per whole row, for rows too short to share (d ≤ LN_SHORT_ROW in
+// ops/norm.ts): no workgroup memory and no barrier, where a workgroup per 32-wide row left half its
+// threads idle and paid two barriers per row (on SwiftShader 22 ms for 512 rows of 32).
 #param DTYPE
 #if DTYPE == f16
 enable f16;
@@ -90,6 +93,30 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let rstd = inverseSqrt(r.z / r.x + params.eps);
   for (var i = lid; i < params.d; i += WG) {
     let y = (f32(x[base + i]) - shift - r.y) * rstd * f32(gamma[i]) + f32(beta[i]);
+    out[base + i] = {{DTYPE}}(y);
+  }
+}
+
+// One invocation per row: the same shifted sums over the whole row (one thread's share above, with
+// the thread owning every element), so mean and M2 are those of a single Chan term.
+@compute @workgroup_size(WG)
+fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= params.rows) { return; }
+  let base = row * params.d;
+  let shift = f32(x[base]);
+  var s = 0.0;
+  var q = 0.0;
+  for (var i = 0u; i < params.d; i++) {
+    let v = f32(x[base + i]) - shift;
+    s += v;
+    q += v * v;
+  }
+  let n = f32(params.d);
+  let m = s / n;
+  let rstd = inverseSqrt(max(q - s * m, 0.0) / n + params.eps);
+  for (var i = 0u; i < params.d; i++) {
+    let y = (f32(x[base + i]) - shift - m) * rstd * f32(gamma[i]) + f32(beta[i]);
     out[base + i] = {{DTYPE}}(y);
   }
 }

@@ -18,7 +18,8 @@ import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { sizedUNet } from '../model/unet/sized-unet';
 
 /** Bump when a kernel change can make a stored choice wrong: older tables are then re-measured. */
-export const TUNING_VERSION = 1;
+/** 2: the 32×32 tile (TILE_32X8) joined the candidates. */
+export const TUNING_VERSION = 2;
 
 export interface TuningSummary {
   version: number;

@@ -17,7 +17,6 @@ export class TimestampProfiler {
   private readonly resolveBuffer: GPUBuffer;
   private readonly readBuffer: GPUBuffer;
   private labels: string[] = [];
-  private resolvedCount = 0;
 
   constructor(private readonly device: GPUDevice) {
     this.querySet = device.createQuerySet({ label: 'profiler', type: 'timestamp', count: MAX_QUERIES });
@@ -41,19 +40,15 @@ export class TimestampProfiler {
     return { querySet: this.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 };
   }
 
-  /** Called by the recorder before finishing an encoder. */
-  resolve(encoder: GPUCommandEncoder): void {
-    const count = this.labels.length * 2;
-    if (count === this.resolvedCount) return;
-    encoder.resolveQuerySet(this.querySet, this.resolvedCount, count - this.resolvedCount, this.resolveBuffer, this.resolvedCount * 8);
-    this.resolvedCount = count;
-  }
-
   /** Reads all timestamps recorded since the last collect (the recorder must have submitted). */
   async collect(): Promise<KernelTiming[]> {
     const count = this.labels.length * 2;
     if (count === 0) return [];
+    // Resolved here, once, from query 0: the query set keeps its values across submissions, and
+    // resolveQuerySet's destination offset must be a multiple of 256, which a per-submission resolve
+    // at query index × 8 is not.
     const encoder = this.device.createCommandEncoder({ label: 'profiler-copy' });
+    encoder.resolveQuerySet(this.querySet, 0, count, this.resolveBuffer, 0);
     encoder.copyBufferToBuffer(this.resolveBuffer, 0, this.readBuffer, 0, count * 8);
     this.device.queue.submit([encoder.finish()]);
     await this.readBuffer.mapAsync(GPUMapMode.READ, 0, count * 8);
@@ -64,7 +59,6 @@ export class TimestampProfiler {
       ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6,
     }));
     this.labels = [];
-    this.resolvedCount = 0;
     return out;
   }
 

@@ -127,7 +127,6 @@ export class Recorder {
   submit(): Promise<void> {
     if (!this.encoder) return Promise.resolve();
     this.endPass();
-    this.profiler?.resolve(this.encoder);
     for (const c of this.chunks) this.device.queue.writeBuffer(c.buffer, 0, c.staging, 0, c.used);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;

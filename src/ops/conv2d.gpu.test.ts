@@ -40,6 +40,10 @@ const CASES: Case[] = [
   { name: '3×3 s1, middle band + residual', x: [1, 17, 7, 13], cout: 9, k: 3, stride: 1, rowPadding: [0, 0], residual: true },
   { name: '3×3 s2, bottom band (pad end)', x: [1, 6, 7, 9], cout: 5, k: 3, stride: 2, rowPadding: [0, 1] },
   { name: '3×3 s1, 128-tile', x: [1, 20, 11, 13], cout: 131, k: 3, stride: 1, tuning: { threads: 16, bk: 16 } },
+  // couts ≤ 32 take the 32×32 tile (4×4 threads) by default; the 64-tile still runs them when asked,
+  // and the 32-tile runs two cout tiles with a K-slice of 12 (Cin 20: one full slice and a partial one)
+  { name: '3×3 s1, 64-tile on few couts', x: [1, 17, 13, 19], cout: 9, k: 3, stride: 1, tuning: { threads: 8, bk: 16 } },
+  { name: '3×3 s1 + residual, 32-tile, 2 cout tiles', x: [2, 20, 9, 7], cout: 40, k: 3, stride: 1, residual: true, tuning: { threads: 4, bk: 12 } },
 ];
 
 function caseData(c: Case, seed: number) {

@@ -17,8 +17,8 @@ import { MAX_GRID_X } from './grid';
 import source from '../../shaders/conv2d.wgsl?raw';
 
 export interface Conv2dTuning {
-  /** Threads per workgroup side T; the tile is 8T pixels × 8T couts (8 → 64×64, 16 → 128×128). */
-  threads: 8 | 16;
+  /** Threads per workgroup side T; the tile is 8T pixels × 8T couts (4 → 32×32, 8 → 64×64, 16 → 128×128). */
+  threads: 4 | 8 | 16;
   /** K-slice depth staged in workgroup memory per barrier pair: a multiple of `threads`, at most 256/threads. */
   bk: number;
 }
@@ -30,13 +30,17 @@ export interface Conv2dVariant {
   hasBias: boolean;
   residual: boolean;
   threads: Conv2dTuning['threads'];
+  /** The K-slice depth: it sizes the workgroup tiles (2·T·bk vec4 each), which every workgroup zeroes first. */
+  bk: number;
 }
 
 export const conv2dKernel: KernelDescriptor<Conv2dVariant> = {
   name: 'conv2d',
   source,
   defines: ({ dtype, packedWeight, hasBias, residual }) => ({ DTYPE: dtype, PACKED_W: packedWeight, HAS_BIAS: hasBias, RESIDUAL: residual }),
-  constants: ({ threads }) => ({ T: threads }),
+  // WebGPU zero-fills workgroup memory at every workgroup's start; tiles sized for the slice in use
+  // rather than the deepest one made the small convs of a 16-48-channel UNet ~30% faster on SwiftShader.
+  constants: ({ threads, bk }) => ({ T: threads, TILE_VEC4: 2 * threads * bk }),
 };
 
 export interface Conv2dOptions {
@@ -125,13 +129,13 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
   }
 
   const m = batch * hout * wout;
-  const { threads, bk } = { ...pickTuning(cin), ...options.tuning };
+  const { threads, bk } = { ...pickTuning(cin, cout), ...options.tuning };
   if (bk % threads !== 0 || bk < threads || bk > 256 / threads) {
     throw new RangeError(`${label}: K-slice ${bk} must be a multiple of ${threads} and at most ${256 / threads}`);
   }
   const tile = 8 * threads;
   const mtiles = ceilDiv(m, tile);
-  const k = await ctx.kernel(conv2dKernel, { dtype, packedWeight, hasBias: bias !== null, residual: residual !== null, threads });
+  const k = await ctx.kernel(conv2dKernel, { dtype, packedWeight, hasBias: bias !== null, residual: residual !== null, threads, bk });
   const bindings = [binding(x), binding(weight), binding(out)];
   if (bias) bindings.push(binding(bias));
   if (residual) bindings.push(binding(residual));
@@ -148,6 +152,10 @@ export async function conv2d(ctx: GpuContext, x: Tensor, weight: Tensor, options
  * the 128×128 ones. The K-slice is as deep as Cin allows up to 32: deeper slices mean fewer barriers
  * per FLOP, and a slice deeper than Cin would only stage zeros (conv_in has Cin = 4).
  */
-function pickTuning(cin: number): Conv2dTuning {
+function pickTuning(cin: number, cout: number): Conv2dTuning {
+  // At most 32 output channels fill a 32-wide cout tile (4×4 threads) but only half or a quarter of a
+  // 64-wide one: on SwiftShader 16→16 and 32→32 convs ran 1.8-2× faster so (tiny UNet, 32² and 16²);
+  // SDXL's only such conv is the VAE's conv_out (3 channels).
+  if (cout <= 32) return { threads: 4, bk: Math.min(32, ceilDiv(cin, 4) * 4) };
   return { threads: 8, bk: Math.min(32, ceilDiv(cin, 8) * 8) };
 }

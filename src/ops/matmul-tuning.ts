@@ -11,11 +11,11 @@
  */
 import type { GpuContext } from '../gpu/context';
 import type { DType, Tensor } from '../gpu/tensor';
-import { TILE_128, TILE_64, TILE_64X8, matmul, type TileConfig } from './matmul';
+import { TILE_128, TILE_32X8, TILE_64, TILE_64X8, matmul, type TileConfig } from './matmul';
 import { matmulTuningKey, type MatmulTunable } from './matmul-tile-choice';
 
 /** The tiles an autotune tries (each within 16 KiB of workgroup memory, the WebGPU minimum). */
-export const TILE_CANDIDATES: readonly TileConfig[] = [TILE_64X8, TILE_64, TILE_128];
+export const TILE_CANDIDATES: readonly TileConfig[] = [TILE_64X8, TILE_64, TILE_128, TILE_32X8];
 
 export interface TuneResult {
   key: string;

@@ -5,7 +5,7 @@ import { FeatureMissingError } from '../gpu/errors';
 import { roundToF16 } from '../gpu/f16';
 import type { DType, Tensor } from '../gpu/tensor';
 import type { GpuContext } from '../gpu/context';
-import { matmul, TILE_128, TILE_64, TILE_64X8, type MatmulOptions, type MatmulVariant, type TileConfig } from './matmul';
+import { matmul, TILE_128, TILE_32X8, TILE_64, TILE_64X8, type MatmulOptions, type MatmulVariant, type TileConfig } from './matmul';
 import { matmulReference } from './matmul.reference';
 
 interface Case {
@@ -124,6 +124,9 @@ describe(`matmul on ${TEST_ADAPTER}`, () => {
     await expectClose(ctx, { M: 132, K: 40, N: 136, tile: TILE_128, transA: true, transB: true }, 'tiled');
     await expectClose(ctx, { M: 65, K: 31, N: 129, tile: TILE_64, transA: true }, 'tiled');
     await expectClose(ctx, { M: 64, K: 32, N: 128, tile: TILE_64X8, batchA: [2] }, 'tiled');
+    // the 32×32 tile (4×4 threads): partial in both directions, transposes, bias and a batch
+    await expectClose(ctx, { M: 45, K: 37, N: 71, tile: TILE_32X8, bias: true, transB: true, batchA: [3] }, 'tiled');
+    await expectClose(ctx, { M: 33, K: 40, N: 32, tile: TILE_32X8, transA: true }, 'tiled');
   });
 
   it('auto picks a variant that is right on tiny and on larger shapes', async () => {
@@ -151,7 +154,7 @@ describe(`matmul on ${TEST_ADAPTER}`, () => {
     if (TEST_ADAPTER === 'lavapipe') {
       // a BK-term f16 sum adds ~√BK·2⁻¹¹ relative error per tile to the storage rounding (matmul_tiled.wgsl)
       const F16_MATH_TOL = 4e-3;
-      for (const tile of [TILE_64, TILE_64X8, TILE_128]) {
+      for (const tile of [TILE_64, TILE_64X8, TILE_128, TILE_32X8]) {
         await expectClose(ctx, { ...ODD, bias: true, tile, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
         await expectClose(ctx, { ...ALIGNED, transB: true, alpha: 0.5, bias: true, tile, f16Math: true }, 'tiled', 'f16', F16_MATH_TOL);
       }

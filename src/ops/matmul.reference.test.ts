@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSplitK, chooseTile, matmulProblem, TILE_128, TILE_64X8 } from './matmul';
+import { chooseSplitK, chooseTile, matmulProblem, TILE_128, TILE_32X8, TILE_64X8 } from './matmul';
 import { linearReference, matmulReference } from './matmul.reference';
 
 describe('matmulReference', () => {
@@ -50,6 +50,9 @@ describe('matmul shape rules and variant policy', () => {
     const big = matmulProblem([4096, 640], [640, 5120]);
     expect(chooseTile(big, false)).toBe(TILE_128);
     expect(chooseTile(big, true)).toBe(TILE_64X8);
+    // a CPU adapter with few 64×64 tiles takes the 32×32 one (a small model's feed-forward)
+    expect(chooseTile(matmulProblem([512, 32], [32, 256]), true)).toBe(TILE_32X8);
+    expect(chooseTile(matmulProblem([512, 32], [32, 256]), false)).toBe(TILE_64X8);
     expect(chooseTile(thin, false)).toBe(TILE_64X8);
     const s = chooseSplitK(thin, TILE_64X8, false);
     expect(s).toBeGreaterThan(1);

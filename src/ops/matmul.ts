@@ -133,6 +133,8 @@ export interface TileConfig {
 export const TILE_64: TileConfig = { wgX: 16, wgY: 16, rb: 1, bk: 32 };
 /** 64×64 tile from 8×8 threads with 8×8 outputs each, BK 32: twice the FMAs per workgroup-memory load. */
 export const TILE_64X8: TileConfig = { wgX: 8, wgY: 8, rb: 2, bk: 32 };
+/** 32×32 tile from 4×4 threads with 8×8 outputs each, BK 32: 8 KiB (CPU adapters, few output tiles). */
+export const TILE_32X8: TileConfig = { wgX: 4, wgY: 4, rb: 2, bk: 32 };
 /** 128×128 tile from 16×16 threads with 8×8 outputs each, BK 16: 16 KiB. */
 export const TILE_128: TileConfig = { wgX: 16, wgY: 16, rb: 2, bk: 16 };
 
@@ -202,7 +204,13 @@ export function isCpuAdapter(ctx: GpuContext): boolean {
  */
 export function chooseTile(p: MatmulProblem, cpu: boolean): TileConfig {
   const tiles128 = ceilDiv(p.M, 128) * ceilDiv(p.N, 128) * p.batch;
-  return !cpu && p.M >= 256 && p.N >= 256 && tiles128 >= 96 ? TILE_128 : TILE_64X8;
+  if (cpu) {
+    // Fewer than 64 tiles of 64×64 (a small model's layers, e.g. 512×256×32): the 32×32 tile ran them
+    // 1.6-2.6× faster on SwiftShader (less waste on 32- and 48-wide outputs, a quarter of the
+    // workgroup memory to zero per workgroup) and as fast on 512×256×320 and 1024×640×640.
+    return ceilDiv(p.M, 64) * ceilDiv(p.N, 64) * p.batch < 64 ? TILE_32X8 : TILE_64X8;
+  }
+  return p.M >= 256 && p.N >= 256 && tiles128 >= 96 ? TILE_128 : TILE_64X8;
 }
 
 /**

@@ -5,7 +5,7 @@ import { FeatureMissingError } from '../gpu/errors';
 import { roundToF16 } from '../gpu/f16';
 import { numel, type DType, type Tensor } from '../gpu/tensor';
 import type { GpuContext } from '../gpu/context';
-import { groupNorm, groupNormBands, layerNorm } from './norm';
+import { groupNorm, groupNormBands, layerNorm, LN_SHORT_ROW } from './norm';
 import { groupNormReference, layerNormReference } from './norm.reference';
 
 interface GnCase {
@@ -84,6 +84,10 @@ const LN_CASES: LnCase[] = [
   { name: 'rows of 65', shape: [3, 77, 65] },
   { name: 'rows of 1000 (longer than the workgroup)', shape: [5, 1000] },
   { name: 'rows of 640, mean 100 (stability)', shape: [2, 3, 640], offset: 100 },
+  // at most LN_SHORT_ROW: one invocation per row; 3·131 rows is not a multiple of the workgroup
+  { name: 'rows of 33, one invocation each', shape: [3, 131, 33] },
+  { name: 'rows of 64 (the longest short row), mean 100', shape: [2, 70, 64], offset: 100 },
+  { name: 'rows of 1', shape: [5, 1] },
 ];
 
 function upload(ctx: GpuContext, keep: Tensor[], data: Float32Array, shape: number[], dtype: DType, label: string): Tensor {
@@ -162,6 +166,9 @@ describe(`groupNorm and layerNorm on ${TEST_ADAPTER}`, () => {
   it('layerNorm matches the reference in f32 (odd row lengths, long rows, offset data)', async () => {
     const ctx = await testContext();
     let seed = 70;
+    // both layernorm kernels run: a workgroup per row, and one invocation per short row
+    const lengths = LN_CASES.map((c) => c.shape[c.shape.length - 1]!);
+    expect(lengths.some((d) => d <= LN_SHORT_ROW) && lengths.some((d) => d > LN_SHORT_ROW)).toBe(true);
     for (const c of LN_CASES) {
       const r = await runLayerNorm(ctx, c, 'f32', (seed += 10));
       console.log(`layernorm f32 ${c.name} [${c.shape.join(',')}]: ${describeComparison(r)}`);

@@ -35,6 +35,12 @@ const GN_WG = 64;
 /** Elements per GroupNorm workgroup; 64 per thread keeps each thread's shifted sums short. */
 const GN_CHUNK = GN_WG * 64;
 const LN_WG = 64;
+/**
+ * Rows at most this long take layernorm.wgsl's `rows` entry point, one invocation per row: sharing a
+ * 32-wide row among 64 threads left half idle behind two barriers (the tiny test UNet's LayerNorms:
+ * 22 → 1 ms for 512 rows of 32 on SwiftShader). No SDXL or SD-1.5 row is this short (≥ 320).
+ */
+export const LN_SHORT_ROW = 64;
 
 export interface GroupNormVariant {
   dtype: DType;
@@ -66,6 +72,15 @@ export const layerNormKernel: KernelDescriptor<{ dtype: DType; subgroups: boolea
   name: 'layernorm',
   source: layernormSource,
   defines: ({ dtype, subgroups }) => ({ DTYPE: dtype, SUBGROUPS: subgroups }),
+  constants: () => ({ WG: LN_WG }),
+};
+
+/** One invocation per row, for rows of at most LN_SHORT_ROW (no reduction, so no subgroup variant). */
+export const layerNormRowsKernel: KernelDescriptor<{ dtype: DType }> = {
+  name: 'layernorm-rows',
+  source: layernormSource,
+  entryPoint: 'rows',
+  defines: ({ dtype }) => ({ DTYPE: dtype, SUBGROUPS: false }),
   constants: () => ({ WG: LN_WG }),
 };
 
@@ -199,11 +214,15 @@ export async function layerNorm(ctx: GpuContext, x: Tensor, gamma: Tensor, beta:
   const out = checkOperands(ctx, label, x, [['gamma', gamma, d], ['beta', beta, d]], options.out);
   const rows = numel(x.shape.slice(0, -1));
   if (rows === 0 || d === 0) return out;
+  const uniforms = { d, rows, eps: options.eps ?? 1e-5 };
+  const bindings = [binding(x), binding(gamma), binding(beta), binding(out)];
+  if (d <= LN_SHORT_ROW) {
+    const groups = ceilDiv(rows, LN_WG);
+    const k = await ctx.kernel(layerNormRowsKernel, { dtype: x.dtype });
+    ctx.dispatch(k, { uniforms, bindings, workgroups: [Math.min(groups, MAX_GRID_X), ceilDiv(groups, MAX_GRID_X)] });
+    return out;
+  }
   const k = await ctx.kernel(layerNormKernel, { dtype: x.dtype, subgroups: ctx.useSubgroups });
-  ctx.dispatch(k, {
-    uniforms: { d, rows, eps: options.eps ?? 1e-5 },
-    bindings: [binding(x), binding(gamma), binding(beta), binding(out)],
-    workgroups: [Math.min(rows, MAX_GRID_X), ceilDiv(rows, MAX_GRID_X)],
-  });
+  ctx.dispatch(k, { uniforms, bindings, workgroups: [Math.min(rows, MAX_GRID_X), ceilDiv(rows, MAX_GRID_X)] });
   return out;
 }
