@@ -5,15 +5,16 @@ import { imageToTokens, tokensToImage, transpose12, transposeReference } from '.
 import { roundToF16 } from '../gpu/f16';
 
 describe(`transpose on ${TEST_ADAPTER}`, () => {
-  it('transposes odd shapes exactly and round-trips images through tokens', async () => {
+  it('transposes odd shapes exactly with both kernels (tiled, direct) and round-trips images through tokens', async () => {
     const ctx = await testContext();
-    for (const [b, r, c] of [[1, 1, 1], [2, 17, 33], [3, 5, 40], [1, 64, 16]] as const) {
-      const data = randomArray(b * r * c, r * 7 + c);
-      const x = ctx.upload(data, [b, r, c], 'f32', 'x');
-      const got = await checked(ctx, `transpose ${b}×${r}×${c}`, async () => ctx.read(await transpose12(ctx, x, b, r, c, [b, c, r])));
-      expect(Array.from(got)).toEqual(Array.from(transposeReference(data, b, r, c)));
-      ctx.release(x);
-    }
+    for (const kernel of ['tiled', 'direct'] as const)
+      for (const [b, r, c] of [[1, 1, 1], [2, 17, 33], [3, 5, 40], [1, 64, 16]] as const) {
+        const data = randomArray(b * r * c, r * 7 + c);
+        const x = ctx.upload(data, [b, r, c], 'f32', 'x');
+        const got = await checked(ctx, `transpose ${kernel} ${b}×${r}×${c}`, async () => ctx.read(await transpose12(ctx, x, b, r, c, [b, c, r], { kernel })));
+        expect(Array.from(got)).toEqual(Array.from(transposeReference(data, b, r, c)));
+        ctx.release(x);
+      }
     const img = randomArray(2 * 5 * 7 * 3, 9);
     const x = ctx.upload(img, [2, 5, 7, 3], 'f32', 'img');
     const back = await checked(ctx, 'round trip', async () => {
@@ -33,7 +34,9 @@ describe(`transpose on ${TEST_ADAPTER}`, () => {
     }
     const data = roundToF16(randomArray(3 * 19 * 23, 4));
     const x = ctx.upload(data, [3, 19, 23], 'f16', 'x');
-    const got = await checked(ctx, 'transpose f16', async () => ctx.read(await transpose12(ctx, x, 3, 19, 23, [3, 23, 19])));
-    expect(Array.from(got)).toEqual(Array.from(transposeReference(data, 3, 19, 23)));
+    for (const kernel of ['tiled', 'direct'] as const) {
+      const got = await checked(ctx, `transpose f16 ${kernel}`, async () => ctx.read(await transpose12(ctx, x, 3, 19, 23, [3, 23, 19], { kernel })));
+      expect(Array.from(got)).toEqual(Array.from(transposeReference(data, 3, 19, 23)));
+    }
   });
 });
