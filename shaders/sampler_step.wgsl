@@ -3,7 +3,8 @@
 // input (scaled, repeated over the CFG rows) and the latent preview. One invocation per latent pixel
 // walks the channels, so the preview's C→RGB map sees all of a pixel's channels.
 //   guided = u + g·(c − u)                (diffusers: noise_pred_uncond + g·(text − uncond); no CFG: u)
-//   x'     = a·x + b·guided + h·hist + d·noise;   hist' = kx·x + ko·guided (read before written)
+//   x'     = a·x + b·guided + Σ_s h_s·hist_s + d·noise;   hist_s ← kx_s·x + ko_s·guided for the kept
+//   slots (4 history slots of C·plane each in `hist`; every slot is read before any is written)
 //   sample[r] = x'·in_scale for every row r;    preview x̂₀ = px·x + po·guided (x before the update)
 // Inpainting (diffusers 0.25.1 SDXL inpaint l. 1729–1742, src/diffusion/img2img.ts 3.): with FLAG_BLEND
 //   x' ← (1 − m)·(bs·image + bn·ε) + m·x'  (m the latent mask, bs/bn add_noise at the next timestep)
@@ -40,15 +41,18 @@ struct Params {
   guidance: f32,
   step_x: f32,
   step_out: f32,
-  step_hist: f32,
   step_noise: f32,
-  keep_x: f32,
-  keep_out: f32,
+  // history slots written this step, one bit per slot
+  keep_mask: u32,
   in_scale: f32,
   blend_signal: f32,
   blend_noise: f32,
   preview_x: f32,
   preview_out: f32,
+  // per history slot: its coefficient in x', and the kept form (slot ← keep_x·x + keep_out·guided)
+  step_hist: vec4<f32>,
+  keep_x: vec4<f32>,
+  keep_out: vec4<f32>,
   // latent channel k → RGB in rgb_k.xyz (4 channels), bias in rgb_bias.xyz; the fit maps to [-1, 1]
   rgb_bias: vec4<f32>,
   rgb_0: vec4<f32>,
@@ -99,9 +103,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let xi = x[i];
     var next = params.step_x * xi + params.step_out * g;
-    if (has(FLAG_HIST)) { next += params.step_hist * hist[i]; }
+    if (has(FLAG_HIST)) {
+      next += dot(params.step_hist, vec4<f32>(hist[i], hist[n + i], hist[2u * n + i], hist[3u * n + i]));
+    }
     if (has(FLAG_NOISE)) { next += params.step_noise * noise[i]; }
-    if (has(FLAG_KEEP)) { hist[i] = params.keep_x * xi + params.keep_out * g; }
+    if (has(FLAG_KEEP)) {
+      for (var s = 0u; s < 4u; s++) {
+        if ((params.keep_mask & (1u << s)) != 0u) { hist[s * n + i] = params.keep_x[s] * xi + params.keep_out[s] * g; }
+      }
+    }
     if (has(FLAG_GUIDED) && !has(FLAG_PRE_GUIDED)) { guided_out[i] = g; }
     if (has(FLAG_PREVIEW) && c < 4u) { rgb += (params.preview_x * xi + params.preview_out * g) * rgb_of(c); }
     if (has(FLAG_BLEND)) {

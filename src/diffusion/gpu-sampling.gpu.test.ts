@@ -1,7 +1,8 @@
 /**
  * The GPU sampling loop (gpu-sampling.ts) against the host loop it replaces, on the tiny golden SDXL at an
- * odd latent size (5×7): every sampler the GPU loop runs, CFG on and off, a v-prediction config, an
- * image-to-image start part-way through the schedule (DPM++ 2M's first step taken is first order), and
+ * odd latent size (5×7): every sampler the GPU loop runs (PNDM included), CFG on and off, a v-prediction
+ * config, an image-to-image start part-way through the schedule (DPM++ 2M's first step taken is first
+ * order; PNDM's counter starts again), and
  * torch-compatible ancestral noise; for every sampler a masked 4-channel inpaint (the blend after each step,
  * soft mask edge) with guidance rescale, guidance rescale alone, and a 9-channel inpainting UNet (the tiny
  * UNet with conv_in widened to 9 input channels). Same seed, same inputs: the latents after the run, the decoded image
@@ -29,8 +30,12 @@ async function tiny(): Promise<LoadedSdxlModel> {
 }
 
 // Both loops round the UNet input and output to the same storage dtype, so they differ only by the
-// association of the fused linear step (measured ≤ 3.1e-6 on SwiftShader, ≤ 2e-7 on lavapipe's f16 path)
-const TOL = 1e-4;
+// association of the fused linear step (measured ≤ 3.1e-6 on SwiftShader). On lavapipe the model is f16:
+// where the two loops' f32 latents straddle an f16 rounding boundary, one UNet input element rounds to
+// the neighbouring f16 value (a relative step of 2⁻¹⁰ ≈ 9.8e-4), and the next forward carries that on.
+// Runs are deterministic (each loop gives the same bits run after run); measured: 6.1e-4 for Euler a
+// with guidance rescale after the small-layer kernels changed the UNet's roundings, ≤ 2e-7 elsewhere.
+const TOL = TEST_ADAPTER === 'lavapipe' ? 2e-3 : 1e-4;
 
 async function both(p: TextToImageParams, withModel?: (m: LoadedSdxlModel) => LoadedSdxlModel['parts']) {
   const m = await tiny();
@@ -81,13 +86,16 @@ async function nineChannel(m: LoadedSdxlModel): Promise<LoadedSdxlModel['parts']
 }
 
 describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () => {
-  const kinds: SchedulerKind[] = ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras'];
+  // PNDM's 4 steps are 5 UNet calls: its first step, the re-step, then PLMS of order 2, 3 and 4 (the
+  // last reads all three stored outputs and overwrites the oldest)
+  const kinds: SchedulerKind[] = ['euler', 'euler_ancestral', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras', 'pndm'];
   for (const scheduler of kinds)
     it(`${scheduler}, CFG 5`, async () => {
       const { host, gpu, previews } = await both({ ...base, scheduler });
       expectClose(`${scheduler} latents`, gpu.latents, host.latents, TOL);
       expectClose(`${scheduler} image`, gpu.image, host.image, TOL);
-      expect(previews.gpu.length).toBe(base.steps);
+      expect(previews.gpu.length).toBe(previews.host.length);
+      expect(previews.gpu.length).toBe(base.steps + (scheduler === 'pndm' ? 1 : 0));
       expect(previews.gpu.map((p) => [p.width, p.height])).toEqual(previews.host.map((p) => [p.width, p.height]));
       // 8-bit previews: at most a couple of levels apart where a value sits at a rounding edge
       const worst = previews.gpu.reduce((m, p, s) => Math.max(m, p.rgba.reduce((mm, v, i) => Math.max(mm, Math.abs(v - previews.host[s]!.rgba[i]!)), 0)), 0);
@@ -107,10 +115,11 @@ describe(`GPU sampling loop = host loop on the tiny SDXL (${TEST_ADAPTER})`, () 
     expectClose('v-pred latents', gpu.latents, host.latents, TOL);
   }, 300_000);
 
-  it('image to image from part-way through the schedule (strength 0.6, DPM++ 2M)', async () => {
-    const { host, gpu } = await both({ ...base, steps: 5, scheduler: 'dpmpp_2m', init: { rgba: initRgba, strength: 0.6 } });
-    expectClose('img2img latents', gpu.latents, host.latents, TOL);
-  }, 300_000);
+  for (const scheduler of ['dpmpp_2m', 'pndm'] as const)
+    it(`image to image from part-way through the schedule (strength 0.6, ${scheduler})`, async () => {
+      const { host, gpu } = await both({ ...base, steps: 5, scheduler, init: { rgba: initRgba, strength: 0.6 } });
+      expectClose(`img2img ${scheduler} latents`, gpu.latents, host.latents, TOL);
+    }, 300_000);
 
   for (const scheduler of kinds)
     it(`${scheduler}: masked inpaint (4-channel blend, strength 0.8) with guidance rescale 0.7`, async () => {

@@ -15,8 +15,9 @@
  * one-row sample: low-memory CFG (sequential-cfg.ts: two batch-1 forwards write one [2, C, h, w] buffer,
  * then this loop's CFG / rescale and step as usual) and CIDM's regional synthesis (regional-step.ts: its
  * forwards on the input repeated on the GPU, E* by ops/regional-noise-aggregation.ts, which the step
- * reads like a rescaled prediction). Not here (host-sampling.ts): PNDM (its multistep history is not a
- * linear step) and predictors without a GPU form (EWA concepts, engine-ewa.ts).
+ * reads like a rescaled prediction). All five samplers step here, PNDM too (its PLMS history lives in
+ * the step's history slots, schedulers/pndm.ts linearStep). Not here (host-sampling.ts): predictors
+ * without a GPU form (EWA concepts, engine-ewa.ts).
  *
  * Ancestral noise comes from the run's noise source on the host (noise-source.ts: bit-exact studio or
  * torch streams) and goes up with writeBuffer, never down. The loop keeps at most one step queued ahead
@@ -33,7 +34,7 @@ import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { samplerStep, type SamplerStepCoefficients } from '../ops/sampler-step';
 import type { Scheduler } from './schedulers';
 import type { LinearStepper } from './schedulers/linear-step';
-import { vpX0Form } from './schedulers/linear-step';
+import { HIST_SLOTS, vpX0Form } from './schedulers/linear-step';
 import type { PredictionType } from './schedulers/prediction';
 import { latentRgbFitFor, type PreviewImage } from './latent-preview';
 import { repeatRows, type EditRun } from './image-to-image';
@@ -97,7 +98,8 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
   const runSteps = steps - start;
   const x = ctx.upload(run.latents, [1, C, h, w], 'f32', 'latents');
   const scratch = {
-    hist: ctx.empty([C, h, w], 'f32', 'sampler-hist'),
+    // the scheduler's history slots (DPM++ 2M's x̂₀, PNDM's stored outputs and first sample)
+    hist: ctx.empty([HIST_SLOTS, C, h, w], 'f32', 'sampler-hist'),
     noise: ctx.empty([C, h, w], 'f32', 'sampler-noise'),
     guided: ctx.empty([C, h, w], 'f32', 'sampler-guided'),
     preview: ctx.empty([h, w], 'f32', 'sampler-preview'),

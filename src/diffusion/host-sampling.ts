@@ -2,8 +2,7 @@
  * The sampling loop with the latents on the host: every step uploads the UNet input and reads the UNet
  * output back, then CFG, guidance rescale, the scheduler step and the inpaint blend run in plain TS.
  * It is the reference of the GPU loop (gpu-sampling.ts; `hostLoop: true` forces it in tests) and runs
- * what is not on the GPU yet: PNDM (its multistep history is not in schedulers/linear-step.ts) and a
- * plugged-in GuidedPredictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts). Regional
+ * what is not on the GPU yet: a plugged-in GuidedPredictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts). Regional
  * synthesis and low-memory CFG run on the GPU loop unless `hostLoop` is set (their host forms are kept
  * as its reference).
  * A cancel stops between UNet blocks (forward.ts) and between steps.

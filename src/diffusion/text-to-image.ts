@@ -10,7 +10,7 @@
  * inpainting UNets alike, and the plugged-in predictors that bring a GPU form (GpuGuidedPredictor):
  * low-memory CFG (sequential-cfg.ts) and CIDM's regional synthesis (src/cidm/regional/regional-step.ts).
  * The host loop (host-sampling.ts; the UNet output read back every step) runs what is not on the GPU
- * yet: PNDM and a predictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts); tests force it
+ * yet: a predictor without a GPU form (EWA concepts, src/engine/engine-ewa.ts); tests force it
  * with `hostLoop` as the GPU loop's reference. A cancel stops between UNet blocks and between steps
  * either way.
  */
@@ -271,7 +271,7 @@ export async function textToImage(parts: SdxlPipelineParts, p: TextToImageParams
     const noiseOf = (k: number) => (p.stepNoise ? p.stepNoise.subarray(k * n, (k + 1) * n) : rng.step(k, n));
     // the GPU loop (gpu-sampling.ts) runs every linear sampler, with edits, inpainting, guidance
     // rescale, low-memory CFG and regional predictors; the host loop (host-sampling.ts) what is not on
-    // the GPU yet: PNDM and predictors without a GPU form (EWA concepts)
+    // the GPU yet: predictors without a GPU form (EWA concepts)
     const common = {
       parts,
       latentShape: [lc, h, w] as const,

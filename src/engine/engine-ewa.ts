@@ -22,9 +22,13 @@
  *
  * Either way the weights and the states are fixed for the run, so every attn2's K/V are projected on the
  * first step and read from the predictor's cache after (cross-attention-kv-cache.ts), released with it.
+ *
+ * Its GPU form (`onGpu`, the GPU sampling loop's, issue 15 point 1) runs the same passes on the loop's
+ * one-row model input, repeated on the GPU, and gathers their outputs into one [uncond, cond] tensor
+ * that the loop's own CFG, guidance rescale and scheduler step read: nothing is read back inside a step.
  */
 import type { GpuContext } from '../gpu/context';
-import type { Tensor } from '../gpu/tensor';
+import { numel, type Tensor } from '../gpu/tensor';
 import { concat } from '../ops/concat';
 import { stridedCopy } from '../ops/strided-copy';
 import type { UNetArch } from '../model/unet/arch';
@@ -33,7 +37,7 @@ import { unetForward } from '../model/unet/forward';
 import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { classifierFreeGuidance, usesGuidance } from '../diffusion/sdxl-conditioning';
-import type { GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../diffusion/text-to-image';
+import type { GpuGuidedPredictor, GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../diffusion/text-to-image';
 import { layerContexts, type LayerContexts } from '../cidm/ewa/encode';
 import { EwaLibrary } from '../cidm/ewa/ewa';
 import { scaleTaskWeights } from '../cidm/ewa/task-scales';
@@ -136,6 +140,50 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
           }
         }
         const [h, w] = o.latent;
+        const forward = (p: Pass, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal) =>
+          unetForward(unet, arch, {
+            sample,
+            timesteps: new Array<number>(p.batch).fill(t),
+            encoderHiddenStates: p.ehs,
+            ...(p.layerContexts ? { layerContexts: p.layerContexts } : {}),
+            textEmbeds: p.pooled,
+            timeIds: Array.from({ length: p.batch }, () => [...timeIds]).flat(),
+            signal,
+            crossAttentionKv: kvCache,
+          });
+        const onGpu: GpuGuidedPredictor = {
+          async predict(_unet, arch, sample, t, timeIds, signal) {
+            const rowSize = numel(sample.shape);
+            let all: Tensor | null = null;
+            let at = 0;
+            try {
+              for (const p of passes) {
+                // the pass's batch: the one-row input repeated (a source stride of 0)
+                const input = p.batch === 1 ? sample : ctx.empty([p.batch, ...sample.shape.slice(1)], sample.dtype, 'unet-sample');
+                try {
+                  if (input !== sample) await stridedCopy(ctx, sample, input, { rows: p.batch, cols: rowSize, srcStride: 0 });
+                  const pred = await forward(p, arch, input, t, timeIds, signal);
+                  if (passes.length === 1) return pred;
+                  const cols = numel(pred.shape);
+                  all ??= ctx.empty([guided ? 2 : 1, ...pred.shape.slice(1)], pred.dtype, 'ewa-pred');
+                  try {
+                    await stridedCopy(ctx, pred, all, { rows: 1, cols, dstOffset: at });
+                  } finally {
+                    ctx.release(pred);
+                  }
+                  at += cols;
+                } finally {
+                  if (input !== sample) ctx.release(input); // also after a cancel between blocks
+                }
+              }
+              return all!;
+            } catch (e) {
+              if (all) ctx.release(all);
+              throw e;
+            }
+          },
+          // no combine: the rows are [uncond, cond] (or the one cond row), and the loop's CFG applies
+        };
         return {
           batch: guided ? 2 : 1,
           async predict(_unet: UNetBackend<Tensor>, arch: UNetArch, input: Float32Array, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Float32Array> {
@@ -146,16 +194,7 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
               for (let b = 0; b < p.batch; b++) data.set(input, b * input.length);
               const sample = ctx.upload(data, [p.batch, arch.inChannels, h, w], parts.dtype, 'unet-sample');
               try {
-                const pred = await unetForward(unet, arch, {
-                  sample,
-                  timesteps: new Array<number>(p.batch).fill(t),
-                  encoderHiddenStates: p.ehs,
-                  ...(p.layerContexts ? { layerContexts: p.layerContexts } : {}),
-                  textEmbeds: p.pooled,
-                  timeIds: Array.from({ length: p.batch }, () => [...timeIds]).flat(),
-                  signal,
-                  crossAttentionKv: kvCache,
-                });
+                const pred = await forward(p, arch, sample, t, timeIds, signal);
                 out.set(await ctx.read(pred), at);
                 at += p.batch * input.length;
                 ctx.release(pred);
@@ -166,6 +205,7 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
             return out;
           },
           combine: (pred) => (guided ? classifierFreeGuidance(pred, o.guidanceScale, o.guidanceRescale) : Float32Array.from(pred)),
+          onGpu,
           release,
         };
       } catch (err) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checked, testContext, TEST_ADAPTER } from '../../tests/gpu-harness';
 import { compare, describeComparison, randomArray } from '../../tests/numeric';
 import type { DType } from '../gpu/tensor';
-import { samplerStep, samplerStepReference, type SamplerStepCoefficients } from './sampler-step';
+import { SAMPLER_HIST_SLOTS, samplerStep, samplerStepReference, type SamplerStepCoefficients } from './sampler-step';
 
 const RGB = {
   rows: [[0.3651, 0.4232, 0.4341], [-0.2533, -0.0042, 0.1068], [0.1076, 0.1111, -0.0362], [-0.3165, -0.2492, -0.2188]] as const,
@@ -26,14 +26,17 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'CFG, plain Euler-like step', C: 4, h: 5, w: 7, rows: 2, c: { guidance: 5, x: 1.03, out: -0.41, hist: 0, noise: 0, inScale: 0.37 } },
-  { name: 'CFG, DPM++ 2M-like (hist read and kept) + preview', C: 4, h: 9, w: 3, rows: 2, c: { guidance: 7.5, x: 0.8, out: 0.3, hist: -0.25, noise: 0, keep: { x: 1.2, out: -0.6 }, inScale: 1, preview: { x: 0.9, out: -0.2 } } },
-  { name: 'no CFG, ancestral noise, 1 row', C: 4, h: 11, w: 13, rows: 1, c: { guidance: null, x: 0.97, out: -0.5, hist: 0, noise: 0.33, inScale: 0.5 } },
-  { name: 'CFG, 3 sample rows (regional batch), 6 channels', C: 6, h: 3, w: 5, rows: 3, c: { guidance: 3, x: 1, out: 0.1, hist: 0, noise: 0.2, inScale: 0.9 } },
-  { name: 'CFG, inpaint blend + preview', C: 4, h: 7, w: 5, rows: 2, c: { guidance: 4, x: 0.9, out: -0.3, hist: 0, noise: 0, inScale: 0.6, blend: { signal: 0.7, noise: 0.45 }, preview: { x: 1, out: -0.5 } } },
-  { name: 'no CFG, last-step blend (image latents as they are), DPM++-like', C: 4, h: 3, w: 11, rows: 1, c: { guidance: null, x: 0.8, out: 0.3, hist: -0.25, noise: 0, keep: { x: 1.2, out: -0.6 }, inScale: 1, blend: { signal: 1, noise: 0 } } },
-  { name: 'CFG, 9-channel inpainting rows', C: 4, h: 5, w: 3, rows: 2, sampleChannels: 9, c: { guidance: 6, x: 1.01, out: -0.2, hist: 0, noise: 0, inScale: 0.45 } },
-  { name: 'guided prediction given (rescale), ancestral noise', C: 4, h: 9, w: 7, rows: 2, preGuided: true, c: { guidance: 5, x: 0.95, out: -0.4, hist: 0, noise: 0.3, inScale: 0.7, preview: { x: 1, out: 0.2 } } },
+  { name: 'CFG, plain Euler-like step', C: 4, h: 5, w: 7, rows: 2, c: { guidance: 5, x: 1.03, out: -0.41, hist: [], noise: 0, inScale: 0.37 } },
+  { name: 'CFG, DPM++ 2M-like (hist read and kept) + preview', C: 4, h: 9, w: 3, rows: 2, c: { guidance: 7.5, x: 0.8, out: 0.3, hist: [-0.25], noise: 0, keep: [{ slot: 0, x: 1.2, out: -0.6 }], inScale: 1, preview: { x: 0.9, out: -0.2 } } },
+  { name: 'no CFG, ancestral noise, 1 row', C: 4, h: 11, w: 13, rows: 1, c: { guidance: null, x: 0.97, out: -0.5, hist: [], noise: 0.33, inScale: 0.5 } },
+  { name: 'CFG, 3 sample rows (regional batch), 6 channels', C: 6, h: 3, w: 5, rows: 3, c: { guidance: 3, x: 1, out: 0.1, hist: [], noise: 0.2, inScale: 0.9 } },
+  { name: 'CFG, inpaint blend + preview', C: 4, h: 7, w: 5, rows: 2, c: { guidance: 4, x: 0.9, out: -0.3, hist: [], noise: 0, inScale: 0.6, blend: { signal: 0.7, noise: 0.45 }, preview: { x: 1, out: -0.5 } } },
+  { name: 'no CFG, last-step blend (image latents as they are), DPM++-like', C: 4, h: 3, w: 11, rows: 1, c: { guidance: null, x: 0.8, out: 0.3, hist: [-0.25], noise: 0, keep: [{ slot: 0, x: 1.2, out: -0.6 }], inScale: 1, blend: { signal: 1, noise: 0 } } },
+  { name: 'CFG, 9-channel inpainting rows', C: 4, h: 5, w: 3, rows: 2, sampleChannels: 9, c: { guidance: 6, x: 1.01, out: -0.2, hist: [], noise: 0, inScale: 0.45 } },
+  // PNDM-like: every slot read with its own weight, two slots rewritten (one of them also read: read before written)
+  { name: 'CFG, PLMS-like (4 slots read, 2 kept) + preview', C: 4, h: 7, w: 3, rows: 2, c: { guidance: 5, x: 1.1, out: -0.9, hist: [0.37, -1.54, 2.46, 0.2], noise: 0, keep: [{ slot: 1, x: 0, out: 1 }, { slot: 3, x: 1, out: 0 }], inScale: 1, preview: { x: 1, out: -0.4 } } },
+  { name: 'no CFG, PLMS re-step (slots 0 and 3 only, x unused)', C: 4, h: 5, w: 5, rows: 1, c: { guidance: null, x: 0, out: -0.3, hist: [-0.3, 0, 0, 1.02], noise: 0, inScale: 1 } },
+  { name: 'guided prediction given (rescale), ancestral noise', C: 4, h: 9, w: 7, rows: 2, preGuided: true, c: { guidance: 5, x: 0.95, out: -0.4, hist: [], noise: 0.3, inScale: 0.7, preview: { x: 1, out: 0.2 } } },
 ];
 
 describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
@@ -50,7 +53,7 @@ describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
         const host = {
           x: randomArray(n, 1, -3, 3),
           pred: randomArray((c.guidance === null ? 1 : 2) * n, 2, -2, 2),
-          hist: randomArray(n, 3),
+          hist: randomArray(SAMPLER_HIST_SLOTS * n, 3),
           noise: randomArray(n, 4),
           edit: Float32Array.of(...randomArray(2 * n, 5, -2, 2), ...mask),
           sampleBefore: randomArray(rows * stride, 6),
@@ -62,7 +65,7 @@ describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
         const t = {
           x: ctx.upload(host.x, [C, h, w], 'f32', 'x'),
           pred,
-          hist: ctx.upload(host.hist, [C, h, w], 'f32', 'hist'),
+          hist: ctx.upload(host.hist, [SAMPLER_HIST_SLOTS, C, h, w], 'f32', 'hist'),
           noise: ctx.upload(host.noise, [C, h, w], 'f32', 'noise'),
           sample: ctx.upload(host.sampleBefore, [rows, stride / (h * w), h, w], dt, 'sample'),
           guided: tc.preGuided ? ctx.upload(host.preGuided, [C, h, w], 'f32', 'guided') : ctx.empty([C, h, w], 'f32', 'guided'),
@@ -101,7 +104,7 @@ describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
     const ctx = await testContext();
     const mk = (shape: number[]) => ctx.empty(shape, 'f32', 't');
     const t = { x: mk([4, 3, 3]), pred: mk([2, 4, 3, 3]), hist: mk([4, 3, 3]), noise: mk([4, 3, 3]), sample: mk([37]), guided: mk([4, 3, 3]), preview: mk([3, 3]) };
-    await expect(samplerStep(ctx, t, { guidance: 2, x: 1, out: 1, hist: 0, noise: 0, inScale: 1 }, RGB)).rejects.toThrow(/not whole rows/);
+    await expect(samplerStep(ctx, t, { guidance: 2, x: 1, out: 1, hist: [], noise: 0, inScale: 1 }, RGB)).rejects.toThrow(/not whole rows/);
     ctx.release(...Object.values(t));
   });
 
@@ -109,8 +112,18 @@ describe(`sampler step kernel on ${TEST_ADAPTER}`, () => {
     const ctx = await testContext();
     const mk = (shape: number[]) => ctx.empty(shape, 'f32', 't');
     const t = { x: mk([4, 3, 3]), pred: mk([2, 4, 3, 3]), hist: mk([4, 3, 3]), noise: mk([4, 3, 3]), sample: mk([2, 9, 3, 3]), guided: mk([4, 3, 3]), preview: mk([3, 3]) };
-    const c = { guidance: 2, x: 1, out: 1, hist: 0, noise: 0, inScale: 1, blend: { signal: 1, noise: 0 } };
+    const c = { guidance: 2, x: 1, out: 1, hist: [], noise: 0, inScale: 1, blend: { signal: 1, noise: 0 } };
     await expect(samplerStep(ctx, t, c, RGB, { sampleChannels: 9 })).rejects.toThrow(/inpaint blend needs an f32 edit tensor/);
+    ctx.release(...Object.values(t));
+  });
+
+  it('refuses history that does not hold every slot, and a slot past the last, by name', async () => {
+    const ctx = await testContext();
+    const mk = (shape: number[]) => ctx.empty(shape, 'f32', 't');
+    const t = { x: mk([4, 3, 3]), pred: mk([2, 4, 3, 3]), hist: mk([4, 3, 3]), noise: mk([4, 3, 3]), sample: mk([2, 4, 3, 3]), guided: mk([4, 3, 3]), preview: mk([3, 3]) };
+    const c = { guidance: 2, x: 1, out: 1, hist: [0.5], noise: 0, inScale: 1 };
+    await expect(samplerStep(ctx, t, c, RGB)).rejects.toThrow(/must hold 4 slots/);
+    await expect(samplerStep(ctx, t, { ...c, hist: [], keep: [{ slot: SAMPLER_HIST_SLOTS, x: 1, out: 0 }] }, RGB)).rejects.toThrow(/at most 4 history slots/);
     ctx.release(...Object.values(t));
   });
 });

@@ -15,6 +15,8 @@ import { grid1d } from './grid';
 import source from '../../shaders/sampler_step.wgsl?raw';
 
 const WG = 64;
+/** History slots in `hist` (the kernel reads them as one vec4 per element; linear-step.ts HIST_SLOTS). */
+export const SAMPLER_HIST_SLOTS = 4;
 const FLAG = { hist: 1, keep: 2, noise: 4, preview: 8, guided: 16, blend: 32, preGuided: 64 } as const;
 
 export interface SamplerStepCoefficients {
@@ -22,12 +24,12 @@ export interface SamplerStepCoefficients {
   guidance: number | null;
   x: number;
   out: number;
-  /** Coefficient of `hist` (0: not read). */
-  hist: number;
+  /** Coefficients of the history slots (HIST_SLOTS of them in `hist`; missing or 0: not read). */
+  hist: readonly number[];
   /** Coefficient of `noise` (0: not read). */
   noise: number;
-  /** hist' = keep.x·x + keep.out·guided (absent: hist is not written). */
-  keep?: { x: number; out: number };
+  /** Slots written after all are read: hist[slot] ← x·x + out·guided (absent: hist is not written). */
+  keep?: readonly { slot: number; x: number; out: number }[];
   /** The next UNet input is x'·inScale (scale_model_input at the next step's sigma). */
   inScale: number;
   /** Preview x̂₀ = preview.x·x + preview.out·guided, mapped by `previewRgb` (absent: no preview). */
@@ -50,7 +52,7 @@ export interface SamplerStepTensors {
   x: Tensor;
   /** UNet output [rows, C, h, w] (rows 2 with CFG: uncond, cond). */
   pred: Tensor;
-  /** Kept tensor [C, h, w] f32 (DPM++ 2M's previous x̂₀). */
+  /** History slots [HIST_SLOTS, C, h, w] f32 (DPM++ 2M's previous x̂₀; PNDM's stored outputs and first sample). */
   hist: Tensor;
   /** This step's noise [C, h, w] f32. */
   noise: Tensor;
@@ -102,7 +104,17 @@ export async function samplerStep(ctx: GpuContext, t: SamplerStepTensors, c: Sam
   if (t.x.dtype !== 'f32' || t.hist.dtype !== 'f32' || t.noise.dtype !== 'f32') throw new RangeError('sampler step: latents, hist and noise are f32');
   if (!ctx.hasF16 && (t.pred.dtype === 'f16' || t.sample.dtype === 'f16')) throw new FeatureMissingError('shader-f16', 'sampler step on f16 UNet tensors');
   if (c.preview && C < 4) throw new RangeError(`sampler step: the preview maps 4 latent channels, the model has ${C}`);
-  const flags = (c.hist ? FLAG.hist : 0) | (c.keep ? FLAG.keep : 0) | (c.noise ? FLAG.noise : 0) | (c.preview ? FLAG.preview : 0) | (o.recordGuided ? FLAG.guided : 0) | (c.blend ? FLAG.blend : 0) | (o.preGuided ? FLAG.preGuided : 0);
+  const keeps = c.keep ?? [];
+  if (c.hist.length > SAMPLER_HIST_SLOTS || keeps.some((k) => !Number.isInteger(k.slot) || k.slot < 0 || k.slot >= SAMPLER_HIST_SLOTS)) {
+    throw new RangeError(`sampler step: at most ${SAMPLER_HIST_SLOTS} history slots`);
+  }
+  const readsHist = c.hist.some((v) => v !== 0);
+  if ((readsHist || keeps.length > 0) && numel(t.hist.shape) < SAMPLER_HIST_SLOTS * n) {
+    throw new RangeError(`sampler step: hist [${t.hist.shape.join(', ')}] must hold ${SAMPLER_HIST_SLOTS} slots of ${n}`);
+  }
+  const slotValues = (f: (s: number) => number) => Array.from({ length: SAMPLER_HIST_SLOTS }, (_, s) => f(s));
+  const keptAt = (s: number) => keeps.find((k) => k.slot === s);
+  const flags = (readsHist ? FLAG.hist : 0) | (keeps.length ? FLAG.keep : 0) | (c.noise ? FLAG.noise : 0) | (c.preview ? FLAG.preview : 0) | (o.recordGuided ? FLAG.guided : 0) | (c.blend ? FLAG.blend : 0) | (o.preGuided ? FLAG.preGuided : 0);
   const k = await ctx.kernel(samplerStepKernel, { pred: t.pred.dtype, sample: t.sample.dtype });
   ctx.dispatch(k, {
     uniforms: {
@@ -115,15 +127,16 @@ export async function samplerStep(ctx: GpuContext, t: SamplerStepTensors, c: Sam
       guidance: c.guidance ?? 1,
       step_x: c.x,
       step_out: c.out,
-      step_hist: c.hist,
       step_noise: c.noise,
-      keep_x: c.keep?.x ?? 0,
-      keep_out: c.keep?.out ?? 0,
+      keep_mask: keeps.reduce((m, k) => m | (1 << k.slot), 0),
       in_scale: c.inScale,
       blend_signal: c.blend?.signal ?? 0,
       blend_noise: c.blend?.noise ?? 0,
       preview_x: c.preview?.x ?? 0,
       preview_out: c.preview?.out ?? 0,
+      step_hist: slotValues((s) => c.hist[s] ?? 0),
+      keep_x: slotValues((s) => keptAt(s)?.x ?? 0),
+      keep_out: slotValues((s) => keptAt(s)?.out ?? 0),
       rgb_bias: pad4(rgb.bias),
       rgb_0: pad4(rgb.rows[0] ?? []),
       rgb_1: pad4(rgb.rows[1] ?? []),
@@ -152,14 +165,15 @@ export function samplerStepReference(
   const stride = (dims.sampleChannels ?? C) * plane;
   const pre = extra.preGuided;
   const guided = Float32Array.from({ length: n }, (_, i) => (pre ? pre[i]! : c.guidance === null ? pred[i]! : pred[i]! + c.guidance * (pred[n + i]! - pred[i]!)));
-  const stepped = Float32Array.from({ length: n }, (_, i) => c.x * x[i]! + c.out * guided[i]! + (c.hist ? c.hist * hist[i]! : 0) + (c.noise ? c.noise * noise[i]! : 0));
+  const fromHist = (i: number) => c.hist.reduce((v, h, s) => v + (h ? h * hist[s * n + i]! : 0), 0);
+  const stepped = Float32Array.from({ length: n }, (_, i) => c.x * x[i]! + c.out * guided[i]! + fromHist(i) + (c.noise ? c.noise * noise[i]! : 0));
   const b = c.blend;
   const e = extra.edit;
   if (b && !e) throw new RangeError('sampler step reference: the blend needs the edit values');
   // the same blend as img2img.ts inpaintBlend
   const next = b && e ? stepped.map((v, i) => (1 - e[2 * n + (i % plane)]!) * (b.signal * e[i]! + b.noise * e[n + i]!) + e[2 * n + (i % plane)]! * v) : stepped;
-  const keep = c.keep;
-  const kept = keep ? Float32Array.from({ length: n }, (_, i) => keep.x * x[i]! + keep.out * guided[i]!) : hist.slice();
+  const kept = hist.slice();
+  for (const k of c.keep ?? []) for (let i = 0; i < n; i++) kept[k.slot * n + i] = k.x * x[i]! + k.out * guided[i]!;
   // rows wider than the latents keep their other channels (sampleBefore: what the buffer held)
   const sample = extra.sampleBefore ? extra.sampleBefore.slice() : new Float32Array(rows * stride);
   for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) sample[r * stride + i] = next[i]! * c.inScale;

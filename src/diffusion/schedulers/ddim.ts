@@ -45,7 +45,7 @@ export class DDIMScheduler implements Scheduler, LinearStepper {
     const x0 = vpX0Form(this.prediction, Math.sqrt(at), Math.sqrt(1 - at));
     const eps = vpEpsForm(this.prediction, Math.sqrt(at), Math.sqrt(1 - at));
     const [sp, dir] = [Math.sqrt(ap), Math.sqrt(1 - ap)];
-    return { x: sp * x0.x + dir * eps.x, out: sp * x0.out + dir * eps.out, hist: 0, noise: 0 };
+    return { x: sp * x0.x + dir * eps.x, out: sp * x0.out + dir * eps.out, hist: [], noise: 0 };
   }
 
   step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {

@@ -78,10 +78,12 @@ export class DPMSolverMultistepScheduler implements Scheduler, LinearStepper {
     const h = t.lambda - s0.lambda;
     const ratio = this.sigmas[i + 1]! === 0 ? 0 : t.s / s0.s;
     const phi = t.a * (Math.exp(-h) - 1);
-    if (taken < 1 || finalFirst) return { x: ratio - phi * x0.x, out: -phi * x0.out, hist: 0, noise: 0, keep: x0 };
+    // x̂₀ is kept in history slot 0 for the next step's second-order term
+    const keep = [{ slot: 0, ...x0 }];
+    if (taken < 1 || finalFirst) return { x: ratio - phi * x0.x, out: -phi * x0.out, hist: [], noise: 0, keep };
     const r0 = (s0.lambda - alphaSigma(this.sigmas[i - 1]!).lambda) / h;
     const c = phi * (1 + 0.5 / r0);
-    return { x: ratio - c * x0.x, out: -c * x0.out, hist: (0.5 * phi) / r0, noise: 0, keep: x0 };
+    return { x: ratio - c * x0.x, out: -c * x0.out, hist: [(0.5 * phi) / r0], noise: 0, keep };
   }
 
   step(modelOutput: Float32Array, i: number, x: Float32Array): Float32Array {

@@ -72,5 +72,5 @@ export class EulerDiscreteScheduler implements Scheduler, LinearStepper {
 /** x' = x + (dt/s)(x − x₀) + up·z with x₀ = f.x·x + f.out·out (Euler and Euler a). */
 export function eulerLinear(f: { x: number; out: number }, sigma: number, dt: number, up: number): LinearStep {
   const r = dt / sigma;
-  return { x: 1 + r * (1 - f.x), out: -r * f.out, hist: 0, noise: up };
+  return { x: 1 + r * (1 - f.x), out: -r * f.out, hist: [], noise: up };
 }

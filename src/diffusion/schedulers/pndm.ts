@@ -15,6 +15,17 @@
  */
 import { alphasCumprod, map, spacedTimesteps, type Scheduler, type SchedulerConfig } from './common';
 import { predictionTypeOf, type PredictionType } from './prediction';
+import type { KeptSlot, LinearStep, LinearStepper } from './linear-step';
+
+/** Adams–Bashforth weights of PLMS over the stored outputs, oldest first, the current output last. */
+const PLMS_WEIGHTS: Record<number, readonly number[]> = {
+  2: [-1 / 2, 3 / 2],
+  3: [5 / 12, -16 / 12, 23 / 12],
+  4: [-9 / 24, 37 / 24, -59 / 24, 55 / 24],
+};
+/** History slots of the GPU step (linear-step.ts): a ring of the last three stored outputs, and the first sample. */
+const ETS_SLOTS = 3;
+const CUR_SAMPLE_SLOT = 3;
 
 /** A PNDM config asks for the Runge–Kutta warm-up steps, which the studio does not run. */
 export class PndmConfigError extends Error {
@@ -22,7 +33,7 @@ export class PndmConfigError extends Error {
   readonly code = 'unsupported-scheduler-config';
 }
 
-export class PndmScheduler implements Scheduler {
+export class PndmScheduler implements Scheduler, LinearStepper {
   readonly timesteps: number[];
   readonly initNoiseSigma = 1;
   readonly inferenceSteps: number;
@@ -78,6 +89,47 @@ export class PndmScheduler implements Scheduler {
     const out = this.prevSample(sample, t, prev, eps);
     this.counter++;
     return out;
+  }
+
+  /**
+   * The same step as linear coefficients for the GPU loop (linear-step.ts), with `taken` as diffusers'
+   * counter. The k-th stored model output (counter 0, 2, 3, …; counter 1's is never stored) lives in
+   * history slot k mod 3, written after the step has read the slots (at counter ≥ 4 the slot it
+   * overwrites holds the oldest output, which that step's combination still reads); counter 0's sample
+   * lives in slot 3 for counter 1's re-step. With S the sample stepped from and E the combined output,
+   * _get_prev_sample is x' = c·S − k·ε(E, S), and ε is E (epsilon) or √ᾱ E + √(1−ᾱ) S (v).
+   */
+  linearStep(i: number, taken: number): LinearStep {
+    let t = this.timesteps[i]!;
+    let prev = t - this.stride;
+    if (taken === 1) {
+      prev = t;
+      t = t + this.stride;
+    }
+    const at = this.alphasCumprod[t]!;
+    const ap = prev >= 0 ? this.alphasCumprod[prev]! : this.finalAlpha;
+    const denom = at * Math.sqrt(1 - ap) + Math.sqrt(at * (1 - at) * ap);
+    const k = (ap - at) / denom;
+    const v = this.prediction === 'v_prediction';
+    const onSample = Math.sqrt(ap / at) - (v ? k * Math.sqrt(1 - at) : 0);
+    const onOutput = -k * (v ? Math.sqrt(at) : 1);
+    const hist = [0, 0, 0, 0];
+    if (taken === 0) {
+      // ε = the output; keep it (the first stored output) and the sample for the re-step
+      return { x: onSample, out: onOutput, hist: [], noise: 0, keep: [{ slot: 0, x: 0, out: 1 }, { slot: CUR_SAMPLE_SLOT, x: 1, out: 0 }] };
+    }
+    if (taken === 1) {
+      // from counter 0's sample, with the mean of both outputs; nothing stored
+      hist[0] = onOutput / 2;
+      hist[CUR_SAMPLE_SLOT] = onSample;
+      return { x: 0, out: onOutput / 2, hist, noise: 0 };
+    }
+    const stored = taken - 1; // outputs stored before this one: counters 0, 2, …, taken − 1
+    const weights = PLMS_WEIGHTS[Math.min(taken, 4)]!;
+    // weights[j] belongs to stored output stored − (weights.length − 1) + j; the last is this step's
+    for (let j = 0; j < weights.length - 1; j++) hist[(stored - (weights.length - 1) + j) % ETS_SLOTS] = onOutput * weights[j]!;
+    const keep: KeptSlot[] = [{ slot: stored % ETS_SLOTS, x: 0, out: 1 }];
+    return { x: onSample, out: onOutput * weights[weights.length - 1]!, hist, noise: 0, keep };
   }
 
   private prevSample(x: Float32Array, t: number, prev: number, out: Float32Array): Float32Array {
