@@ -5,8 +5,8 @@
  * so the prediction is the same as the batched one. Plugs into the loop as a GuidedPredictor; its GPU
  * form (the GPU loop's) copies the two outputs into one [2, C, h, w] buffer that the loop's own CFG reads.
  */
-import { numel, type Tensor } from '../gpu/tensor';
-import { stridedCopy } from '../ops/strided-copy';
+import type { Tensor } from '../gpu/tensor';
+import { gatherPasses } from './gpu-passes';
 import type { UNetArch } from '../model/unet/arch';
 import type { UNetBackend } from '../model/unet/backend';
 import { unetForward } from '../model/unet/forward';
@@ -50,25 +50,11 @@ export function sequentialCfg(guidanceScale: number, latent: readonly [number, n
         combine: (pred) => classifierFreeGuidance(pred, guidanceScale, guidanceRescale),
         // the GPU loop's form: both passes write into one [2, C, h, w] buffer, the loop's CFG reads it
         onGpu: {
-          async predict(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
-            let both: Tensor | null = null;
-            try {
-              for (const [b, half] of halves.entries()) {
-                const pred = await unetForward(unet, arch, { sample, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal, crossAttentionKv: kvCache });
-                const cols = numel(pred.shape);
-                both ??= ctx.empty([2, ...pred.shape.slice(1)], pred.dtype, 'cfg-pred');
-                try {
-                  await stridedCopy(ctx, pred, both, { rows: 1, cols, dstOffset: b * cols });
-                } finally {
-                  ctx.release(pred);
-                }
-              }
-              return both!;
-            } catch (e) {
-              if (both) ctx.release(both); // a cancel between blocks: the forward gave back its own activations
-              throw e;
-            }
-          },
+          predict: (unet, arch, sample, t, timeIds, signal) =>
+            gatherPasses(ctx, sample, halves.map(() => ({ rows: 1 })), (b, input) => {
+              const half = halves[b]!;
+              return unetForward(unet, arch, { sample: input, timesteps: [t], encoderHiddenStates: half.ehs, textEmbeds: half.pooled, timeIds: [...timeIds], signal, crossAttentionKv: kvCache });
+            }, 'cfg-pred'),
         },
         release: () => {
           kvCache.release();

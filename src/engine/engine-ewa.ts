@@ -28,7 +28,7 @@
  * that the loop's own CFG, guidance rescale and scheduler step read: nothing is read back inside a step.
  */
 import type { GpuContext } from '../gpu/context';
-import { numel, type Tensor } from '../gpu/tensor';
+import type { Tensor } from '../gpu/tensor';
 import { concat } from '../ops/concat';
 import { stridedCopy } from '../ops/strided-copy';
 import type { UNetArch } from '../model/unet/arch';
@@ -37,6 +37,7 @@ import { unetForward } from '../model/unet/forward';
 import { CrossAttentionKvCache } from '../model/unet/cross-attention-kv-cache';
 import { GpuUNetBackend } from '../model/unet/gpu-backend';
 import { classifierFreeGuidance, usesGuidance } from '../diffusion/sdxl-conditioning';
+import { gatherPasses } from '../diffusion/gpu-passes';
 import type { GpuGuidedPredictor, GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../diffusion/text-to-image';
 import { layerContexts, type LayerContexts } from '../cidm/ewa/encode';
 import { EwaLibrary } from '../cidm/ewa/ewa';
@@ -152,36 +153,8 @@ export function ewaPredictor(library: EwaLibrary, o: EwaRunOptions): GuidedPredi
             crossAttentionKv: kvCache,
           });
         const onGpu: GpuGuidedPredictor = {
-          async predict(_unet, arch, sample, t, timeIds, signal) {
-            const rowSize = numel(sample.shape);
-            let all: Tensor | null = null;
-            let at = 0;
-            try {
-              for (const p of passes) {
-                // the pass's batch: the one-row input repeated (a source stride of 0)
-                const input = p.batch === 1 ? sample : ctx.empty([p.batch, ...sample.shape.slice(1)], sample.dtype, 'unet-sample');
-                try {
-                  if (input !== sample) await stridedCopy(ctx, sample, input, { rows: p.batch, cols: rowSize, srcStride: 0 });
-                  const pred = await forward(p, arch, input, t, timeIds, signal);
-                  if (passes.length === 1) return pred;
-                  const cols = numel(pred.shape);
-                  all ??= ctx.empty([guided ? 2 : 1, ...pred.shape.slice(1)], pred.dtype, 'ewa-pred');
-                  try {
-                    await stridedCopy(ctx, pred, all, { rows: 1, cols, dstOffset: at });
-                  } finally {
-                    ctx.release(pred);
-                  }
-                  at += cols;
-                } finally {
-                  if (input !== sample) ctx.release(input); // also after a cancel between blocks
-                }
-              }
-              return all!;
-            } catch (e) {
-              if (all) ctx.release(all);
-              throw e;
-            }
-          },
+          predict: (_unet, arch, sample, t, timeIds, signal) =>
+            gatherPasses(ctx, sample, passes.map((p) => ({ rows: p.batch })), (i, input) => forward(passes[i]!, arch, input, t, timeIds, signal), 'ewa-pred'),
           // no combine: the rows are [uncond, cond] (or the one cond row), and the loop's CFG applies
         };
         return {

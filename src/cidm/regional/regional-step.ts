@@ -34,9 +34,8 @@ import type { UNetBackend } from '../../model/unet/backend';
 import { unetForward, type ConceptRegionalInputs, type RegionalInputs } from '../../model/unet/forward';
 import { CrossAttentionKvCache } from '../../model/unet/cross-attention-kv-cache';
 import type { GpuGuidedPredictor, GuidedPredictor, GuidedPredictorFactory, SdxlPipelineParts } from '../../diffusion/text-to-image';
-import { numel } from '../../gpu/tensor';
-import { stridedCopy } from '../../ops/strided-copy';
 import { regionalNoiseAggregation, type RegionalAggregation } from '../../ops/regional-noise-aggregation';
+import { gatherPasses } from '../../diffusion/gpu-passes';
 import { buildRegionMasks, isEmptyMask, type MaskData } from './masks';
 import { DEFAULT_REGION_ALPHA } from './noise-aggregation';
 import { passesPerForward } from './batch-plan';
@@ -232,16 +231,7 @@ export class RegionalStep implements GuidedPredictor {
       for (let i = 0; i < c.count; i++) data.set(input, i * n);
       const sample = this.ctx.upload(data, [c.count, arch.inChannels, ...this.latent], c.ehs.dtype, 'unet-sample');
       try {
-        const pred = await unetForward(unet, arch, {
-          sample,
-          timesteps: new Array<number>(c.count).fill(t),
-          encoderHiddenStates: c.ehs,
-          textEmbeds: c.pooled,
-          timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
-          regional: c.regional,
-          signal,
-          crossAttentionKv: this.kvCache,
-        });
+        const pred = await this.forward(unet, arch, c, sample, t, timeIds, signal);
         out.set(await this.ctx.read(pred), c.start * n);
         this.ctx.release(pred);
       } finally {
@@ -277,43 +267,23 @@ export class RegionalStep implements GuidedPredictor {
     return { guided: this.guidance.guided, scale: this.guidance.scale, alpha: this.alpha, uncondRow: Math.max(0, row((p) => p.kind === 'uncond')), allRow: row((p) => p.kind === 'all'), regionBase };
   }
 
-  private async predictOnGpu(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
-    const { ctx } = this;
-    const rowSize = numel(sample.shape);
-    let all: Tensor | null = null;
-    try {
-      for (const c of this.chunks) {
-        // the forward's batch: the one-row input repeated (a source stride of 0)
-        const input = c.count === 1 ? sample : ctx.empty([c.count, ...sample.shape.slice(1)], sample.dtype, 'unet-sample');
-        try {
-          if (input !== sample) await stridedCopy(ctx, sample, input, { rows: c.count, cols: rowSize, srcStride: 0 });
-          const pred = await unetForward(unet, arch, {
-            sample: input,
-            timesteps: new Array<number>(c.count).fill(t),
-            encoderHiddenStates: c.ehs,
-            textEmbeds: c.pooled,
-            timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
-            regional: c.regional,
-            signal,
-            crossAttentionKv: this.kvCache,
-          });
-          if (this.chunks.length === 1) return pred;
-          const n = numel(pred.shape) / c.count;
-          all ??= ctx.empty([this.batch, ...pred.shape.slice(1)], pred.dtype, 'regional-pred');
-          try {
-            await stridedCopy(ctx, pred, all, { rows: 1, cols: c.count * n, dstOffset: c.start * n });
-          } finally {
-            ctx.release(pred);
-          }
-        } finally {
-          if (input !== sample) ctx.release(input); // also after a cancel between blocks
-        }
-      }
-      return all!;
-    } catch (e) {
-      if (all) ctx.release(all);
-      throw e;
-    }
+  private predictOnGpu(unet: UNetBackend<Tensor>, arch: UNetArch, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
+    // each chunk's forward runs its passes at once, on the one-row input repeated (chunks are in pass order)
+    return gatherPasses(this.ctx, sample, this.chunks.map((c) => ({ rows: c.count })), (i, input) => this.forward(unet, arch, this.chunks[i]!, input, t, timeIds, signal), 'regional-pred');
+  }
+
+  /** One chunk's forward: its passes at once on `sample` ([count, C, h, w]), with the run's attn2 K/V cache. */
+  private forward(unet: UNetBackend<Tensor>, arch: UNetArch, c: Chunk, sample: Tensor, t: number, timeIds: readonly number[], signal?: AbortSignal): Promise<Tensor> {
+    return unetForward(unet, arch, {
+      sample,
+      timesteps: new Array<number>(c.count).fill(t),
+      encoderHiddenStates: c.ehs,
+      textEmbeds: c.pooled,
+      timeIds: Array.from({ length: c.count }, () => [...timeIds]).flat(),
+      regional: c.regional,
+      signal,
+      crossAttentionKv: this.kvCache,
+    });
   }
 
   release(): void {
