@@ -15,11 +15,18 @@
 // (F16_RUN), each run then added to the f32 accumulators. GPUs with double-rate f16 run the inner
 // FMAs twice as fast; a run's error (~√F16_RUN·2⁻¹¹ relative) is of the order of the f16 storage
 // rounding the path already has. BK is a multiple of 4 (TileConfig), so the runs tile it exactly.
+// LORA (issue 15 point 3, an unfolded LoRA in the same dispatch as its layer): C += (A·Dᵀ)·Uᵀ with
+// D [rank, K] and U [N, rank], rank ≤ 16, A not transposed. While the K loop stages A's tile, it also
+// stages D's and each of the first BM threads sums its tile row's rank values t = A·Dᵀ (4 vec4
+// accumulators); after the loop they go to workgroup memory and the epilogue adds Σ_j t[m, j]·U[n, j].
+// Each column tile recomputes t for its rows: rank/BN more FMAs (16/64 at most). Not with SPLIT.
 #param DTYPE
 #param CTYPE
 #param BIAS_AT
 #param RES_AT
 #param C_AT
+#param LD_AT
+#param LU_AT
 #if DTYPE == f16
 enable f16;
 #endif
@@ -43,6 +50,7 @@ struct Params {
   kSplit: u32, // K elements per split slice, a multiple of BK (= K rounded up when not split)
   splits: u32,
   alpha: f32,
+  rank: u32, // LORA: the low-rank term's rank (0 otherwise)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -91,6 +99,10 @@ fn loadB1(i: u32) -> f32 { return f32(b[i]); }
 @group(0) @binding({{RES_AT}}) var<storage, read> res: array<{{DTYPE}}>;
 #endif
 @group(0) @binding({{C_AT}}) var<storage, read_write> c: array<{{CTYPE}}>;
+#if LORA
+@group(0) @binding({{LD_AT}}) var<storage, read> lora_down: array<{{DTYPE}}>;
+@group(0) @binding({{LU_AT}}) var<storage, read> lora_up: array<{{DTYPE}}>;
+#endif
 #endif
 #endif
 
@@ -135,6 +147,42 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 #else
 var<workgroup> As: array<vec4<MT>, BK * BM4>;
 var<workgroup> Bs: array<vec4<MT>, BK * BN4>;
+#if LORA
+// Ds[k·4 + j/4][j%4] = D[j, k0 + k] for ranks j < 16; Ts[m·4 + j/4][j%4] = t[m0 + m, j] after the K loop
+var<workgroup> Ds: array<vec4<f32>, BK * 4u>;
+var<workgroup> Ts: array<vec4<f32>, BM * 4u>;
+var<private> tileRow0: u32;
+
+// Stages D[0..rank, k0..kEnd) as Ds (zeros past the rank and past kEnd).
+fn loadD(lid: u32, k0: u32, kEnd: u32) {
+  for (var i = lid; i < BK * 16u; i += NT) {
+    let k = i % BK; let j = i / BK;
+    var v = 0.0;
+    if (j < params.rank && k0 + k < kEnd) { v = f32(lora_down[j * params.K + k0 + k]); }
+    Ds[k * 4u + j / 4u][j % 4u] = v;
+  }
+}
+
+// Σ_j t[m, j]·U[n + q, j] for the columns n.. n+3 of row m (m in this tile).
+fn loraTerm(m: u32, n: u32) -> vec4<f32> {
+  let N = params.N;
+  let R = params.rank;
+  var out = vec4<f32>(0.0);
+  for (var j4 = 0u; j4 * 4u < R; j4++) {
+    let t = Ts[(m - tileRow0) * 4u + j4];
+    for (var q = 0u; q < 4u; q++) {
+      let row = min(n + q, N - 1u) * R;
+      var u = vec4<f32>(0.0);
+      for (var i = 0u; i < 4u; i++) {
+        let j = j4 * 4u + i;
+        u[i] = select(0.0, f32(lora_up[row + min(j, R - 1u)]), j < R);
+      }
+      out[q] += dot(t, u);
+    }
+  }
+  return out;
+}
+#endif
 
 // Stages op(A)[m0.., k0..kEnd) as As[k][m]. Consecutive threads walk A's contiguous dimension.
 fn loadA(lid: u32, base: u32, m0: u32, k0: u32, kEnd: u32) {
@@ -225,6 +273,9 @@ fn store(slab: u32, m: u32, n: u32, acc: vec4<f32>) {
 #endif
 #endif
   let o = slab * M * N + m * N + n;
+#if LORA
+  v += loraTerm(m, n);
+#endif
 #if RESIDUAL
   for (var q = 0u; q < min(4u, N - n); q++) { v[q] += f32(res[o + q]); }
 #endif
@@ -256,10 +307,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var e0 = vec4<f32>(0.0); var e1 = vec4<f32>(0.0); var e2 = vec4<f32>(0.0); var e3 = vec4<f32>(0.0);
   var f0 = vec4<f32>(0.0); var f1 = vec4<f32>(0.0); var f2 = vec4<f32>(0.0); var f3 = vec4<f32>(0.0);
 #endif
+#if LORA
+  // this thread's tile row lid (when lid < BM): t = A·Dᵀ for ranks 0-3, 4-7, 8-11, 12-15
+  var t0 = vec4<f32>(0.0); var t1 = vec4<f32>(0.0); var t2 = vec4<f32>(0.0); var t3 = vec4<f32>(0.0);
+#endif
   for (var k0 = kBegin; k0 < kEnd; k0 += BK) {
     loadA(lid, batch * params.strideA, m0, k0, kEnd);
     loadB(lid, batch * params.strideB, n0, k0, kEnd);
+#if LORA
+    loadD(lid, k0, kEnd);
+#endif
     workgroupBarrier();
+#if LORA
+    if (lid < BM) {
+      for (var k = 0u; k < BK; k++) {
+        let av = f32(As[k * BM4 + lid / 4u][lid % 4u]);
+        t0 += av * Ds[k * 4u];
+        if (params.rank > 4u) { t1 += av * Ds[k * 4u + 1u]; }
+        if (params.rank > 8u) { t2 += av * Ds[k * 4u + 2u]; }
+        if (params.rank > 12u) { t3 += av * Ds[k * 4u + 3u]; }
+      }
+    }
+#endif
 #if MATH_F16
     // f16 sums of F16_RUN products at a time, each run added to the f32 accumulators
     for (var k8 = 0u; k8 < BK; k8 += F16_RUN) {
@@ -305,6 +374,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
 
+#if LORA
+  if (lid < BM) { Ts[lid * 4u] = t0; Ts[lid * 4u + 1u] = t1; Ts[lid * 4u + 2u] = t2; Ts[lid * 4u + 3u] = t3; }
+  tileRow0 = m0;
+  workgroupBarrier();
+#endif
   let slab = select(batch, wid.z, SPLIT_OUT);
   let m = m0 + ty * 4u;
   let n = n0 + tx * 4u;

@@ -14,6 +14,8 @@ export interface LinearOptions {
   residual?: Tensor;
   /** Write into this tensor (shape [..., out]) instead of a new one. */
   out?: Tensor;
+  /** An unfolded LoRA in the same dispatch: y += (x·downᵀ)·upᵀ (matmul's `lora`). */
+  lora?: { down: Tensor; up: Tensor };
   label?: string;
 }
 
@@ -41,6 +43,7 @@ export async function linear(
     ...(opts.residual ? { residual: { ...opts.residual, shape: [rows, outF] } } : {}),
     ...(opts.variant ? { variant: opts.variant } : {}),
     ...(opts.out ? { out: opts.out } : {}),
+    ...(opts.lora ? { lora: opts.lora } : {}),
     label,
   });
   return { ...y, shape: [...lead, outF] };

@@ -14,7 +14,7 @@ import { describe, type Tensor } from '../gpu/tensor';
 import { concat } from './concat';
 import { mul, scale as scaleOp } from './elementwise';
 import { linear } from './linear';
-import { matmul } from './matmul';
+import { LORA_EPILOGUE_MAX_RANK, matmul } from './matmul';
 import { addWeightDelta } from './weight-delta';
 
 export interface LoraAdapter {
@@ -55,9 +55,22 @@ export function releasePacked(ctx: GpuContext, p: PackedLora): void {
   ctx.release(p.down, p.up);
 }
 
-/** Fused LoRA linear: y = x·Wᵀ + b + (x·Dᵀ)·Uᵀ. */
-export async function loraLinear(ctx: GpuContext, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora: PackedLora): Promise<Tensor> {
-  const base = await linear(ctx, x, weight, bias);
+/** Whether a packed LoRA runs inside its layer's matmul (one dispatch): rank ≤ 16, in x's dtype. */
+export function loraInKernel(x: Tensor, lora: PackedLora): boolean {
+  return lora.rank <= LORA_EPILOGUE_MAX_RANK && lora.down.dtype === x.dtype && lora.up.dtype === x.dtype;
+}
+
+/**
+ * Fused LoRA linear: y = x·Wᵀ + b + (x·Dᵀ)·Uᵀ [+ residual]. One dispatch where loraInKernel holds (the
+ * low-rank term in the layer's own matmul, matmul_tiled.wgsl LORA, the residual in its epilogue);
+ * otherwise three: the layer (with the residual), x·Dᵀ, and the up projection with the layer's output as
+ * its residual epilogue.
+ */
+export async function loraLinear(ctx: GpuContext, x: Tensor, weight: Tensor, bias: Tensor | undefined, lora: PackedLora, residual?: Tensor): Promise<Tensor> {
+  if (loraInKernel(x, lora)) {
+    return linear(ctx, x, weight, bias, { lora: { down: lora.down, up: lora.up }, ...(residual ? { residual } : {}), label: 'lora-linear' });
+  }
+  const base = await linear(ctx, x, weight, bias, residual ? { residual } : {});
   const t = await matmul(ctx, x, lora.down, { transB: true, label: 'lora-down' });
   // the up projection's epilogue adds the base layer (matmul's residual, in f32 before the one cast):
   // three dispatches instead of four, and no separate delta tensor (issue 15 point 3)

@@ -44,8 +44,17 @@ export interface MatmulOptions {
   out?: Tensor;
   /** f16 arithmetic in the tiled kernel for f16 tensors (default ctx.f16Math); the naive kernel stays f32. */
   f16Math?: boolean;
+  /**
+   * An unfolded LoRA added in the same dispatch (matmul_tiled.wgsl LORA): C += (A·downᵀ)·upᵀ, down
+   * [R, K] and up [N, R] in A's dtype, R ≤ LORA_EPILOGUE_MAX_RANK, A not transposed. It takes the tiled
+   * kernel with TILE_LORA and no split-K, and is not scaled by alpha.
+   */
+  lora?: { down: Tensor; up: Tensor };
   label?: string;
 }
+
+/** The largest rank the in-kernel LoRA term holds (4 vec4 accumulators per tile row). */
+export const LORA_EPILOGUE_MAX_RANK = 16;
 
 /** The problem a pair of shapes describes; throws a RangeError naming the mismatch. */
 export interface MatmulProblem {
@@ -110,6 +119,11 @@ function epilogueAt(first: number, bias: boolean, residual: boolean): { BIAS_AT:
   return { BIAS_AT, RES_AT, C_AT: RES_AT + (residual ? 1 : 0) };
 }
 
+/** The LoRA operands' bindings follow C. */
+function loraAt<T extends { C_AT: number }>(at: T): T & { LD_AT: number; LU_AT: number } {
+  return { ...at, LD_AT: at.C_AT + 1, LU_AT: at.C_AT + 2 };
+}
+
 export const matmulNaiveKernel: KernelDescriptor<NaiveVariant> = {
   name: 'matmul_naive',
   source: naiveSource,
@@ -137,6 +151,12 @@ export const TILE_64X8: TileConfig = { wgX: 8, wgY: 8, rb: 2, bk: 32 };
 export const TILE_32X8: TileConfig = { wgX: 4, wgY: 4, rb: 2, bk: 32 };
 /** 128×128 tile from 16×16 threads with 8×8 outputs each, BK 16: 16 KiB. */
 export const TILE_128: TileConfig = { wgX: 16, wgY: 16, rb: 2, bk: 16 };
+/**
+ * The tile of a matmul with the LoRA term: 64×64 from 8×8 threads (one thread per tile row sums its
+ * low-rank values, so threads ≥ rows), BK 16 so that A, B, D's slice and t fit in 13 KiB of the 16 KiB
+ * every device has.
+ */
+export const TILE_LORA: TileConfig = { wgX: 8, wgY: 8, rb: 2, bk: 16 };
 
 export const tileRows = (t: TileConfig) => 4 * t.rb * t.wgY;
 export const tileCols = (t: TileConfig) => 4 * t.rb * t.wgX;
@@ -150,6 +170,8 @@ export interface TiledVariant extends NaiveVariant {
   stage: 'gemm' | 'split' | 'reduce';
   /** f16 tiles and per-K-tile f16 sums (f16 storage only; GpuContext.f16Math). */
   f16Math: boolean;
+  /** The LoRA term C += (A·Dᵀ)·Uᵀ in the same dispatch (gemm stage only). */
+  lora?: boolean;
 }
 
 export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
@@ -173,7 +195,8 @@ export const matmulTiledKernel: KernelDescriptor<TiledVariant> = {
       SPLIT: v.stage === 'split',
       REDUCE: v.stage === 'reduce',
       MATH_F16: v.f16Math && v.dtype === 'f16' && !v.packedB && v.stage !== 'reduce',
-      ...epilogueAt(v.stage === 'reduce' ? 2 : 3, v.bias && v.stage !== 'split', v.residual && v.stage !== 'split'),
+      LORA: v.lora === true && v.stage === 'gemm',
+      ...loraAt(epilogueAt(v.stage === 'reduce' ? 2 : 3, v.bias && v.stage !== 'split', v.residual && v.stage !== 'split')),
     };
   },
   constants: (v) => ({ WG_X: v.tile.wgX, WG_Y: v.tile.wgY, BK: v.tile.bk }),
@@ -254,11 +277,21 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   if (opts.residual && (opts.residual.dtype !== dtype || numel(opts.residual.shape) !== numel(p.outShape))) {
     throw new RangeError(`${label}: residual ${describe(opts.residual)} does not match [${p.outShape.join('×')}] ${dtype}`);
   }
+  const lora = opts.lora ?? null;
+  if (lora) {
+    const R = lora.down.shape[0]!;
+    if (transA || lora.down.shape.length !== 2 || lora.down.shape[1] !== p.K || lora.up.shape.length !== 2 || lora.up.shape[0] !== p.N || lora.up.shape[1] !== R) {
+      throw new RangeError(`${label}: LoRA down ${describe(lora.down)} / up ${describe(lora.up)} do not fit ${p.M}×${p.K}·${p.K}×${p.N} (A not transposed)`);
+    }
+    if (R < 1 || R > LORA_EPILOGUE_MAX_RANK) throw new RangeError(`${label}: LoRA rank ${R} is outside 1..${LORA_EPILOGUE_MAX_RANK} of the in-kernel term`);
+    if (lora.down.dtype !== dtype || lora.up.dtype !== dtype) throw new RangeError(`${label}: LoRA down/up must be ${dtype} like A, got ${lora.down.dtype}/${lora.up.dtype}`);
+  }
   if (numel(p.outShape) === 0) return out;
   const base: NaiveVariant = { dtype, packedB, transA, transB, bias: Boolean(opts.bias), residual: Boolean(opts.residual) };
   const alpha = opts.alpha ?? 1;
   const variant = opts.variant ?? 'auto';
-  const naive = variant === 'naive' || (variant === 'auto' && p.M * p.N * p.K <= NAIVE_MAX_MACS);
+  if (lora && variant === 'naive') throw new RangeError(`${label}: the LoRA term needs the tiled kernel`);
+  const naive = !lora && (variant === 'naive' || (variant === 'auto' && p.M * p.N * p.K <= NAIVE_MAX_MACS));
   const maxZ = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   const extra = [...(opts.bias ? [binding(opts.bias)] : []), ...(opts.residual ? [binding(opts.residual)] : [])];
 
@@ -273,24 +306,25 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   }
 
   const cpu = isCpuAdapter(ctx);
-  // a tile measured fastest for this shape on this adapter (matmul-tuning.ts), else the heuristic
+  // a tile measured fastest for this shape on this adapter (matmul-tuning.ts), else the heuristic; the
+  // LoRA term has its own tile
   const tuningKey = matmulTuningKey({ p, dtype, transA, transB, packedB });
-  ctx.onTunable?.('matmul', tuningKey, { p, dtype, transA, transB, packedB });
-  const tile = opts.tile ?? tunedTile(ctx, tuningKey) ?? chooseTile(p, cpu);
+  if (!lora) ctx.onTunable?.('matmul', tuningKey, { p, dtype, transA, transB, packedB });
+  const tile = lora ? TILE_LORA : (opts.tile ?? tunedTile(ctx, tuningKey) ?? chooseTile(p, cpu));
   const aligned = (t: Tensor, contiguous: number) => contiguous % 4 === 0 && t.offset % (4 * BYTES_PER_ELEMENT[t.dtype]) === 0;
   const vec = {
     vecA: aligned(a, transA ? p.M : p.K),
     vecB: aligned(b, transB ? p.K : p.N),
     vecC: aligned(out, p.N),
   };
-  const requested = opts.splitK ?? 'auto';
+  const requested = lora ? 1 : (opts.splitK ?? 'auto');
   const wanted = requested === 'auto' ? chooseSplitK(p, tile, cpu) : Math.max(1, Math.floor(requested));
   // Slices are whole multiples of BK, so every slice but the last is full.
   const kSplit = Math.ceil(ceilDiv(p.K, wanted) / tile.bk) * tile.bk;
   const splits = ceilDiv(p.K, kSplit);
   const stage = splits > 1 ? 'split' : 'gemm';
   const f16Math = dtype === 'f16' && (opts.f16Math ?? ctx.f16Math);
-  const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage, f16Math });
+  const gemm = await ctx.kernel(matmulTiledKernel, { ...base, ...vec, tile, stage, f16Math, ...(lora ? { lora: true } : {}) });
   // The reduce stage reads only the f32 partials: one variant per dtype and bias.
   const reduceVariant: TiledVariant = {
     ...base, packedB: false, transA: false, transB: false, vecA: false, vecB: false, vecC: false, tile: TILE_64, stage: 'reduce', f16Math: false,
@@ -302,10 +336,11 @@ export async function matmul(ctx: GpuContext, a: Tensor, b: Tensor, opts: Matmul
   for (let b0 = 0; b0 < p.batch; b0 += batchesPerDispatch) {
     const nb = Math.min(batchesPerDispatch, p.batch - b0);
     const uniforms = {
-      M: p.M, N: p.N, K: p.K, strideA: p.strideA, strideB: p.strideB, batchBase: b0, kSplit, splits, alpha,
+      M: p.M, N: p.N, K: p.K, strideA: p.strideA, strideB: p.strideB, batchBase: b0, kSplit, splits, alpha, rank: lora ? lora.down.shape[0]! : 0,
     };
     if (!reduce || !scratch) {
-      ctx.dispatch(gemm, { uniforms, bindings: [binding(a), binding(b), ...extra, binding(out)], workgroups: [...grid, nb] });
+      const loraBindings = lora ? [binding(lora.down), binding(lora.up)] : [];
+      ctx.dispatch(gemm, { uniforms, bindings: [binding(a), binding(b), ...extra, binding(out), ...loraBindings], workgroups: [...grid, nb] });
       continue;
     }
     const part: GPUBufferBinding = { buffer: scratch, offset: 0, size: splits * nb * p.M * p.N * 4 };

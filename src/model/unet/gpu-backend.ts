@@ -57,13 +57,9 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   }
   async linear(x: Tensor, w: Tensor, b: Tensor | null, residual?: Tensor): Promise<Tensor> {
     const adapters = this.lora.get(w);
-    // the residual is the matmul's epilogue (one dispatch, issue 15 point 3); the fused LoRA path adds it after
+    // the residual is the matmul's epilogue (one dispatch, issue 15 point 3), with or without the LoRA term
     if (!adapters) return linear(this.ctx, x, w, b ?? undefined, residual ? { residual } : {});
-    const y = await loraLinear(this.ctx, x, w, b ?? undefined, adapters);
-    if (!residual) return y;
-    const sum = await add(this.ctx, y, residual);
-    this.ctx.release(y);
-    return sum;
+    return loraLinear(this.ctx, x, w, b ?? undefined, adapters, residual);
   }
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Promise<Tensor> {
     return attention(this.ctx, q, k, v, { heads });
