@@ -103,10 +103,11 @@ describe(`SD-1.5 family end to end (${TEST_ADAPTER})`, () => {
       // not zeros: the empty negative's states are CLIP's output for ""
       expect(got.subarray(0, 77 * tc.hidden_size).some((v) => Math.abs(v) > 0.1)).toBe(true);
 
-      // the VAE decodes latents / scaling_factor
+      // the VAE decodes latents / scaling_factor: PNDM runs the GPU loop, which scales the latents on the
+      // GPU by the reciprocal, so in f32 the two sides may be one rounding apart (2⁻²³ ≈ 1.2e-7)
       expect(decodedInputs).toHaveLength(1);
       const scaled = out.latents.map((v) => v / SD15_VAE_SCALE);
-      expect(compare(decodedInputs[0]!, scaled).maxRel).toBeLessThanOrEqual(dtype === 'f32' ? 0 : 1e-3);
+      expect(compare(decodedInputs[0]!, scaled).maxRel).toBeLessThanOrEqual(dtype === 'f32' ? 2.4e-7 : 1e-3);
     });
   }, 300_000); // the first run compiles every kernel
 
