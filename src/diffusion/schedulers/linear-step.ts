@@ -68,11 +68,6 @@ export function vpEpsForm(type: PredictionType, alpha: number, sigma: number): L
   return { x: 0, out: 1 };
 }
 
-/** Whether a step reads any history slot. */
-export function readsHistory(s: LinearStep): boolean {
-  return s.hist.some((c) => c !== 0);
-}
-
 /**
  * Applies a step on host arrays (tests, and the reference of the GPU kernel). `hist` holds the slots
  * (a missing slot reads as zeros); returns the next latents and the slots after the step's keeps.
