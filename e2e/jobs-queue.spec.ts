@@ -40,8 +40,10 @@ test('queues two runs, cancels the running one at once, explains steps = 0, esti
   await expect(page.getByTestId('gen-estimate-warn')).toContainText('software adapter');
   await expect(page.getByTestId('gen-smaller')).toContainText(/^Use \d+×\d+, \d+ steps/);
   await page.getByTestId('gen-smaller').click();
-  expect(Number(await page.getByTestId('gen-steps').inputValue())).toBeLessThanOrEqual(20);
-  expect(Number(await page.getByTestId('gen-width').inputValue())).toBeLessThan(1024);
+  // the fields re-render from the store after the click: poll rather than read once (a busy machine
+  // read the old 150 before React had rendered the new draft)
+  await expect.poll(async () => Number(await page.getByTestId('gen-steps').inputValue())).toBeLessThanOrEqual(20);
+  await expect.poll(async () => Number(await page.getByTestId('gen-width').inputValue())).toBeLessThan(1024);
   await page.getByTestId('gen-width').fill('64');
   await page.getByTestId('gen-height').fill('48');
   await page.getByTestId('gen-steps').fill('40');
