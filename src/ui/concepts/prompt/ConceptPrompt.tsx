@@ -6,7 +6,7 @@
  * aria-activedescendant (the ARIA listbox-popup pattern). The matching and insertion are
  * autocomplete.ts; this component wires keys, caret and list.
  */
-import { useEffect, useId, useMemo, useRef, useState, type TextareaHTMLAttributes } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type TextareaHTMLAttributes } from 'react';
 import type { ConceptSummary } from '../../../storage/concepts/record';
 import { useStudio } from '../../store';
 import { conceptsOfModel, ensureConcepts, useConcepts } from '../concepts-store';
@@ -62,6 +62,8 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
   useEffect(() => ensureLoras(), []);
   const loraNames = useMemo(() => loras.map((l) => l.name), [loras]);
   const ref = useRef<HTMLTextAreaElement>(null);
+  // where the caret goes once a picked phrase is in the textarea (see the layout effect below)
+  const pendingCaret = useRef<{ text: string; caret: number } | null>(null);
   const listId = useId();
   const [query, setQuery] = useState<PromptQuery | null>(null);
   const [active, setActive] = useState(0);
@@ -82,16 +84,22 @@ export function ConceptPrompt({ value, onChange, className, ...rest }: ConceptPr
   const pick = (c: ConceptSummary | string) => {
     if (!query) return;
     const r = typeof c === 'string' ? insertLora(value, query, c) : insertConcept(value, query, c);
+    pendingCaret.current = r;
     onChange(r.text);
     setQuery(null);
-    // the caret after the phrase once React has written the new value
-    requestAnimationFrame(() => {
-      const el = ref.current;
-      if (!el) return;
-      el.focus();
-      el.setSelectionRange(r.caret, r.caret);
-    });
   };
+
+  // The caret goes after the inserted phrase in the same commit that writes the new value. A
+  // requestAnimationFrame here used to run after the user's next keystroke on a busy machine and
+  // pull the caret back into the middle of what they had just typed ("dog n a beacho").
+  useLayoutEffect(() => {
+    const want = pendingCaret.current;
+    const el = ref.current;
+    if (!want || !el || el.value !== want.text) return;
+    pendingCaret.current = null;
+    el.focus();
+    el.setSelectionRange(want.caret, want.caret);
+  }, [value]);
 
   return (
     <div className="cp-wrap">
