@@ -25,6 +25,34 @@ describe(`transpose on ${TEST_ADAPTER}`, () => {
     expect(Array.from(back)).toEqual(Array.from(img));
   });
 
+  it('adds a residual at the write index with both kernels (the tokens → NCHW + input epilogue)', async () => {
+    const ctx = await testContext();
+    for (const kernel of ['tiled', 'direct'] as const)
+      for (const [b, r, c] of [[1, 1, 1], [2, 17, 33], [1, 35, 16]] as const) {
+        const data = randomArray(b * r * c, r + c);
+        const res = randomArray(b * r * c, r * c + 1);
+        const x = ctx.upload(data, [b, r, c], 'f32', 'x');
+        const rt = ctx.upload(res, [b, c, r], 'f32', 'residual');
+        const got = await checked(ctx, `transpose+residual ${kernel} ${b}×${r}×${c}`, async () =>
+          ctx.read(await transpose12(ctx, x, b, r, c, [b, c, r], { kernel, residual: rt })),
+        );
+        // one f32 addition per element, as the reference's (Math.fround of a sum of two f32 values)
+        expect(Array.from(got)).toEqual(Array.from(transposeReference(data, b, r, c, res)));
+        ctx.release(x, rt);
+      }
+    // the shape and dtype of the residual are checked before anything is recorded
+    const x = ctx.upload(randomArray(6, 1), [1, 2, 3], 'f32', 'x');
+    const wrong = ctx.upload(randomArray(6, 2), [1, 2, 3], 'f32', 'wrong');
+    await expect(transpose12(ctx, x, 1, 2, 3, [1, 3, 2], { residual: wrong })).rejects.toThrow(/residual .* must be f32 \[1, 3, 2\]/);
+    // tokensToImage passes it through: [N, H·W, C] → NCHW + residual
+    const tok = ctx.upload(randomArray(2 * 6 * 4, 3), [2, 6, 4], 'f32', 'tok');
+    const img = randomArray(2 * 4 * 6, 4);
+    const imgT = ctx.upload(img, [2, 4, 2, 3], 'f32', 'img');
+    const sum = await checked(ctx, 'tokensToImage+residual', async () => ctx.read(await tokensToImage(ctx, tok, 2, 3, imgT)));
+    expect(Array.from(sum)).toEqual(Array.from(transposeReference(randomArray(2 * 6 * 4, 3), 2, 6, 4, img)));
+    ctx.release(x, wrong, tok, imgT);
+  });
+
   it('moves f16 values unchanged on an f16 adapter', async () => {
     const ctx = await testContext();
     if (!ctx.hasF16) {
@@ -37,6 +65,12 @@ describe(`transpose on ${TEST_ADAPTER}`, () => {
     for (const kernel of ['tiled', 'direct'] as const) {
       const got = await checked(ctx, `transpose f16 ${kernel}`, async () => ctx.read(await transpose12(ctx, x, 3, 19, 23, [3, 23, 19], { kernel })));
       expect(Array.from(got)).toEqual(Array.from(transposeReference(data, 3, 19, 23)));
+      // with a residual: the sum in f32, rounded to f16 once
+      const res = roundToF16(randomArray(3 * 19 * 23, 5));
+      const r = ctx.upload(res, [3, 23, 19], 'f16', 'residual');
+      const sum = await checked(ctx, `transpose+residual f16 ${kernel}`, async () => ctx.read(await transpose12(ctx, x, 3, 19, 23, [3, 23, 19], { kernel, residual: r })));
+      expect(Array.from(sum)).toEqual(Array.from(roundToF16(transposeReference(data, 3, 19, 23, res))));
+      ctx.release(r);
     }
   });
 });

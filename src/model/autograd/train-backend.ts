@@ -215,9 +215,11 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
     return this.out(y, [x], [], async (dY) => [await tokensToImage(this.ctx, dY, x.shape[2]!, x.shape[3]!)]);
   }
 
-  async fromTokens(t: Var, height: number, width: number): Promise<Var> {
-    const y = await tokensToImage(this.ctx, t.t, height, width);
-    return this.out(y, [t], [], async (dY) => [await imageToTokens(this.ctx, dY)]);
+  async fromTokens(t: Var, height: number, width: number, residual?: Var): Promise<Var> {
+    const y = await tokensToImage(this.ctx, t.t, height, width, residual?.t);
+    if (!residual) return this.out(y, [t], [], async (dY) => [await imageToTokens(this.ctx, dY)]);
+    // the residual's gradient is the output's, unchanged (as add's for operands of one shape)
+    return this.out(y, [t, residual], [], async (dY) => [t.requiresGrad ? await imageToTokens(this.ctx, dY) : null, residual.requiresGrad ? dY : null]);
   }
 
   reshape(x: Var, shape: readonly number[]): Var {

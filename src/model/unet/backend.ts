@@ -70,9 +70,9 @@ export interface UNetBackend<T extends TensorRef> {
   concatChannels(a: T, b: T): Awaitable<T>;
   /** cat along the last axis of 2-D tensors [B, a] ‖ [B, b]. */
   concatLast(a: T, b: T): Awaitable<T>;
-  /** NCHW → [B, H·W, C] and back. */
+  /** NCHW → [B, H·W, C] and back; `residual` (NCHW, the output's shape) is added in the same op. */
   toTokens(x: T): Awaitable<T>;
-  fromTokens(t: T, height: number, width: number): Awaitable<T>;
+  fromTokens(t: T, height: number, width: number, residual?: T): Awaitable<T>;
   /** Reinterpret a tensor with a new shape of the same size (no copy). */
   reshape(x: T, shape: readonly number[]): T;
   release(...tensors: T[]): void;

@@ -245,11 +245,9 @@ export async function transformer<T extends TensorRef>(
   if (t.linearProjection) {
     const p = await be.linear(h, w('proj_out.weight'), w('proj_out.bias'));
     be.release(h);
-    out = await be.fromTokens(p, H, W);
+    // tokens → NCHW with the block's input added in the same pass (the residual as an epilogue)
+    out = await be.fromTokens(p, H, W, x);
     be.release(p);
-    const sum = await be.add(out, x);
-    be.release(out);
-    out = sum;
   } else {
     const img = await be.fromTokens(h, H, W);
     be.release(h);

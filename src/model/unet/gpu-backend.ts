@@ -117,8 +117,8 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
   toTokens(x: Tensor): Promise<Tensor> {
     return imageToTokens(this.ctx, x);
   }
-  fromTokens(t: Tensor, height: number, width: number): Promise<Tensor> {
-    return tokensToImage(this.ctx, t, height, width);
+  fromTokens(t: Tensor, height: number, width: number, residual?: Tensor): Promise<Tensor> {
+    return tokensToImage(this.ctx, t, height, width, residual);
   }
   reshape(x: Tensor, shape: readonly number[]): Tensor {
     if (numel(shape) !== numel(x.shape)) throw new RangeError(`reshape [${x.shape}] to [${shape}]`);

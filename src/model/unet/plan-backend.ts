@@ -159,7 +159,7 @@ export class PlanBackend implements UNetBackend<PlanTensor> {
     const [n, c, h, w] = x.shape as [number, number, number, number];
     return this.alloc([n, h * w, c], 'to-tokens');
   }
-  fromTokens(t: PlanTensor, height: number, width: number): PlanTensor {
+  fromTokens(t: PlanTensor, height: number, width: number, _residual?: PlanTensor): PlanTensor {
     return this.alloc([t.shape[0]!, t.shape[2]!, height, width], 'from-tokens');
   }
   reshape(x: PlanTensor, shape: readonly number[]): PlanTensor {

@@ -213,8 +213,12 @@ export class BandedVaeBackend implements VaeBackend<Banded> {
     this.drop(s);
     return wholeBand(t);
   }
-  async fromTokens(t: Banded, height: number, width: number): Promise<Banded> {
-    return wholeBand(await this.inner.fromTokens(t.bands[0]!, height, width));
+  async fromTokens(t: Banded, height: number, width: number, residual?: Banded): Promise<Banded> {
+    // tokens are one band (the attention runs at the VAE's smallest size); the residual is gathered
+    const r = residual ? await this.single(residual) : undefined;
+    const out = await this.inner.fromTokens(t.bands[0]!, height, width, r?.t);
+    if (r) this.drop(r);
+    return wholeBand(out);
   }
   async linear(x: Banded, w: Banded, b: Banded | null, residual?: Banded): Promise<Banded> {
     return wholeBand(await this.inner.linear(x.bands[0]!, w.bands[0]!, b?.bands[0] ?? null, residual?.bands[0]));

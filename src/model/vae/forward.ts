@@ -48,10 +48,9 @@ export async function vaeAttention<T extends TensorRef>(be: VaeBackend<T>, arch:
   be.release(q, k, v);
   const o = await be.linear(a, w('to_out.0.weight'), w('to_out.0.bias'));
   be.release(a);
-  const img = await be.fromTokens(o, H, W);
-  be.release(o);
-  const out = await be.add(img, x);
-  be.release(img, x);
+  // tokens → NCHW with the residual added in the same pass
+  const out = await be.fromTokens(o, H, W, x);
+  be.release(o, x);
   return out;
 }
 
