@@ -35,5 +35,10 @@ describe('forgetting verdict', () => {
     expect(lines).toContain('PASS');
     expect(lines).toContain('random base 6.0000, 6.0000; warmed base 4.0000, 4.0000');
     expect(lines).toContain('training loss 5.0000 → 1.5000');
+    // the test's small form prints the same report without the command's verdict line
+    const small = reportLines(result(2.1, 3, [0.5, 0.85]), { verdict: false }).join('\n');
+    expect(small).toContain('concept 2:    —     2.4000');
+    expect(small).not.toMatch(/PASS|FAIL/);
+    expect(reportLines(result(2.1, 3, [0.5, 0.85])).join('\n')).toContain('FAIL: not every concept was learned');
   });
 });

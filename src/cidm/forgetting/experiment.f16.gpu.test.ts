@@ -30,7 +30,7 @@ describe('the forgetting experiment, small form (tiny SDXL, synthetic conflictin
     try {
       const t0 = performance.now();
       const r = await runForgettingExperiment(ctx, model, tokenizers, schedule, FORGETTING_SMALL);
-      console.log(`[forgetting ${dtype}] ${((performance.now() - t0) / 1000).toFixed(0)} s\n${reportLines(r).join('\n')}`);
+      console.log(`[forgetting ${dtype}] ${((performance.now() - t0) / 1000).toFixed(0)} s\n${reportLines(r, { verdict: false }).join('\n')}`);
       const finetune = r.methods.find((m) => m.method === 'finetune')!;
       expect(finetune.loss[0]![1]).not.toBeNull();
       r.before.forEach((b, i) => expect(b).toBeLessThan(r.beforeWarmup[i]!));
@@ -38,7 +38,11 @@ describe('the forgetting experiment, small form (tiny SDXL, synthetic conflictin
         m.loss.forEach((row, i) => row.forEach((v, j) => (j < i ? expect(v).toBeNull() : expect(Number.isFinite(v)).toBe(true))));
       }
       const v = verdictOf(r);
-      console.log(`[forgetting ${dtype}] learned ratios ${r.learnedRatio.map((x) => x.toFixed(3)).join(', ')}; ${v.reason}`);
+      // the small form's own check; the command's verdict (which also requires every concept learned) is not this test's
+      console.log(
+        `[forgetting ${dtype}] small form: CIDM forgets ${v.cidm.toFixed(4)}, Finetuning ${v.finetune.toFixed(4)} (checked: CIDM less); ` +
+          `learned ratios ${r.learnedRatio.map((x) => x.toFixed(3)).join(', ')} (not checked here; \`npm run forgetting\` requires ≤ ${(1 - r.settings.minFall).toFixed(2)})`,
+      );
       expect(v.cidm).toBeLessThan(v.finetune);
     } finally {
       model.destroy();
