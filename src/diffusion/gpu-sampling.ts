@@ -176,15 +176,19 @@ export async function sampleOnGpu(run: GpuLoopRun): Promise<Tensor> {
       }
       // submitted now; read without blocking the next step; progress events stay in step order
       const pixels = wantPreview ? ctx.read(scratch.preview) : null;
-      const done = ctx.flush();
+      const done = ctx.submit();
       progress = progress.then(async () => {
         const raw = pixels ? await pixels : null;
         const preview = raw ? { width: w, height: h, rgba: new Uint8ClampedArray(raw.buffer, raw.byteOffset, h * w * 4) } : null;
         run.onStep?.(k + 1, runSteps, preview);
       });
+      // a failed preview read surfaces at the final `await progress`, not as an unhandled rejection if the loop stops first
+      progress.catch(() => undefined);
       // one step in flight: wait for the previous step's GPU work (not a read) before recording the next
       await prevDone;
       prevDone = done;
+      // a device error (out of memory) stops the run at this step, not after the last one
+      ctx.throwIfDeviceError(`sampling step ${k + 1}`);
     }
     await prevDone;
     await progress;

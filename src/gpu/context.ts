@@ -8,6 +8,7 @@ import { PipelineCache } from './pipeline-cache';
 import { Recorder, UniformArena, type DispatchArgs } from './recorder';
 import type { BindGroupCache } from './bind-group-cache';
 import { TimestampProfiler } from './profiler';
+import { DeviceErrorWatch, namedDeviceError } from './device-errors';
 import { FeatureMissingError } from './errors';
 import { toF16Array, fromF16Array } from './f16';
 import { byteSize, numel, type DType, type Tensor } from './tensor';
@@ -39,10 +40,15 @@ export class GpuContext {
   onTunable: ((kind: string, key: string, problem: unknown) => void) | null = null;
 
   private subgroups: boolean;
+  /** Errors the device reported outside any error scope (device-errors.ts), checked after each wait. */
+  readonly deviceErrors: DeviceErrorWatch;
+  /** Set by an out-of-memory error: the pool's idle buffers (some may be invalid) are dropped before the next allocation. */
+  private trimBeforeAcquire = false;
 
   constructor(readonly handle: GpuDeviceHandle) {
     this.subgroups = handle.hasSubgroups;
     this.device = handle.device;
+    this.deviceErrors = new DeviceErrorWatch(this.device);
     this.pool = new BufferPool(this.device);
     this.pipelines = new PipelineCache(this.device);
     this.profiler = handle.hasTimestamps ? new TimestampProfiler(this.device) : null;
@@ -100,14 +106,47 @@ export class GpuContext {
     if (this.recorder.pending) void this.recorder.submit();
   }
 
-  /** Submits everything recorded so far; resolves when the GPU has finished it. */
-  flush(): Promise<void> {
+  /**
+   * Submits everything recorded so far; resolves when the GPU has finished it, or rejects with the named
+   * error (GpuOutOfMemoryError, GpuValidationError) of anything the device reported meanwhile.
+   */
+  async flush(): Promise<void> {
+    await this.recorder.submit();
+    this.throwIfDeviceError('the GPU work just submitted');
+  }
+
+  /**
+   * Submits everything recorded so far and resolves when the GPU has finished it, leaving any device
+   * error for the next flush or read: for submissions nobody awaits (short submissions, releasing
+   * temporaries once the GPU is done), which must not swallow an error the caller's own wait reports.
+   */
+  submit(): Promise<void> {
     return this.recorder.submit();
+  }
+
+  /**
+   * Throws the first error the device reported since the last check, named and placed at `scope`. After
+   * running out of memory the pool is trimmed before it hands out a buffer again: buffers that failed
+   * to allocate are invalid, and reusing one would fail every later run.
+   */
+  throwIfDeviceError(scope: string): void {
+    const r = this.deviceErrors.take();
+    if (!r) return;
+    if (r.kind === 'out-of-memory') {
+      this.pool.trim();
+      this.trimBeforeAcquire = true;
+    }
+    throw namedDeviceError(r, scope);
   }
 
   /** A new uninitialised tensor from the pool. */
   empty(shape: readonly number[], dtype: DType, label: string): Tensor {
     if (dtype === 'f16' && !this.hasF16) throw new FeatureMissingError('shader-f16', `f16 tensor "${label}"`);
+    if (this.trimBeforeAcquire) {
+      // the buffers released while the failed run unwound went back to the pool after the first trim
+      this.trimBeforeAcquire = false;
+      this.pool.trim();
+    }
     const buffer = this.pool.acquire(Math.max(4, byteSize(shape, dtype)), label);
     const lease = this.nextLease++;
     this.leases.set(buffer, lease);
@@ -225,8 +264,18 @@ export class GpuContext {
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     this.recorder.copy(t.buffer, t.offset, staging, 0, size);
-    await this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    const scope = `the GPU work before reading "${t.buffer.label}"`;
+    try {
+      await this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      // an error reported while the map was pending would leave zeros in the staging buffer
+      this.throwIfDeviceError(scope);
+    } catch (err) {
+      staging.destroy();
+      // a rejected map (e.g. its copy was dropped) is explained by the device's own error when it has one
+      this.throwIfDeviceError(scope);
+      throw err;
+    }
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();

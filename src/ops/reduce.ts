@@ -91,7 +91,7 @@ async function reduceRows(
   // (queue.writeBuffer) would otherwise land before these recorded dispatches run. A failed
   // submit surfaces through the caller's own flush/read and device.lost, not here.
   if (temps.length) {
-    ctx.flush().then(
+    ctx.submit().then(
       () => ctx.release(...temps),
       () => undefined,
     );

@@ -144,7 +144,7 @@ export class ConsolidationLoss {
       workgroups: grid1d(this.blocks, 1),
     });
     const values = await sumLastAxis(ctx, partials, { label: 'consolidation values' });
-    ctx.flush().then(() => ctx.release(partials), () => undefined);
+    ctx.submit().then(() => ctx.release(partials), () => undefined);
     return values;
   }
 

@@ -116,7 +116,7 @@ async function run(ctx: GpuContext, pred: Tensor, target: Tensor, o: EpsMseOptio
   });
   const loss = await sumAll(ctx, terms, { dtype: 'f32', label: 'eps-mse loss' });
   const temps = mask ? [terms, extra[1]!] : [terms];
-  ctx.flush().then(() => ctx.release(...temps), () => undefined);
+  ctx.submit().then(() => ctx.release(...temps), () => undefined);
   return { loss, grad };
 }
 

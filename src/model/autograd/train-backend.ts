@@ -296,7 +296,7 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
     }
     // Short submissions (Windows resets a GPU whose submitted work runs ~2 s): each block's forward is
     // submitted on its own, without waiting, so no submission holds more than one block.
-    void this.ctx.flush();
+    void this.ctx.submit();
     const trainable = this.touchedTrainable;
     this.touchedTrainable ||= before;
     const needs = trainable || inputs.some((v) => v.requiresGrad);
@@ -309,7 +309,7 @@ export class TrainBackend implements UNetBackend<Var>, TextEncoderBackend<Var> {
             const again = await run(fresh);
             const grads = await tape.backward(again, dOut, fresh, from, false);
             tape.release(again.t);
-            void this.ctx.flush(); // one block's recompute + backward per submission
+            void this.ctx.submit(); // one block's recompute + backward per submission
             return fresh.map((v) => grads.get(v.id) ?? null);
           } finally {
             tape.unpin(fresh.map((v) => v.t));

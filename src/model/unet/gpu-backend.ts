@@ -138,9 +138,11 @@ export class GpuUNetBackend implements UNetBackend<Tensor> {
    */
   async settle(): Promise<void> {
     const previous = this.inFlight;
-    const current = this.ctx.flush();
+    const current = this.ctx.submit();
     current.catch(() => undefined); // a lost device rejects it; the caller sees that through the next await
     this.inFlight = current;
     await previous;
+    // a device error (out of memory) stops the forward here rather than at the step's end
+    this.ctx.throwIfDeviceError('the UNet forward');
   }
 }

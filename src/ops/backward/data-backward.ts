@@ -201,7 +201,7 @@ export async function reduceToShape(ctx: GpuContext, dY: Tensor, shape: readonly
   }
   // Pooled intermediates go back only once the GPU is done with them (as in src/ops/reduce.ts).
   if (temps.length) {
-    ctx.flush().then(
+    ctx.submit().then(
       () => ctx.release(...temps),
       () => undefined,
     );
