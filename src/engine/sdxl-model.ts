@@ -139,8 +139,9 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     // default: whole, or in bands with whole-image GroupNorm statistics (exact) when a binding would not fit.
     // low memory: the approximate independent tiles with at most 32 MiB per binding (one tile's working
     // set resident instead of the whole image's activations; a quarter of the default binding budget)
-    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
-    decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
+    // Either way, a decode that runs out of GPU memory retries in tiles (tiled.ts decodeWithTileFallback).
+    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, onOutOfMemory: warnTiledDecode, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
+    decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, onOutOfMemory: warnTiledDecode, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
     async encodeImages(images, signal) {
       const encoder = await src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal, parts: ['encoder'] });
@@ -162,4 +163,9 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
       src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal, parts: ['encoder'], ...(onProgress ? { onProgress } : {}) }),
   };
   return { family: src.family, parts, unetConfig, gpuBytes, training, destroy };
+}
+
+/** The console note of a decode that ran out of GPU memory and went on in tiles (the image may show faint seams). */
+function warnTiledDecode(tiles: number): void {
+  console.warn(`VAE decode ran out of GPU memory; decoding in ${tiles} tiles instead (the image may show faint seams). Low memory on the Settings page avoids the retry.`);
 }

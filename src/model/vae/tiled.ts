@@ -17,7 +17,8 @@ import type { Tensor } from '../../gpu/tensor';
 import { scale } from '../../ops/elementwise';
 import { imageToUnit, posteriorFromMoments, type HostTensor } from './image';
 import type { LoadedVae } from './load';
-import { DEFAULT_MAX_BINDING_BYTES, planVae, type VaeOp, type VaePlan } from './plan';
+import { DEFAULT_MAX_BINDING_BYTES, DEFAULT_TILE_OVERLAP, planVae, type VaeOp, type VaePlan } from './plan';
+import { GpuOutOfMemoryError } from '../../gpu/errors';
 import { accumulateTile, axisWeights, cropTile, type TileGrid } from './tiles';
 import { vaeDecodeBanded, vaeEncodeMomentsBanded } from './banded-run';
 import { vaeDecode, vaeEncodeMoments, type VaeEncoding } from './vae';
@@ -36,6 +37,11 @@ export interface TiledOptions {
   overlap?: number;
   /** Called after each tile (tiled runs only). */
   onTile?: (done: number, total: number) => void;
+  /**
+   * Called when a whole or banded decode ran out of GPU memory and the decode falls back to tiles
+   * (decodeWithTileFallback), with the tile count about to be tried.
+   */
+  onOutOfMemory?: (tiles: number) => void;
   signal?: AbortSignal;
 }
 
@@ -94,10 +100,54 @@ export async function vaeDecodeAuto(ctx: GpuContext, vae: LoadedVae, z: Tensor, 
   const [b, l, h, w] = z.shape as [number, number, number, number];
   const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
   o.signal?.throwIfAborted();
-  if (plan.mode === 'whole') return vaeDecode(ctx, vae, z);
-  if (plan.mode === 'bands') return vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o));
-  const img = await vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, plan.grid, o);
-  return ctx.upload(img.data, img.shape, vae.dtype, 'vae-image');
+  return decodeWithTileFallback(ctx, vae, z, plan, o, async () => {
+    const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
+    try {
+      await ctx.flush(); // a device error (out of memory) surfaces here, where the fallback can act on it
+    } catch (err) {
+      ctx.release(img);
+      throw err;
+    }
+    return img;
+  }, async (grid) => {
+    const host = await vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, grid, o);
+    return ctx.upload(host.data, host.shape, vae.dtype, 'vae-image');
+  });
+}
+
+/**
+ * Runs a whole or banded decode (`run`), and where the GPU runs out of memory in it (the plan counts
+ * bindings against the limit; it cannot know what else holds the device's memory), decodes in
+ * approximate tiles instead (`tiles`): a quarter of the latent per tile, then a sixteenth. A faintly
+ * seamed image (per-tile GroupNorm statistics, as diffusers' tiled decode) beats none. A tiled plan
+ * runs as planned, without a fallback.
+ */
+async function decodeWithTileFallback<R>(
+  ctx: GpuContext, vae: LoadedVae, z: Tensor, plan: VaePlan, o: TiledOptions, run: () => Promise<R>, tiles: (grid: TileGrid) => Promise<R>,
+): Promise<R> {
+  if (plan.mode === 'tiles') return tiles(plan.grid);
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof GpuOutOfMemoryError)) throw err;
+    const [b, , h, w] = z.shape as [number, number, number, number];
+    const overlap = o.overlap ?? DEFAULT_TILE_OVERLAP;
+    let last: unknown = err;
+    for (const parts of [2, 4]) {
+      const tile = { height: Math.max(2 * overlap, Math.ceil(h / parts)), width: Math.max(2 * overlap, Math.ceil(w / parts)) };
+      if (tile.height >= h && tile.width >= w) break; // no smaller tile than the whole latent
+      const smaller = await planFor(ctx, vae, 'decode', b, h, w, { ...o, tile });
+      o.onOutOfMemory?.(smaller.tiles * b);
+      o.signal?.throwIfAborted();
+      try {
+        return await tiles(smaller.grid);
+      } catch (e) {
+        if (!(e instanceof GpuOutOfMemoryError)) throw e;
+        last = e;
+      }
+    }
+    throw last;
+  }
 }
 
 /** vaeDecodeAuto() on the host with one read: a tiled decode's blended image is returned as is (not uploaded to be read again). */
@@ -105,13 +155,14 @@ export async function vaeDecodeAutoHost(ctx: GpuContext, vae: LoadedVae, z: Tens
   const [b, l, h, w] = z.shape as [number, number, number, number];
   const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
   o.signal?.throwIfAborted();
-  if (plan.mode === 'tiles') return vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, plan.grid, o);
-  const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
-  try {
-    return { data: await ctx.read(img), shape: [...img.shape] };
-  } finally {
-    ctx.release(img);
-  }
+  return decodeWithTileFallback(ctx, vae, z, plan, o, async () => {
+    const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
+    try {
+      return { data: await ctx.read(img), shape: [...img.shape] };
+    } finally {
+      ctx.release(img);
+    }
+  }, async (grid) => vaeDecodeTiledHost(ctx, vae, { data: await ctx.read(z), shape: [b, l, h, w] }, grid, o));
 }
 
 /** The tiled decode of a host latent [B, latent, h, w] on a given grid, blended on the host. */
