@@ -140,14 +140,14 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     // low memory: the approximate independent tiles with at most 32 MiB per binding (one tile's working
     // set resident instead of the whole image's activations; a quarter of the default binding budget)
     // Either way, a decode that runs out of GPU memory retries in tiles (tiled.ts decodeWithTileFallback).
-    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, onOutOfMemory: warnTiledDecode, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
-    decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, onOutOfMemory: warnTiledDecode, ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
+    decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, onOutOfMemory: (n) => warnTiled('decode', n), ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
+    decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, onOutOfMemory: (n) => warnTiled('decode', n), ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
     async encodeImages(images, signal) {
       const encoder = await src.loadVae(ctx, { dtype: vaeDtype, packWeights, signal, parts: ['encoder'] });
       try {
         const means: Float32Array[] = [];
-        for (const image of images) means.push((await vaeEncodeAuto(ctx, encoder, image, { signal })).posterior.mean);
+        for (const image of images) means.push((await vaeEncodeAuto(ctx, encoder, image, { signal, onOutOfMemory: (n) => warnTiled('encode', n) })).posterior.mean);
         return means;
       } finally {
         destroyVae(ctx, encoder);
@@ -165,7 +165,8 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
   return { family: src.family, parts, unetConfig, gpuBytes, training, destroy };
 }
 
-/** The console note of a decode that ran out of GPU memory and went on in tiles (the image may show faint seams). */
-function warnTiledDecode(tiles: number): void {
-  console.warn(`VAE decode ran out of GPU memory; decoding in ${tiles} tiles instead (the image may show faint seams). Low memory on the Settings page avoids the retry.`);
+/** The console note of a VAE run that ran out of GPU memory and went on in tiles (tiled.ts withTileFallback). */
+function warnTiled(op: 'decode' | 'encode', tiles: number): void {
+  const seams = op === 'decode' ? 'the image may show faint seams' : 'the encoded image may differ slightly at the seams';
+  console.warn(`VAE ${op} ran out of GPU memory; running it in ${tiles} tiles instead (${seams}). Low memory on the Settings page avoids the retry.`);
 }

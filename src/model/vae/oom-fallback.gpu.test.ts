@@ -1,5 +1,5 @@
-// A whole or banded VAE decode that runs out of GPU memory falls back to approximate tiles
-// (tiled.ts decodeWithTileFallback) instead of failing the image; any other error passes through.
+// A whole or banded VAE decode or encode that runs out of GPU memory falls back to approximate tiles
+// (tiled.ts withTileFallback) instead of failing the image; any other error passes through.
 // The device's out-of-memory report is injected while the whole decode runs (a CPU adapter cannot be
 // made to run out); what follows is the real fallback on the tiny golden VAE.
 import { describe, expect, it, vi } from 'vitest';
@@ -8,10 +8,10 @@ import { randomArray } from '../../../tests/numeric';
 import { GpuValidationError } from '../../gpu/errors';
 import { roundToF16 } from '../../gpu/f16';
 import { loadGoldenVae } from './golden-vae.fixture';
-import { planFor, vaeDecodeAuto, vaeDecodeAutoHost, vaeDecodeTiledHost } from './tiled';
+import { planFor, vaeDecodeAuto, vaeDecodeAutoHost, vaeDecodeTiledHost, vaeEncodeAuto } from './tiled';
 
 describe(`VAE decode out-of-memory fallback on ${TEST_ADAPTER}`, () => {
-  it('decodes in tiles after the whole decode runs out of memory (host and GPU forms); other errors pass through', async () => {
+  it('decodes and encodes in tiles after the whole run runs out of memory (host and GPU decode, encode); other errors pass through', async () => {
     const ctx = await testContext();
     const vae = await loadGoldenVae(ctx);
     const [h, w] = [12, 14];
@@ -50,6 +50,17 @@ describe(`VAE decode out-of-memory fallback on ${TEST_ADAPTER}`, () => {
     ctx.release(gpu);
     // uploaded in the VAE's dtype, so f16 storage rounds the blended tiles once
     expect(Array.from(got)).toEqual(Array.from(vae.dtype === 'f16' ? roundToF16(want.data) : want.data));
+
+    // the encode (image to image) falls back the same way, in moment space
+    const image = { data: randomArray(3 * 8 * h * 8 * w, 12, -1, 1), shape: [1, 3, 8 * h, 8 * w] };
+    const wantEnc = await vaeEncodeAuto(ctx, vae, image, { ...o, tile: { height: 6, width: 7 } });
+    tiles = 0;
+    spy = injectOnFirst('read', 'out-of-memory');
+    const enc = await vaeEncodeAuto(ctx, vae, image, { ...o, onOutOfMemory: (n) => (tiles = n) });
+    spy.mockRestore();
+    expect(tiles).toBe(grid.rows.length * grid.cols.length);
+    expect(enc.moments.shape).toEqual([1, 2 * vae.arch.latentChannels, h, w]);
+    expect(Array.from(enc.moments.data)).toEqual(Array.from(wantEnc.moments.data));
 
     // a validation error is a bug, not a size problem: no fallback
     tiles = 0;

@@ -38,8 +38,8 @@ export interface TiledOptions {
   /** Called after each tile (tiled runs only). */
   onTile?: (done: number, total: number) => void;
   /**
-   * Called when a whole or banded decode ran out of GPU memory and the decode falls back to tiles
-   * (decodeWithTileFallback), with the tile count about to be tried.
+   * Called when a whole or banded decode or encode ran out of GPU memory and falls back to tiles
+   * (withTileFallback), with the tile count about to be tried.
    */
   onOutOfMemory?: (tiles: number) => void;
   signal?: AbortSignal;
@@ -100,7 +100,7 @@ export async function vaeDecodeAuto(ctx: GpuContext, vae: LoadedVae, z: Tensor, 
   const [b, l, h, w] = z.shape as [number, number, number, number];
   const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
   o.signal?.throwIfAborted();
-  return decodeWithTileFallback(ctx, vae, z, plan, o, async () => {
+  return withTileFallback(ctx, vae, 'decode', [b, h, w], plan, o, async () => {
     const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
     try {
       await ctx.flush(); // a device error (out of memory) surfaces here, where the fallback can act on it
@@ -116,27 +116,27 @@ export async function vaeDecodeAuto(ctx: GpuContext, vae: LoadedVae, z: Tensor, 
 }
 
 /**
- * Runs a whole or banded decode (`run`), and where the GPU runs out of memory in it (the plan counts
- * bindings against the limit; it cannot know what else holds the device's memory), decodes in
+ * Runs a whole or banded decode or encode (`run`), and where the GPU runs out of memory in it (the plan
+ * counts bindings against the limit; it cannot know what else holds the device's memory), runs in
  * approximate tiles instead (`tiles`): a quarter of the latent per tile, then a sixteenth. A faintly
- * seamed image (per-tile GroupNorm statistics, as diffusers' tiled decode) beats none. A tiled plan
- * runs as planned, without a fallback.
+ * seamed result (per-tile GroupNorm statistics, as diffusers' tiled decode and encode) beats none. A
+ * tiled plan runs as planned, without a fallback. [b, h, w]: the batch and the latent size planned.
  */
-async function decodeWithTileFallback<R>(
-  ctx: GpuContext, vae: LoadedVae, z: Tensor, plan: VaePlan, o: TiledOptions, run: () => Promise<R>, tiles: (grid: TileGrid) => Promise<R>,
+async function withTileFallback<R>(
+  ctx: GpuContext, vae: LoadedVae, op: VaeOp, [b, h, w]: [number, number, number], plan: VaePlan, o: TiledOptions,
+  run: () => Promise<R>, tiles: (grid: TileGrid) => Promise<R>,
 ): Promise<R> {
   if (plan.mode === 'tiles') return tiles(plan.grid);
   try {
     return await run();
   } catch (err) {
     if (!(err instanceof GpuOutOfMemoryError)) throw err;
-    const [b, , h, w] = z.shape as [number, number, number, number];
     const overlap = o.overlap ?? DEFAULT_TILE_OVERLAP;
     let last: unknown = err;
     for (const parts of [2, 4]) {
       const tile = { height: Math.max(2 * overlap, Math.ceil(h / parts)), width: Math.max(2 * overlap, Math.ceil(w / parts)) };
       if (tile.height >= h && tile.width >= w) break; // no smaller tile than the whole latent
-      const smaller = await planFor(ctx, vae, 'decode', b, h, w, { ...o, tile });
+      const smaller = await planFor(ctx, vae, op, b, h, w, { ...o, tile });
       o.onOutOfMemory?.(smaller.tiles * b);
       o.signal?.throwIfAborted();
       try {
@@ -155,7 +155,7 @@ export async function vaeDecodeAutoHost(ctx: GpuContext, vae: LoadedVae, z: Tens
   const [b, l, h, w] = z.shape as [number, number, number, number];
   const plan = await planFor(ctx, vae, 'decode', b, h, w, o);
   o.signal?.throwIfAborted();
-  return decodeWithTileFallback(ctx, vae, z, plan, o, async () => {
+  return withTileFallback(ctx, vae, 'decode', [b, h, w], plan, o, async () => {
     const img = plan.mode === 'bands' ? await vaeDecodeBanded(ctx, vae, z, limitOf(ctx, o)) : await vaeDecode(ctx, vae, z);
     try {
       return { data: await ctx.read(img), shape: [...img.shape] };
@@ -182,22 +182,27 @@ export async function vaeEncodeAuto(ctx: GpuContext, vae: LoadedVae, image: Host
   const f = vae.arch.factor;
   const [h, w] = [Math.floor(H / f), Math.floor(W / f)]; // each downsample floors the half
   // planned at the next multiple of 8 (the plan's image is factor × latent): never under the real size
-  const plan = await planFor(ctx, vae, 'encode', b, Math.ceil(H / f), Math.ceil(W / f), o);
-  let moments: HostTensor;
-  if (!plan.tiled) {
+  const planned: [number, number, number] = [b, Math.ceil(H / f), Math.ceil(W / f)];
+  const plan = await planFor(ctx, vae, 'encode', ...planned, o);
+  const whole = async (): Promise<HostTensor> => {
     o.signal?.throwIfAborted();
     const x = ctx.upload(image.data, image.shape, vae.dtype, 'vae-image');
     try {
       const m = plan.mode === 'bands' ? await vaeEncodeMomentsBanded(ctx, vae, x, limitOf(ctx, o)) : await vaeEncodeMoments(ctx, vae, x);
-      moments = { data: await ctx.read(m), shape: [...m.shape] };
-      ctx.release(m);
+      try {
+        return { data: await ctx.read(m), shape: [...m.shape] };
+      } finally {
+        ctx.release(m);
+      }
     } finally {
       ctx.release(x);
     }
-  } else {
-    if (H % f || W % f) throw new RangeError(`VAE encode: a ${W}×${H} image is too large to encode at once and tiling needs sides that are multiples of ${f}`);
-    moments = await runTiles(ctx, vae, image, plan.grid, [b, 2 * vae.arch.latentChannels, h, w], f, 1, (x) => vaeEncodeMoments(ctx, vae, x), o);
-  }
+  };
+  const tileable = H % f === 0 && W % f === 0;
+  if (plan.tiled && !tileable) throw new RangeError(`VAE encode: a ${W}×${H} image is too large to encode at once and tiling needs sides that are multiples of ${f}`);
+  const tiles = (grid: TileGrid) => runTiles(ctx, vae, image, grid, [b, 2 * vae.arch.latentChannels, h, w], f, 1, (x) => vaeEncodeMoments(ctx, vae, x), o);
+  // an image whose sides are not multiples of the factor cannot be tiled: no fallback for it
+  const moments = tileable ? await withTileFallback(ctx, vae, 'encode', planned, plan, o, whole, tiles) : await whole();
   return { moments, posterior: posteriorFromMoments(moments) };
 }
 
