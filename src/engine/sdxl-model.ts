@@ -139,7 +139,7 @@ export async function loadSdxlModel(ctx: GpuContext, files: ModelFiles, o: LoadS
     // default: whole, or in bands with whole-image GroupNorm statistics (exact) when a binding would not fit.
     // low memory: the approximate independent tiles with at most 32 MiB per binding (one tile's working
     // set resident instead of the whole image's activations; a quarter of the default binding budget)
-    // Either way, a decode that runs out of GPU memory retries in tiles (tiled.ts decodeWithTileFallback).
+    // Either way, a decode (or encode) that runs out of GPU memory retries in tiles (tiled.ts withTileFallback).
     decode: (latents, signal, d) => vaeDecodeAuto(ctx, loaded.vae, latents, { signal, onOutOfMemory: (n) => warnTiled('decode', n), ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     decodeToHost: (latents, signal, d) => vaeDecodeAutoHost(ctx, loaded.vae, latents, { signal, onOutOfMemory: (n) => warnTiled('decode', n), ...(d?.lowMemory ? { maxBindingBytes: 32 << 20, lowMemory: true } : {}) }),
     // image to image: the encoder is loaded for the run and freed after (sampling keeps only the decoder resident)
